@@ -1,0 +1,237 @@
+//! Translation of a request into Cedar's terms: entities built once per request,
+//! a context per field. Everything here is typed by construction against the pack's
+//! schema, so no per-request schema validation is needed.
+
+use crate::model::{AccessRequest, Employee, Grant, Ticket};
+use crate::pack::PolicyPack;
+use crate::time::Timestamp;
+use cedar_policy::{
+    Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression as Rx,
+};
+use once_cell::sync::Lazy;
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+fn type_name(name: &str) -> EntityTypeName {
+    #[expect(clippy::expect_used, reason = "the names are fixed identifiers")]
+    EntityTypeName::from_str(name).expect("valid entity type name")
+}
+
+static EMPLOYEE: Lazy<EntityTypeName> = Lazy::new(|| type_name("Employee"));
+static CUSTOMER: Lazy<EntityTypeName> = Lazy::new(|| type_name("Customer"));
+static TICKET: Lazy<EntityTypeName> = Lazy::new(|| type_name("Ticket"));
+static GRANT: Lazy<EntityTypeName> = Lazy::new(|| type_name("Grant"));
+
+fn uid(t: &EntityTypeName, id: &str) -> EntityUid {
+    EntityUid::from_type_name_and_id(t.clone(), EntityId::new(id))
+}
+
+fn s(v: &str) -> Rx {
+    Rx::new_string(v.to_owned())
+}
+
+fn set(v: &[String]) -> Rx {
+    Rx::new_set(v.iter().map(|x| s(x)))
+}
+
+fn dt(t: Timestamp) -> Rx {
+    Rx::new_datetime(t.cedar())
+}
+
+/// The velocity facts the policies see (R8).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VelocityCtx {
+    pub count: u64,
+    pub soft: u64,
+    pub hard: u64,
+    pub window_s: u64,
+    pub new_customer: bool,
+}
+
+fn long(v: u64) -> Rx {
+    Rx::new_long(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+/// A request ready for evaluation, field by field.
+pub(crate) struct Prepared {
+    pub entities: Entities,
+    pub principal: EntityUid,
+    pub resource: EntityUid,
+    base: Vec<(String, Rx)>,
+}
+
+impl Prepared {
+    pub(crate) fn new(
+        pack: &PolicyPack,
+        req: &AccessRequest,
+        at: Timestamp,
+        grant: Option<&Grant>,
+        suspended: bool,
+        velocity: VelocityCtx,
+    ) -> Result<Self, String> {
+        let principal = uid(&EMPLOYEE, &req.employee.id);
+        let resource = uid(&CUSTOMER, &req.customer.id);
+        let mut entities = Vec::with_capacity(4 + pack.action_entities().len());
+        entities.push(employee(&req.employee, principal.clone(), suspended)?);
+        let c = &req.customer;
+        entities.push(entity(
+            resource.clone(),
+            [
+                ("segment", s(c.segment.0.as_str())),
+                ("vip", Rx::new_bool(c.vip)),
+                ("employee", Rx::new_bool(c.employee)),
+            ],
+        )?);
+        let mut base = vec![
+            ("at".to_owned(), dt(at)),
+            ("purpose".to_owned(), s(req.purpose.as_str())),
+            (
+                "velocity".to_owned(),
+                Rx::new_record([
+                    ("count".to_owned(), long(velocity.count)),
+                    ("soft".to_owned(), long(velocity.soft)),
+                    ("hard".to_owned(), long(velocity.hard)),
+                    ("window_s".to_owned(), long(velocity.window_s)),
+                    (
+                        "new_customer".to_owned(),
+                        Rx::new_bool(velocity.new_customer),
+                    ),
+                ])
+                .map_err(|e| e.to_string())?,
+            ),
+        ];
+        if let Some(client) = &req.client {
+            base.push(("client".to_owned(), s(client)));
+        }
+        if let Some(t) = &req.ticket {
+            let tuid = uid(&TICKET, &t.id);
+            entities.push(ticket(t, tuid.clone())?);
+            base.push(("ticket".to_owned(), Rx::new_entity_uid(tuid)));
+        }
+        if let Some(g) = grant {
+            let guid = uid(&GRANT, &g.id);
+            entities.push(grant_entity(g, guid.clone())?);
+            base.push(("grant".to_owned(), Rx::new_entity_uid(guid)));
+        }
+        entities.extend(pack.action_entities().iter().cloned());
+        let entities = Entities::from_entities(entities, None).map_err(|e| e.to_string())?;
+        Ok(Self {
+            entities,
+            principal,
+            resource,
+            base,
+        })
+    }
+
+    pub(crate) fn context(&self, field: &str) -> Result<Context, String> {
+        let pairs = self
+            .base
+            .iter()
+            .cloned()
+            .chain(std::iter::once(("field".to_owned(), s(field))));
+        Context::from_pairs(pairs).map_err(|e| e.to_string())
+    }
+}
+
+fn entity<const N: usize>(uid: EntityUid, attrs: [(&str, Rx); N]) -> Result<Entity, String> {
+    let attrs: HashMap<String, Rx> = attrs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    Entity::new(uid, attrs, HashSet::new()).map_err(|e| e.to_string())
+}
+
+fn with_optional(
+    mut attrs: HashMap<String, Rx>,
+    optional: impl IntoIterator<Item = (&'static str, Option<Rx>)>,
+) -> HashMap<String, Rx> {
+    for (k, v) in optional {
+        if let Some(v) = v {
+            attrs.insert(k.to_owned(), v);
+        }
+    }
+    attrs
+}
+
+fn employee(e: &Employee, uid: EntityUid, suspended: bool) -> Result<Entity, String> {
+    let attrs = HashMap::from([
+        ("roles".to_owned(), set(&e.roles)),
+        ("teams".to_owned(), set(&e.teams)),
+        ("segments".to_owned(), set(&e.segments())),
+        ("suspended".to_owned(), Rx::new_bool(suspended)),
+    ]);
+    let shift = match &e.shift {
+        Some(sh) => Some(
+            Rx::new_record([
+                ("start".to_owned(), dt(sh.start)),
+                ("end".to_owned(), dt(sh.end)),
+            ])
+            .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let attrs = with_optional(
+        attrs,
+        [
+            ("office_country", e.office_country.as_deref().map(s)),
+            ("shift", shift),
+        ],
+    );
+    Entity::new(uid, attrs, HashSet::new()).map_err(|e| e.to_string())
+}
+
+fn ticket(t: &Ticket, tuid: EntityUid) -> Result<Entity, String> {
+    let attrs = HashMap::from([
+        (
+            "customer".to_owned(),
+            Rx::new_entity_uid(uid(&CUSTOMER, &t.customer)),
+        ),
+        ("queue".to_owned(), s(&t.queue)),
+        ("status".to_owned(), s(t.status.as_str())),
+        ("opened_at".to_owned(), dt(t.opened_at)),
+    ]);
+    let attrs = with_optional(
+        attrs,
+        [
+            (
+                "assignee",
+                t.assignee
+                    .as_deref()
+                    .map(|a| Rx::new_entity_uid(uid(&EMPLOYEE, a))),
+            ),
+            ("closed_at", t.closed_at.map(dt)),
+            ("callback_at", t.callback_at.map(dt)),
+        ],
+    );
+    Entity::new(tuid, attrs, HashSet::new()).map_err(|e| e.to_string())
+}
+
+fn grant_entity(g: &Grant, guid: EntityUid) -> Result<Entity, String> {
+    let attrs = HashMap::from([
+        ("kind".to_owned(), s(g.kind.as_str())),
+        (
+            "grantee".to_owned(),
+            Rx::new_entity_uid(uid(&EMPLOYEE, &g.grantee)),
+        ),
+        (
+            "customer".to_owned(),
+            Rx::new_entity_uid(uid(&CUSTOMER, &g.customer)),
+        ),
+        ("fields".to_owned(), set(&g.fields)),
+        ("purpose".to_owned(), s(g.purpose.as_str())),
+        ("reason".to_owned(), s(&g.reason)),
+        ("approver_roles".to_owned(), set(&g.approver_roles)),
+        ("issued_at".to_owned(), dt(g.issued_at)),
+        ("expires_at".to_owned(), dt(g.expires_at)),
+    ]);
+    let attrs = with_optional(
+        attrs,
+        [
+            ("incident", g.incident.as_deref().map(s)),
+            (
+                "approver",
+                g.approver
+                    .as_deref()
+                    .map(|a| Rx::new_entity_uid(uid(&EMPLOYEE, a))),
+            ),
+        ],
+    );
+    Entity::new(guid, attrs, HashSet::new()).map_err(|e| e.to_string())
+}

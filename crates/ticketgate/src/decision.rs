@@ -1,0 +1,114 @@
+//! What a gate answers: per field an outcome and the policies behind it.
+
+use crate::model::Purpose;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What may be shown of one field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The full value.
+    Reveal,
+    /// A partly hidden value.
+    Mask,
+    /// Nothing.
+    Withhold,
+}
+
+impl Outcome {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Reveal => "reveal",
+            Outcome::Mask => "mask",
+            Outcome::Withhold => "withhold",
+        }
+    }
+}
+
+/// The decision on one field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldDecision {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// `@id`s of the policies that determined it (permits for reveal/mask, forbids that
+    /// refused it for withhold; empty when nothing permitted it).
+    pub policies: Vec<String>,
+    /// Evaluation or store errors; any error means withhold (fail closed).
+    pub errors: Vec<String>,
+}
+
+/// Something a security team should look at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Stable kind, e.g. `velocity_hard`, `off_shift`, `break_glass`.
+    pub kind: String,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+/// The velocity count seen by this decision (R8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VelocityInfo {
+    /// Distinct customers revealed to the employee in the window, this one included
+    /// when it was revealed now or earlier in the window.
+    pub count: u64,
+    /// Soft limit: decisions at or above it carry `velocity_soft`.
+    pub soft: u64,
+    /// Hard limit: no reveal takes the count past it.
+    pub hard: u64,
+    /// Window length in seconds.
+    pub window_s: u64,
+}
+
+/// The answer to one access request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Unique and time-sortable (UUID v7).
+    pub decision_id: String,
+    /// The instant decided for.
+    pub at: Timestamp,
+    /// Employee id.
+    pub employee: String,
+    /// Customer id.
+    pub customer: String,
+    /// Ticket id, if one was presented.
+    pub ticket: Option<String>,
+    /// Grant id, if one was presented.
+    pub grant: Option<String>,
+    /// The purpose asked for.
+    pub purpose: Purpose,
+    /// Version of the pack that decided.
+    pub policy_version: String,
+    /// Per field.
+    pub fields: BTreeMap<String, FieldDecision>,
+    /// Alerts raised.
+    pub alerts: Vec<Alert>,
+    /// Velocity count, when the store answered.
+    pub velocity: Option<VelocityInfo>,
+}
+
+impl Decision {
+    /// The outcome for `field`; a field not decided is withheld.
+    pub fn outcome(&self, field: &str) -> Outcome {
+        self.fields
+            .get(field)
+            .map_or(Outcome::Withhold, |f| f.outcome)
+    }
+
+    /// Fields revealed in full.
+    pub fn revealed(&self) -> Vec<&str> {
+        self.fields
+            .iter()
+            .filter(|(_, f)| f.outcome == Outcome::Reveal)
+            .map(|(k, _)| k.as_str())
+            .collect()
+    }
+
+    /// Whether an alert of this kind was raised.
+    pub fn has_alert(&self, kind: &str) -> bool {
+        self.alerts.iter().any(|a| a.kind == kind)
+    }
+}

@@ -1,0 +1,131 @@
+//! The one error type of the core. Every variant carries data a caller can act on,
+//! so the bindings can map it to a typed exception without parsing messages.
+
+use std::fmt;
+
+/// Anything that can go wrong in ticketgate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request (or record) is malformed; no decision was made.
+    #[error(transparent)]
+    InvalidRequest(#[from] InvalidRequest),
+    /// A policy pack failed to load, parse or validate.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The audit log could not be written or read.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// The velocity / suspension store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A request that cannot be decided, naming the offending key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid request: `{key}`: {reason}")]
+pub struct InvalidRequest {
+    /// Dotted path of the bad key, e.g. `ticket.closed_at`; empty for the whole document.
+    pub key: String,
+    /// Why it is wrong.
+    pub reason: String,
+}
+
+impl InvalidRequest {
+    pub(crate) fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Where in a pack a problem was found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PolicyDiagnostic {
+    /// File name inside the pack, e.g. `guards.cedar`.
+    pub file: Option<String>,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// The `@id` of the policy concerned, when known.
+    pub policy_id: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for PolicyDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}")?;
+            if let (Some(l), Some(c)) = (self.line, self.column) {
+                write!(f, ":{l}:{c}")?;
+            }
+            write!(f, ": ")?;
+        }
+        if let Some(id) = &self.policy_id {
+            write!(f, "policy `{id}`: ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// A policy pack that cannot be used.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("policy pack rejected: {}", summary(.diagnostics))]
+pub struct PolicyError {
+    /// Every problem found, in file order.
+    pub diagnostics: Vec<PolicyDiagnostic>,
+}
+
+fn summary(diags: &[PolicyDiagnostic]) -> String {
+    match diags {
+        [] => "unknown problem".to_owned(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+    }
+}
+
+impl PolicyError {
+    pub(crate) fn message(message: impl Into<String>) -> Self {
+        Self {
+            diagnostics: vec![PolicyDiagnostic {
+                file: None,
+                line: None,
+                column: None,
+                policy_id: None,
+                message: message.into(),
+            }],
+        }
+    }
+}
+
+/// The audit log could not be written, read or verified.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("audit log: {message}")]
+pub struct AuditError {
+    /// The log file concerned, when there is one.
+    pub path: Option<String>,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The velocity / suspension store failed (e.g. Redis unreachable).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("velocity store: {message}")]
+pub struct StoreError {
+    /// What went wrong.
+    pub message: String,
+}
+
+impl StoreError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+/// Short alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

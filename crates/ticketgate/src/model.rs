@@ -1,0 +1,497 @@
+//! The data shapes of the contract (DESIGN.md "Data shapes"), parsed strictly:
+//! unknown keys, wrong types and naive times are errors naming the key.
+
+use crate::error::InvalidRequest;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// A support employee, as the calling service knows them at the time of the access.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Employee {
+    /// Stable employee id.
+    pub id: String,
+    /// Roles such as `agent`, `senior_agent`, `supervisor`, `security_reviewer`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub roles: Vec<String>,
+    /// Queue (team) names the employee works.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub teams: Vec<String>,
+    /// Customer segments served; absent means `["consumer"]`.
+    #[serde(default)]
+    pub segments: Option<Vec<String>>,
+    /// ISO 3166 alpha-2 country of the employee's office.
+    #[serde(default)]
+    pub office_country: Option<String>,
+    /// Current shift; absent means off shift.
+    #[serde(default)]
+    pub shift: Option<Shift>,
+    /// Suspended by the calling service.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub suspended: bool,
+}
+
+impl Employee {
+    /// Segments served, with the contract's default.
+    pub fn segments(&self) -> Vec<String> {
+        self.segments
+            .clone()
+            .unwrap_or_else(|| vec!["consumer".to_owned()])
+    }
+}
+
+/// A working shift: on shift means `start <= at < end`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shift {
+    /// First instant on shift.
+    pub start: Timestamp,
+    /// First instant off shift again.
+    pub end: Timestamp,
+}
+
+/// Customer segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Segment {
+    Consumer,
+    Business,
+    Government,
+}
+
+impl Segment {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Segment::Consumer => "consumer",
+            Segment::Business => "business",
+            Segment::Government => "government",
+        }
+    }
+}
+
+/// The customer whose contact data is asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    /// Stable customer id.
+    pub id: String,
+    /// Segment, `consumer` unless said otherwise.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub segment: SegmentOrDefault,
+    /// A VIP customer (R6).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub vip: bool,
+    /// The customer is also staff (R6).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub employee: bool,
+}
+
+/// A segment defaulting to `consumer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SegmentOrDefault(pub Segment);
+
+impl Default for SegmentOrDefault {
+    fn default() -> Self {
+        Self(Segment::Consumer)
+    }
+}
+
+/// Ticket lifecycle states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Status {
+    Open,
+    Pending,
+    Solved,
+    Closed,
+}
+
+impl Status {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Pending => "pending",
+            Status::Solved => "solved",
+            Status::Closed => "closed",
+        }
+    }
+
+    /// `solved` or `closed`.
+    pub fn is_done(self) -> bool {
+        matches!(self, Status::Solved | Status::Closed)
+    }
+}
+
+/// A support ticket, as it was at the time of the access.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ticket {
+    /// Ticket id.
+    pub id: String,
+    /// Id of the customer the ticket is for.
+    pub customer: String,
+    /// Employee id of the assignee.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// Queue (team) the ticket sits in.
+    pub queue: String,
+    /// Lifecycle state.
+    pub status: Status,
+    /// When it was opened.
+    pub opened_at: Timestamp,
+    /// When it was solved or closed; null while open or pending.
+    #[serde(default)]
+    pub closed_at: Option<Timestamp>,
+    /// A callback scheduled in advance.
+    #[serde(default)]
+    pub callback_at: Option<Timestamp>,
+}
+
+/// Grant kinds (R9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantKind {
+    /// Approved in advance by a supervisor, up to 8 h.
+    Approved,
+    /// Self-issued in an emergency, up to 1 h, always alerted.
+    BreakGlass,
+}
+
+impl GrantKind {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantKind::Approved => "approved",
+            GrantKind::BreakGlass => "break_glass",
+        }
+    }
+}
+
+/// A time-boxed permission to reveal some fields of one customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    /// Grant id.
+    pub id: String,
+    /// `approved` or `break_glass`.
+    pub kind: GrantKind,
+    /// Employee the grant is for.
+    pub grantee: String,
+    /// Customer id the grant covers.
+    pub customer: String,
+    /// Fields it may reveal.
+    pub fields: Vec<String>,
+    /// Purpose it was granted for.
+    pub purpose: Purpose,
+    /// Why it was asked for.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub reason: String,
+    /// Incident id; required for break-glass.
+    #[serde(default)]
+    pub incident: Option<String>,
+    /// Employee id of the approver; null for break-glass.
+    #[serde(default)]
+    pub approver: Option<String>,
+    /// Roles the approver held when approving.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub approver_roles: Vec<String>,
+    /// Start of validity.
+    pub issued_at: Timestamp,
+    /// End of validity (exclusive).
+    pub expires_at: Timestamp,
+    /// Set by the gate that signed it; an unsigned or altered grant is refused.
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+/// Why the data is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Purpose {
+    Support,
+    SecurityReview,
+    LegalRequest,
+    Incident,
+}
+
+impl Purpose {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Support => "support",
+            Purpose::SecurityReview => "security_review",
+            Purpose::LegalRequest => "legal_request",
+            Purpose::Incident => "incident",
+        }
+    }
+}
+
+/// One question: may `employee` see these `fields` of `customer` now?
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRequest {
+    /// Who asks.
+    pub employee: Employee,
+    /// Whose data.
+    pub customer: Customer,
+    /// The ticket being worked, if any.
+    #[serde(default)]
+    pub ticket: Option<Ticket>,
+    /// A grant presented, if any.
+    #[serde(default)]
+    pub grant: Option<Grant>,
+    /// Fields asked for; absent means every field of the pack.
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
+    /// Why.
+    pub purpose: Purpose,
+    /// Free-text justification, kept in the audit log.
+    #[serde(default)]
+    pub justification: Option<String>,
+    /// When; absent means now.
+    #[serde(default)]
+    pub at: Option<Timestamp>,
+    /// Which tool asks.
+    #[serde(default)]
+    pub client: Option<String>,
+    /// Caller's IP address.
+    #[serde(default)]
+    pub source_ip: Option<String>,
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+impl AccessRequest {
+    /// Parses a request from JSON text, naming the bad key on error.
+    pub fn from_json(text: &str) -> Result<Self, InvalidRequest> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(path_error)
+    }
+
+    /// Parses a request from a JSON value, naming the bad key on error.
+    pub fn from_value(value: serde_json::Value) -> Result<Self, InvalidRequest> {
+        serde_path_to_error::deserialize(value).map_err(path_error)
+    }
+
+    /// Checks what types cannot: consistency between the parts and with `at`.
+    /// `fields` are checked against the pack by the gate.
+    pub fn check(&self, at: Timestamp) -> Result<(), InvalidRequest> {
+        let e = &self.employee;
+        nonempty("employee.id", &e.id)?;
+        nonempty("customer.id", &self.customer.id)?;
+        if let Some(c) = &e.office_country {
+            if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(InvalidRequest::new(
+                    "employee.office_country",
+                    format!("`{c}` is not an ISO 3166 alpha-2 code such as `DE`"),
+                ));
+            }
+        }
+        if let Some(s) = &e.shift {
+            if s.end <= s.start {
+                return Err(InvalidRequest::new(
+                    "employee.shift.end",
+                    "must be after shift.start",
+                ));
+            }
+        }
+        if let Some(t) = &self.ticket {
+            check_ticket(t, &self.customer.id, at)?;
+        }
+        if let Some(g) = &self.grant {
+            if g.customer != self.customer.id {
+                return Err(InvalidRequest::new(
+                    "grant.customer",
+                    format!(
+                        "grant is for customer `{}`, not the request's customer `{}`",
+                        g.customer, self.customer.id
+                    ),
+                ));
+            }
+            if g.expires_at <= g.issued_at {
+                return Err(InvalidRequest::new(
+                    "grant.expires_at",
+                    "must be after grant.issued_at",
+                ));
+            }
+        }
+        if let Some(ip) = &self.source_ip {
+            if ip.parse::<std::net::IpAddr>().is_err() {
+                return Err(InvalidRequest::new(
+                    "source_ip",
+                    format!("`{ip}` is not an IP address"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn nonempty(key: &str, v: &str) -> Result<(), InvalidRequest> {
+    if v.is_empty() {
+        Err(InvalidRequest::new(key, "must not be empty"))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_ticket(t: &Ticket, customer: &str, at: Timestamp) -> Result<(), InvalidRequest> {
+    nonempty("ticket.id", &t.id)?;
+    if t.customer != customer {
+        return Err(InvalidRequest::new(
+            "ticket.customer",
+            format!(
+                "ticket `{}` is for customer `{}`, not the request's customer `{customer}`",
+                t.id, t.customer
+            ),
+        ));
+    }
+    match (t.status.is_done(), t.closed_at) {
+        (true, None) => {
+            return Err(InvalidRequest::new(
+                "ticket.closed_at",
+                format!("a `{}` ticket needs closed_at", t.status.as_str()),
+            ))
+        }
+        (false, Some(_)) => {
+            return Err(InvalidRequest::new(
+                "ticket.closed_at",
+                format!("an `{}` ticket cannot have closed_at", t.status.as_str()),
+            ))
+        }
+        _ => {}
+    }
+    if t.opened_at > at {
+        return Err(InvalidRequest::new(
+            "ticket.opened_at",
+            "is later than the request's `at`: pass the ticket as it was at the time of the access",
+        ));
+    }
+    if let Some(c) = t.closed_at {
+        if c > at {
+            return Err(InvalidRequest::new(
+                "ticket.closed_at",
+                "is later than the request's `at`: pass the ticket as it was at the time of the access",
+            ));
+        }
+        if c < t.opened_at {
+            return Err(InvalidRequest::new(
+                "ticket.closed_at",
+                "is earlier than ticket.opened_at",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn path_error(e: serde_path_to_error::Error<serde_json::Error>) -> InvalidRequest {
+    let key = e.path().to_string();
+    let inner = e.into_inner();
+    let mut reason = inner.to_string();
+    // serde_json appends " at line X column Y"; for values (not text) those are 0.
+    if let Some(i) = reason.find(" at line ") {
+        if inner.line() == 0 {
+            reason.truncate(i);
+        }
+    }
+    let key = if key == "." { String::new() } else { key };
+    InvalidRequest::new(key, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn base() -> serde_json::Value {
+        json!({
+            "employee": {"id": "e1"},
+            "customer": {"id": "c1"},
+            "purpose": "support"
+        })
+    }
+
+    #[test]
+    fn minimal_request_parses_with_defaults() {
+        let r = AccessRequest::from_value(base()).unwrap();
+        assert_eq!(r.employee.segments(), vec!["consumer"]);
+        assert_eq!(r.customer.segment.0, Segment::Consumer);
+        assert!(!r.employee.suspended);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let mut v = base();
+        v["employee"]["nickname"] = json!("x");
+        let e = AccessRequest::from_value(v).unwrap_err();
+        assert_eq!(e.key, "employee");
+        assert!(e.reason.contains("nickname"), "{e}");
+    }
+
+    #[test]
+    fn wrong_types_and_bad_enums_are_named() {
+        let mut v = base();
+        v["customer"]["vip"] = json!("yes");
+        assert_eq!(
+            AccessRequest::from_value(v).unwrap_err().key,
+            "customer.vip"
+        );
+        let mut v = base();
+        v["purpose"] = json!("curiosity");
+        let e = AccessRequest::from_value(v).unwrap_err();
+        assert_eq!(e.key, "purpose");
+        assert!(e.reason.contains("curiosity"));
+    }
+
+    #[test]
+    fn naive_times_are_refused() {
+        let mut v = base();
+        v["at"] = json!("2026-11-28T10:00:00");
+        let e = AccessRequest::from_value(v).unwrap_err();
+        assert_eq!(e.key, "at");
+        assert!(e.reason.contains("offset"), "{e}");
+    }
+
+    #[test]
+    fn null_means_absent() {
+        let mut v = base();
+        v["ticket"] = json!(null);
+        v["employee"]["roles"] = json!(null);
+        v["employee"]["segments"] = json!(null);
+        let r = AccessRequest::from_value(v).unwrap();
+        assert!(r.ticket.is_none());
+        assert_eq!(r.employee.segments(), vec!["consumer"]);
+    }
+
+    #[test]
+    fn ticket_consistency() {
+        let at = Timestamp::parse("2026-11-28T10:00:00Z").unwrap();
+        let mut v = base();
+        v["ticket"] = json!({"id": "t", "customer": "other", "queue": "q", "status": "open",
+            "opened_at": "2026-11-27T10:00:00Z"});
+        let e = AccessRequest::from_value(v).unwrap().check(at).unwrap_err();
+        assert_eq!(e.key, "ticket.customer");
+        let mut v = base();
+        v["ticket"] = json!({"id": "t", "customer": "c1", "queue": "q", "status": "closed",
+            "opened_at": "2026-11-27T10:00:00Z"});
+        let e = AccessRequest::from_value(v).unwrap().check(at).unwrap_err();
+        assert_eq!(e.key, "ticket.closed_at");
+        let mut v = base();
+        v["ticket"] = json!({"id": "t", "customer": "c1", "queue": "q", "status": "closed",
+            "opened_at": "2026-11-27T10:00:00Z", "closed_at": "2026-11-28T11:00:00Z"});
+        let e = AccessRequest::from_value(v).unwrap().check(at).unwrap_err();
+        assert!(e.reason.contains("later than"), "{e}");
+    }
+}
