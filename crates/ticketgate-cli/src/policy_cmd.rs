@@ -74,15 +74,17 @@ fn read_input(path: &Path) -> Result<String, String> {
 }
 
 fn error_json(e: &Error) -> serde_json::Value {
-    let mut v = serde_json::json!({ "code": vectors::error_code(e), "message": e.to_string() });
-    match e {
-        Error::InvalidRequest(i) => v["key"] = i.key.clone().into(),
-        Error::Policy(p) => {
-            v["diagnostics"] = serde_json::to_value(&p.diagnostics).unwrap_or_default()
-        }
-        _ => {}
-    }
-    serde_json::json!({ "error": v })
+    let (key, diagnostics) = match e {
+        Error::InvalidRequest(i) => (Some(i.key.clone()), None),
+        Error::Policy(p) => (None, serde_json::to_value(&p.diagnostics).ok()),
+        _ => (None, None),
+    };
+    serde_json::json!({ "error": {
+        "code": vectors::error_code(e),
+        "message": e.to_string(),
+        "key": key,
+        "diagnostics": diagnostics,
+    }})
 }
 
 pub fn decide(a: DecideArgs) -> Result<ExitCode, String> {

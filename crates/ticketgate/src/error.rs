@@ -119,13 +119,5 @@ pub struct StoreError {
     pub message: String,
 }
 
-impl StoreError {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-        }
-    }
-}
-
 /// Short alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -436,7 +436,7 @@ mod tests {
         let mut v = base();
         v["employee"]["nickname"] = json!("x");
         let e = AccessRequest::from_value(v).unwrap_err();
-        assert_eq!(e.key, "employee");
+        assert_eq!(e.key, "employee.nickname");
         assert!(e.reason.contains("nickname"), "{e}");
     }
 

@@ -53,7 +53,6 @@ pub(crate) struct FieldActions {
 }
 
 struct Inner {
-    schema: Schema,
     policies: PolicySet,
     version: String,
     fields: Vec<String>,
@@ -143,7 +142,6 @@ impl PolicyPack {
         }
         let version = format!("sha256:{}", hex::encode(h.finalize()));
         Ok(Self(Arc::new(Inner {
-            schema,
             policies,
             version,
             fields,
@@ -180,10 +178,6 @@ impl PolicyPack {
 
     pub(crate) fn policies(&self) -> &PolicySet {
         &self.0.policies
-    }
-
-    pub(crate) fn schema(&self) -> &Schema {
-        &self.0.schema
     }
 
     pub(crate) fn field_actions(&self, field: &str) -> Option<&FieldActions> {
@@ -346,8 +340,8 @@ fn check_groups(
     let entities: Entities = schema
         .action_entities()
         .map_err(|e| PolicyError::message(format!("schema actions: {e}")))?;
-    let group = |name: &str| EntityUid::from_str(&format!("Action::\"{name}\""));
-    let (Ok(reveal), Ok(mask)) = (group("reveal"), group("mask")) else {
+    let group = |name: &str| EntityUid::from_str(&format!("Action::\"{name}\"")).ok();
+    let (Some(reveal), Some(mask)) = (group("reveal"), group("mask")) else {
         return Err(PolicyError::message("cannot name the action groups"));
     };
     let mut problems = Vec::new();

@@ -7,7 +7,7 @@ use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -155,9 +155,7 @@ impl MemoryStore {
     }
 
     fn shard(&self, employee: &str) -> &Mutex<HashMap<String, Arc<Mutex<Window>>>> {
-        let mut h = self.hasher.build_hasher();
-        employee.hash(&mut h);
-        let i = usize::try_from(h.finish() % SHARDS as u64).unwrap_or(0);
+        let i = usize::try_from(self.hasher.hash_one(employee) % SHARDS as u64).unwrap_or(0);
         // `shards` always has SHARDS entries
         self.shards.get(i).unwrap_or_else(|| self.first_shard())
     }

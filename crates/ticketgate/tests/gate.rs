@@ -1,0 +1,305 @@
+//! Gate behaviour beyond the vectors: fail-closed evaluation, pack-defined fields,
+//! reload, view, kill switch, alert isolation and the audit hook.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use serde_json::json;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use ticketgate::*;
+
+fn request(extra: serde_json::Value) -> AccessRequest {
+    let mut v = json!({
+        "employee": {"id": "alice", "roles": ["agent"], "teams": ["billing"],
+            "shift": {"start": "2026-11-28T08:00:00Z", "end": "2026-11-28T16:00:00Z"}},
+        "customer": {"id": "c1"},
+        "ticket": {"id": "T-1", "customer": "c1", "assignee": "alice", "queue": "billing",
+            "status": "open", "opened_at": "2026-11-28T07:00:00Z"},
+        "purpose": "support",
+        "at": "2026-11-28T10:00:00Z"
+    });
+    if let (Some(base), Some(extra)) = (v.as_object_mut(), extra.as_object()) {
+        for (k, x) in extra {
+            base.insert(k.clone(), x.clone());
+        }
+    }
+    AccessRequest::from_value(v).unwrap()
+}
+
+fn pack_with(
+    extra: &[(&str, &str)],
+    schema_edit: impl Fn(&str) -> String,
+) -> Result<PolicyPack, PolicyError> {
+    let mut sources: Vec<SourceFile> = PolicyPack::default()
+        .sources()
+        .iter()
+        .map(|s| SourceFile {
+            name: s.name.clone(),
+            text: if s.name == "schema.cedarschema" {
+                schema_edit(&s.text)
+            } else {
+                s.text.clone()
+            },
+        })
+        .collect();
+    for (n, t) in extra {
+        sources.push(SourceFile {
+            name: (*n).into(),
+            text: (*t).into(),
+        });
+    }
+    PolicyPack::from_sources(sources)
+}
+
+#[test]
+fn gate_is_send_sync_and_cheap_to_clone() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Gate>();
+}
+
+#[test]
+fn an_erroring_forbid_never_becomes_a_reveal() {
+    // Passes strict validation, but overflows at evaluation: Cedar skips an erroring
+    // forbid, so without the gate's own check R1 would reveal.
+    let pack = pack_with(
+        &[(
+            "overflow.cedar",
+            "@id(\"overflowing-forbid\")\nforbid (principal, action in Action::\"reveal\", resource)\nwhen { context.velocity.hard * 9223372036854775807 > 1 };",
+        )],
+        str::to_owned,
+    )
+    .unwrap();
+    let gate = Gate::builder().pack(pack).build().unwrap();
+    let d = gate.decide(&request(json!({}))).unwrap();
+    for f in ["name", "email", "ticket_numbers", "phone"] {
+        let fd = &d.fields[f];
+        assert_eq!(fd.outcome, Outcome::Withhold, "{f}: {fd:?}");
+        assert!(!fd.errors.is_empty(), "{f} lists the error");
+    }
+    // and the same request on the default pack does reveal: the test can fail
+    let d = Gate::builder()
+        .build()
+        .unwrap()
+        .decide(&request(json!({})))
+        .unwrap();
+    assert_eq!(d.outcome("name"), Outcome::Reveal);
+}
+
+#[test]
+fn a_field_added_to_the_pack_is_decided_without_code() {
+    let pack = pack_with(
+        &[(
+            "postal.cedar",
+            r#"@id("postal-own-ticket")
+permit (principal, action == Action::"reveal_postal_address", resource)
+when { context.purpose == "support" && context has ticket && context.ticket has assignee && context.ticket.assignee == principal };"#,
+        )],
+        |s| {
+            s.replace("reveal_ticket_numbers in [reveal]", "reveal_ticket_numbers, reveal_postal_address in [reveal]")
+                .replace("mask_ticket_numbers in [mask]", "mask_ticket_numbers, mask_postal_address in [mask]")
+        },
+    )
+    .unwrap();
+    assert!(pack.fields().contains(&"postal_address".to_owned()));
+    let gate = Gate::builder().pack(pack).build().unwrap();
+    let d = gate.decide(&request(json!({}))).unwrap();
+    assert_eq!(d.outcome("postal_address"), Outcome::Reveal);
+    assert_eq!(d.fields["postal_address"].policies, ["postal-own-ticket"]);
+    // the group forbids cover the new field too
+    let d = gate
+        .decide(&request(json!({"at": "2026-11-28T17:00:00Z"})))
+        .unwrap();
+    assert_eq!(d.outcome("postal_address"), Outcome::Withhold);
+    assert_eq!(d.fields["postal_address"].policies, ["R4-shift"]);
+}
+
+#[test]
+fn a_field_action_outside_its_group_is_refused_at_load() {
+    let e = pack_with(&[], |s| format!("{s}\naction reveal_fax, mask_fax in [mask] appliesTo {{ principal: Employee, resource: Customer, context: Ctx }};"))
+        .unwrap_err();
+    assert!(e.to_string().contains("reveal_fax"), "{e}");
+}
+
+#[test]
+fn reload_is_atomic_and_refuses_a_bad_pack() {
+    let gate = Gate::builder().build().unwrap();
+    let before = gate.policy_version();
+    let dir = tempfile::tempdir().unwrap();
+    for s in PolicyPack::default().sources() {
+        std::fs::write(dir.path().join(&s.name), &s.text).unwrap();
+    }
+    std::fs::write(dir.path().join("broken.cedar"), "permit (principal,").unwrap();
+    assert!(matches!(gate.reload_dir(dir.path()), Err(Error::Policy(_))));
+    assert_eq!(gate.policy_version(), before);
+    std::fs::remove_file(dir.path().join("broken.cedar")).unwrap();
+    std::fs::write(
+        dir.path().join("extra.cedar"),
+        "@id(\"nothing\")\nforbid (principal, action, resource) when { false };",
+    )
+    .unwrap();
+    let after = gate.reload_dir(dir.path()).unwrap();
+    assert_ne!(after, before);
+    assert_eq!(
+        gate.decide(&request(json!({}))).unwrap().policy_version,
+        after
+    );
+}
+
+#[test]
+fn view_applies_outcomes_to_a_record() {
+    let gate = Gate::builder().build().unwrap();
+    let record = json!({"name": "Jane Doe", "email": "jane.doe@example.com", "phone": "+1 555-555-1234",
+        "ticket_numbers": ["TCK-004512"], "plan": "gold"});
+    let v = gate
+        .view(&request(json!({})), record.as_object().unwrap())
+        .unwrap();
+    assert_eq!(v.record["name"], "Jane Doe");
+    assert_eq!(v.record["phone"], "+1 ***-***-1234");
+    assert_eq!(v.record["plan"], "gold");
+    let colleague = request(
+        json!({"ticket": {"id": "T-1", "customer": "c1", "assignee": "bob", "queue": "billing",
+        "status": "open", "opened_at": "2026-11-28T07:00:00Z"}}),
+    );
+    let v = gate.view(&colleague, record.as_object().unwrap()).unwrap();
+    assert_eq!(v.record["name"], "J*** D**");
+    assert_eq!(v.record["email"], "j***@example.com");
+    assert_eq!(v.record["ticket_numbers"], json!(null));
+    let bad = json!({"phone": 5551234});
+    let e = gate.view(&colleague, bad.as_object().unwrap()).unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidRequest(ref i) if i.key == "record.phone"),
+        "{e}"
+    );
+}
+
+#[test]
+fn kill_switch_withholds_everything_until_reinstated() {
+    let gate = Gate::builder().build().unwrap();
+    gate.suspend("alice", "selling data").unwrap();
+    let d = gate.decide(&request(json!({}))).unwrap();
+    assert!(d.fields.values().all(|f| f.outcome == Outcome::Withhold));
+    assert!(d.has_alert("suspended"));
+    assert_eq!(gate.suspended().unwrap()[0].employee, "alice");
+    assert!(gate.reinstate("alice").unwrap());
+    assert_eq!(
+        gate.decide(&request(json!({}))).unwrap().outcome("name"),
+        Outcome::Reveal
+    );
+}
+
+#[test]
+fn a_panicking_alert_callback_cannot_break_decisions() {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let s = seen.clone();
+    let gate = Gate::builder()
+        .on_alert(Arc::new(move |_d: &Decision, a: &Alert| {
+            s.fetch_add(1, Ordering::SeqCst);
+            if a.kind == "no_ticket" {
+                panic!("callback bug");
+            }
+        }))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let d = gate.decide(&request(json!({"ticket": null}))).unwrap();
+        assert!(d.has_alert("no_ticket"));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while seen.load(Ordering::SeqCst) < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+    assert_eq!(gate.alert_stats().unwrap().failed.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn decisions_are_audited_and_forensics_find_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let gate = Gate::builder()
+        .audit_log(AuditOptions::new(&path))
+        .build()
+        .unwrap();
+    let d = gate
+        .decide(&request(
+            json!({"client": "helpdesk", "source_ip": "10.1.2.3"}),
+        ))
+        .unwrap();
+    gate.decide(&request(json!({"ticket": null}))).unwrap();
+    gate.suspend("alice", "investigation").unwrap();
+    let log = gate.audit_log().unwrap();
+    let records = log.read_as("sec-1", "affected alice").unwrap();
+    let affected = forensics::affected(&records, "alice", None, None);
+    assert_eq!(affected.len(), 1);
+    assert_eq!(affected[0].customer, "c1");
+    assert_eq!(
+        affected[0].fields.iter().collect::<Vec<_>>(),
+        ["email", "name", "ticket_numbers"]
+    );
+    let rows = forensics::customer_accesses(&records, "c1");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0].decision_id.len() + rows[1].decision_id.len(),
+        2 * d.decision_id.len()
+    );
+    assert_eq!(records.last().unwrap().kind, "audit_read");
+    let report = forensics::verify(&forensics::expand(&[path]), Some(&log.head())).unwrap();
+    assert_eq!(report.records, 4);
+}
+
+#[test]
+fn an_unusable_audit_log_is_a_typed_error_at_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Gate::builder()
+        .audit_log(AuditOptions::new(dir.path()))
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, Error::Audit(_)), "{e}");
+}
+
+#[test]
+fn velocity_limits_are_configurable_and_checked() {
+    let cfg = VelocityConfig {
+        window_s: 60,
+        soft: 1,
+        hard: 2,
+    };
+    let gate = Gate::builder().velocity(cfg).build().unwrap();
+    for (i, want) in [
+        (1, Outcome::Reveal),
+        (2, Outcome::Reveal),
+        (3, Outcome::Mask),
+    ] {
+        let c = format!("c{i}");
+        let r = request(
+            json!({"customer": {"id": c}, "ticket": {"id": format!("T-{i}"), "customer": c,
+            "assignee": "alice", "queue": "billing", "status": "open", "opened_at": "2026-11-28T07:00:00Z"}}),
+        );
+        let d = gate.decide(&r).unwrap();
+        assert_eq!(d.outcome("name"), want, "customer {i}");
+        assert_eq!(d.velocity.unwrap().count, i.min(2));
+    }
+    let bad = Gate::builder()
+        .velocity(VelocityConfig {
+            window_s: 60,
+            soft: 5,
+            hard: 2,
+        })
+        .build();
+    assert!(matches!(bad, Err(Error::InvalidRequest(_))));
+}
+
+#[test]
+fn policy_dir_in_repo_matches_the_embedded_pack() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+    assert_eq!(
+        PolicyPack::from_dir(dir).unwrap().version(),
+        PolicyPack::default().version()
+    );
+}

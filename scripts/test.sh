@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every check of the project, in all three languages. Safe to run on a fresh machine
+# with cargo, python3 (with pip) and node/npm installed: it installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "rust: format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "rust: tests"
+cargo test --workspace
+
+step "policy pack: ticketgate validate / test"
+cargo run -q -p ticketgate-cli -- validate policies
+cargo run -q -p ticketgate-cli -- test policies --vectors tests/vectors/requests.json | tail -n 1
