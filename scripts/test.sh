@@ -17,3 +17,10 @@ cargo test --workspace
 step "policy pack: ticketgate validate / test"
 cargo run -q -p ticketgate-cli -- validate policies
 cargo run -q -p ticketgate-cli -- test policies --vectors tests/vectors/requests.json | tail -n 1
+
+step "python: build the module (debug) into .venv and run pytest"
+if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q "maturin>=1.7,<2" "pytest>=7" "mypy>=1.8" typing_extensions
+(cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" PATH="$PWD/../../.venv/bin:$PATH" maturin develop -q)
+(cd bindings/python && ../../.venv/bin/python -m pytest -q)

@@ -10,11 +10,12 @@ use std::sync::Arc;
 /// Receives every alert a gate raises.
 pub trait AlertSink: Send + Sync {
     /// Called once per alert, off the deciding thread, with the decision that raised it.
-    fn alert(&self, decision: &Decision, alert: &Alert);
+    /// An `Err` (or a panic) is counted in [`DeliveryStats::failed`] and reported on stderr.
+    fn alert(&self, decision: &Decision, alert: &Alert) -> Result<(), String>;
 }
 
-impl<F: Fn(&Decision, &Alert) + Send + Sync> AlertSink for F {
-    fn alert(&self, decision: &Decision, alert: &Alert) {
+impl<F: Fn(&Decision, &Alert) -> Result<(), String> + Send + Sync> AlertSink for F {
+    fn alert(&self, decision: &Decision, alert: &Alert) -> Result<(), String> {
         self(decision, alert)
     }
 }
@@ -56,10 +57,13 @@ impl Dispatcher {
                     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         sink.alert(&d, &a)
                     }));
-                    if run.is_err() {
-                        st.failed.fetch_add(1, Ordering::Relaxed);
-                        eprintln!("ticketgate: alert callback failed for {}", a.kind);
-                    }
+                    let why = match run {
+                        Ok(Ok(())) => continue,
+                        Ok(Err(e)) => e,
+                        Err(_) => "it panicked".to_owned(),
+                    };
+                    st.failed.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("ticketgate: alert callback failed for `{}`: {why}", a.kind);
                 }
             });
         if spawned.is_err() {

@@ -12,6 +12,8 @@ mod grant;
 pub mod mask;
 mod model;
 mod pack;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod time;
 pub mod vectors;
 pub mod velocity;
@@ -29,5 +31,7 @@ pub use model::{
     Status, Ticket,
 };
 pub use pack::{PolicyPack, SourceFile};
+#[cfg(feature = "redis")]
+pub use redis_store::{redis_store, RedisOptions, RedisStore};
 pub use time::Timestamp;
 pub use velocity::{MemoryStore, Observation, Suspension, VelocityConfig, VelocityStore};

@@ -203,6 +203,7 @@ fn a_panicking_alert_callback_cannot_break_decisions() {
             if a.kind == "no_ticket" {
                 panic!("callback bug");
             }
+            Ok(())
         }))
         .build()
         .unwrap();

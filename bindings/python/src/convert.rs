@@ -1,0 +1,182 @@
+//! Python values ⇄ JSON values, naming the key path of anything unusable.
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple, PyType};
+use serde_json::{Map, Number, Value};
+use ticketgate::InvalidRequest;
+
+static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static ENUM: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+fn bad(path: &str, reason: impl Into<String>) -> InvalidRequest {
+    InvalidRequest {
+        key: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Converts a request-like Python value (dict, any Mapping, dataclass, list, str, int,
+/// float, bool, None, aware datetime, Enum) to JSON.
+pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> Result<Value, InvalidRequest> {
+    let py = obj.py();
+    let type_err = |e: PyErr| bad(path, e.to_string());
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        let v: i64 = obj
+            .extract()
+            .map_err(|_| bad(path, "integer out of range"))?;
+        return Ok(Value::Number(v.into()));
+    }
+    if obj.is_instance_of::<PyFloat>() {
+        let v: f64 = obj.extract().map_err(type_err)?;
+        return Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| bad(path, "not a finite number"));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Value::String(s.to_cow().map_err(type_err)?.into_owned()));
+    }
+    let datetime = DATETIME
+        .import(py, "datetime", "datetime")
+        .map_err(type_err)?;
+    if obj.is_instance(datetime).map_err(type_err)? {
+        if obj.call_method0("utcoffset").map_err(type_err)?.is_none() {
+            return Err(bad(
+                path,
+                "naive datetime; pass a timezone-aware datetime (e.g. tzinfo=timezone.utc)",
+            ));
+        }
+        let iso: String = obj
+            .call_method0("isoformat")
+            .and_then(|s| s.extract())
+            .map_err(type_err)?;
+        return Ok(Value::String(iso));
+    }
+    let date = DATE.import(py, "datetime", "date").map_err(type_err)?;
+    if obj.is_instance(date).map_err(type_err)? {
+        return Err(bad(
+            path,
+            "a date is not an instant; pass an aware datetime",
+        ));
+    }
+    let enum_ty = ENUM.import(py, "enum", "Enum").map_err(type_err)?;
+    if obj.is_instance(enum_ty).map_err(type_err)? {
+        return to_json(&obj.getattr("value").map_err(type_err)?, path);
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        return map(d.iter(), path);
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        return seq(l.iter(), path);
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        return seq(t.iter(), path);
+    }
+    if let Ok(m) = obj.cast::<PyMapping>() {
+        let items = m.items().map_err(type_err)?;
+        let pairs: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = items
+            .iter()
+            .map(|i| i.extract())
+            .collect::<PyResult<_>>()
+            .map_err(type_err)?;
+        return map(pairs.into_iter(), path);
+    }
+    let dataclasses = py.import("dataclasses").map_err(type_err)?;
+    let is_dc: bool = dataclasses
+        .call_method1("is_dataclass", (obj,))
+        .and_then(|b| b.extract())
+        .map_err(type_err)?;
+    if is_dc && !obj.is_instance_of::<PyType>() {
+        // Field by field rather than `asdict`, which deep-copies (and fails on e.g. mappingproxy).
+        let mut pairs = Vec::new();
+        for f in dataclasses
+            .call_method1("fields", (obj,))
+            .and_then(|f| f.try_iter())
+            .map_err(type_err)?
+        {
+            let name = f.and_then(|f| f.getattr("name")).map_err(type_err)?;
+            let value = obj
+                .getattr(
+                    name.cast::<PyString>()
+                        .map_err(|e| bad(path, e.to_string()))?,
+                )
+                .map_err(type_err)?;
+            pairs.push((name, value));
+        }
+        return map(pairs.into_iter(), path);
+    }
+    let ty = obj
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into());
+    Err(bad(path, format!("unsupported type `{ty}`")))
+}
+
+fn map<'py>(
+    items: impl Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+    path: &str,
+) -> Result<Value, InvalidRequest> {
+    let mut out = Map::new();
+    for (k, v) in items {
+        let key: String = k
+            .extract()
+            .map_err(|_| bad(path, "mapping keys must be strings"))?;
+        let val = to_json(&v, &join(path, &key))?;
+        out.insert(key, val);
+    }
+    Ok(Value::Object(out))
+}
+
+fn seq<'py>(
+    items: impl Iterator<Item = Bound<'py, PyAny>>,
+    path: &str,
+) -> Result<Value, InvalidRequest> {
+    items
+        .enumerate()
+        .map(|(i, v)| to_json(&v, &format!("{path}[{i}]")))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Value::Array)
+}
+
+/// Converts JSON to plain Python objects (dict, list, str, int, float, bool, None).
+pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.into_pyobject(py)?.into_any(),
+            None => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
+        },
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(a) => {
+            let l = PyList::empty(py);
+            for x in a {
+                l.append(to_py(py, x)?)?;
+            }
+            l.into_any()
+        }
+        Value::Object(o) => {
+            let d = PyDict::new(py);
+            for (k, x) in o {
+                d.set_item(k, to_py(py, x)?)?;
+            }
+            d.into_any()
+        }
+    })
+}

@@ -1,0 +1,233 @@
+"""Python-specific behaviour: inputs, exceptions, threads, typing."""
+
+import dataclasses
+import pathlib
+import shutil
+import subprocess
+import sys
+import threading
+import types
+from collections import OrderedDict
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Mapping, Optional
+
+import pytest
+
+import ticketgate
+from conftest import ROOT
+
+
+def test_decision_attributes_and_dict(request_dict: Dict[str, Any]) -> None:
+    d = ticketgate.Gate().decide(request_dict)
+    assert d.outcome("email") == "reveal"
+    assert d.outcome("phone") == "mask"
+    assert d.outcome("not-a-field") == "withhold"
+    assert d.revealed == ["email", "name", "ticket_numbers"]
+    assert d.fields["email"]["policies"] == ["R1-own-ticket"]
+    assert d.velocity == {"count": 1, "soft": 15, "hard": 30, "window_s": 3600}
+    assert d.ticket == "T-1" and d.grant is None and d.purpose == "support"
+    assert d.policy_version.startswith("sha256:")
+    as_dict = d.to_dict()
+    assert as_dict["decision_id"] == d.decision_id
+    assert as_dict["fields"]["phone"]["outcome"] == "mask"
+    assert "email=reveal" in repr(d)
+
+
+def test_aware_datetimes_are_accepted_and_naive_refused(request_dict: Dict[str, Any]) -> None:
+    gate = ticketgate.Gate()
+    request_dict["at"] = datetime(2026, 11, 28, 11, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert gate.decide(request_dict).at == "2026-11-28T10:00:00.000Z"
+    request_dict["at"] = datetime(2026, 11, 28, 10, 0)
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        gate.decide(request_dict)
+    assert e.value.key == "at"
+    assert "naive" in str(e.value)
+
+
+@dataclasses.dataclass
+class Employee:
+    id: str
+    roles: List[str]
+    teams: List[str]
+    shift: Optional[Dict[str, str]] = None
+
+
+@dataclasses.dataclass
+class Request:
+    employee: Employee
+    customer: Mapping[str, Any]
+    purpose: str
+    at: datetime
+    ticket: Optional[Dict[str, Any]] = None
+
+
+def test_dataclasses_and_mappings(request_dict: Dict[str, Any]) -> None:
+    gate = ticketgate.Gate()
+    req = Request(
+        employee=Employee("alice", ["agent"], ["billing"], request_dict["employee"]["shift"]),
+        customer=types.MappingProxyType({"id": "c1"}),
+        purpose="support",
+        at=datetime(2026, 11, 28, 10, tzinfo=timezone.utc),
+        ticket=OrderedDict(request_dict["ticket"]),
+    )
+    assert gate.decide(req).outcome("name") == "reveal"
+
+
+@pytest.mark.parametrize(
+    "mutate,key",
+    [
+        (lambda r: r["ticket"].update(customer="c2"), "ticket.customer"),
+        (lambda r: r.update(purpose="curiosity"), "purpose"),
+        (lambda r: r.update(fields=["name", "ssn"]), "fields[1]"),
+        (lambda r: r["employee"].update(clearance="top"), "employee.clearance"),
+        (lambda r: r["customer"].update(vip="yes"), "customer.vip"),
+        (lambda r: r.update(at="2026-11-28T10:00:00"), "at"),
+        (lambda r: r["ticket"].update(status="closed"), "ticket.closed_at"),
+        (lambda r: r.update(at=object()), "at"),
+    ],
+)
+def test_invalid_requests_name_the_key(request_dict: Dict[str, Any], mutate: Any, key: str) -> None:
+    mutate(request_dict)
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.Gate().decide(request_dict)
+    assert e.value.key == key
+    assert isinstance(e.value, ValueError) and isinstance(e.value, ticketgate.TicketgateError)
+
+
+def test_not_a_mapping_is_invalid() -> None:
+    with pytest.raises(ticketgate.InvalidRequest):
+        ticketgate.Gate().decide(["not", "a", "request"])
+
+
+def test_policy_errors_carry_file_and_line(tmp_path: pathlib.Path) -> None:
+    for f in (ROOT / "policies").glob("*.ceda*"):
+        shutil.copy(f, tmp_path)
+    (tmp_path / "broken.cedar").write_text('@id("x")\npermit (principal, action, resource)\nwhen { principal.nope };\n')
+    with pytest.raises(ticketgate.PolicyError) as e:
+        ticketgate.Gate(policies=tmp_path)
+    assert e.value.file == "broken.cedar"
+    assert e.value.line == 3 and e.value.column == 8 and e.value.policy_id == "x"
+    assert e.value.diagnostics[0]["file"] == "broken.cedar"
+    gate = ticketgate.Gate()
+    before = gate.policy_version
+    with pytest.raises(ticketgate.PolicyError):
+        gate.reload(tmp_path)
+    assert gate.policy_version == before
+    (tmp_path / "broken.cedar").unlink()
+    assert gate.reload(tmp_path) == before  # same files, same version
+
+
+def test_view_masks_the_record(request_dict: Dict[str, Any]) -> None:
+    gate = ticketgate.Gate()
+    record = {"name": "Jane Doe", "email": "jane.doe@example.com", "phone": "555-555-1234",
+              "ticket_numbers": ["TCK-004512"], "plan": "gold"}
+    assert gate.view(request_dict, record)["phone"] == "***-***-1234"
+    request_dict["ticket"]["assignee"] = "bob"
+    masked = gate.view_many([(request_dict, record)])[0]
+    assert masked == {"name": "J*** D**", "email": "j***@example.com", "phone": "***-***-1234",
+                      "ticket_numbers": None, "plan": "gold"}
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        gate.view(request_dict, {"phone": 5551234})
+    assert e.value.key == "record.phone"
+    assert ticketgate.mask("name", "Γιώργος") == "Γ******"
+
+
+def test_decide_many_and_bad_index(request_dict: Dict[str, Any]) -> None:
+    gate = ticketgate.Gate()
+    ds = gate.decide_many([request_dict, request_dict])
+    assert [d.outcome("name") for d in ds] == ["reveal", "reveal"]
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        gate.decide_many([request_dict, {"employee": {"id": "x"}}])
+    assert e.value.key.startswith("[1]")
+
+
+def test_eight_threads_decide_at_once(request_dict: Dict[str, Any]) -> None:
+    gate = ticketgate.Gate(velocity={"window_s": 3600, "soft": 10_000, "hard": 10_000})
+    errors: List[str] = []
+    barrier = threading.Barrier(8)
+
+    def work(t: int) -> None:
+        barrier.wait()
+        for i in range(200):
+            r = {**request_dict, "customer": {"id": f"c{t}-{i}"},
+                 "ticket": {**request_dict["ticket"], "customer": f"c{t}-{i}",
+                            "assignee": "alice" if i % 2 else "bob"}}
+            d = gate.decide(r)
+            want = "reveal" if i % 2 else "mask"
+            if d.outcome("name") != want or d.customer != f"c{t}-{i}":
+                errors.append(f"{t}/{i}: {d!r}")
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+
+
+def test_suspension_and_alert_callback(request_dict: Dict[str, Any]) -> None:
+    seen: List[str] = []
+    done = threading.Event()
+
+    def on_alert(alert: Dict[str, str], decision: ticketgate.Decision) -> None:
+        seen.append(alert["kind"])
+        if alert["kind"] == "suspended":
+            done.set()
+            raise RuntimeError("a broken callback must not break decisions")
+
+    gate = ticketgate.Gate(on_alert=on_alert)
+    gate.suspend("alice", "investigation")
+    assert gate.suspended()[0]["employee"] == "alice"
+    d = gate.decide(request_dict)
+    assert d.revealed == [] and any(a["kind"] == "suspended" for a in d.alerts)
+    assert done.wait(5)
+    assert gate.reinstate("alice") is True
+    assert gate.decide(request_dict).outcome("name") == "reveal"
+    assert "suspended" in seen
+
+
+def test_bad_gate_options() -> None:
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.Gate(durability="sometimes")
+    assert e.value.key == "durability"
+    with pytest.raises(ticketgate.InvalidRequest):
+        ticketgate.Gate(velocity={"window_s": 60, "soft": 10, "hard": 5})
+    with pytest.raises(ticketgate.InvalidRequest):
+        ticketgate.Gate(velocity={"windows": 60})
+
+
+def test_audit_from_python(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    log = tmp_path / "audit.jsonl"
+    gate = ticketgate.Gate(audit_log=log)
+    gate.decide({**request_dict, "client": "helpdesk"})
+    affected = gate.audit_affected("alice", reader="sec-team")
+    assert [a["customer"] for a in affected] == ["c1"]
+    assert gate.audit_customer("c1")[0]["client"] == "helpdesk"
+    head = gate.audit_head()
+    assert head is not None and head.startswith("3:")
+    report = ticketgate.verify_audit([log], expect_head=head)
+    assert report["records"] == 3
+    lines = log.read_text().splitlines()
+    log.write_text("\n".join(lines[:1] + lines[2:]) + "\n")
+    with pytest.raises(ticketgate.AuditError):
+        ticketgate.verify_audit([log])
+
+
+def test_unwritable_audit_log_is_an_audit_error(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(ticketgate.AuditError):
+        ticketgate.Gate(audit_log=tmp_path)
+
+
+def test_stubs_match_the_module() -> None:
+    r = subprocess.run([sys.executable, "-m", "mypy.stubtest", "ticketgate._native"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_readme_python_snippets_run(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (ROOT / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
