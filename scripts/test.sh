@@ -24,3 +24,8 @@ if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -m pip install -q "maturin>=1.7,<2" "pytest>=7" "mypy>=1.8" typing_extensions
 (cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" PATH="$PWD/../../.venv/bin:$PATH" maturin develop -q)
 (cd bindings/python && ../../.venv/bin/python -m pytest -q)
+
+step "node: build the addon (debug) and run node --test"
+(cd bindings/node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+(cd bindings/node && npx napi build --platform --dts index.d.ts --js index.js --no-const-enum)
+(cd bindings/node && node --test __test__/)

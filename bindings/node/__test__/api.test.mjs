@@ -1,0 +1,159 @@
+// Node-specific behaviour: errors with codes, Dates, async work, callbacks, audit, types.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createRequire } from 'node:module'
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ROOT, baseRequest } from './helpers.mjs'
+
+const require = createRequire(import.meta.url)
+const { Gate, verifyAudit, mask } = require('../index.js')
+const HERE = path.join(ROOT, 'bindings/node')
+
+test('decisions are plain camelCase objects; field names stay as they are', () => {
+  const d = new Gate().decide(baseRequest())
+  assert.equal(d.fields.email.outcome, 'reveal')
+  assert.equal(d.fields.phone.outcome, 'mask')
+  assert.deepEqual(d.fields.ticket_numbers.policies, ['R1-own-ticket'])
+  assert.deepEqual(d.velocity, { count: 1, soft: 15, hard: 30, windowS: 3600 })
+  assert.equal(d.grant, null)
+  assert.match(d.policyVersion, /^sha256:[0-9a-f]{64}$/)
+  assert.equal(Object.getPrototypeOf(d), Object.prototype)
+})
+
+test('Date objects are accepted as times', () => {
+  const r = baseRequest()
+  r.at = new Date('2026-11-28T10:00:00Z')
+  r.ticket.openedAt = new Date('2026-11-28T07:00:00Z')
+  assert.equal(new Gate().decide(r).at, '2026-11-28T10:00:00.000Z')
+  r.at = new Date('nope')
+  assert.throws(() => new Gate().decide(r), { code: 'InvalidRequest', key: 'at' })
+})
+
+for (const [name, mutate, key] of [
+  ['ticket for another customer', (r) => (r.ticket.customer = 'c2'), 'ticket.customer'],
+  ['unknown purpose', (r) => (r.purpose = 'curiosity'), 'purpose'],
+  ['unknown field', (r) => (r.fields = ['name', 'ssn']), 'fields[1]'],
+  ['unknown key', (r) => (r.employee.clearance = 'top'), 'employee.clearance'],
+  ['wrong type', (r) => (r.customer.vip = 'yes'), 'customer.vip'],
+  ['naive time', (r) => (r.at = '2026-11-28T10:00:00'), 'at'],
+  ['closed without closedAt', (r) => (r.ticket.status = 'closed'), 'ticket.closedAt'],
+  ['open with closedAt', (r) => (r.ticket.closedAt = '2026-11-28T09:00:00Z'), 'ticket.closedAt'],
+]) {
+  test(`invalid request: ${name}`, async () => {
+    const r = baseRequest()
+    mutate(r)
+    const gate = new Gate()
+    assert.throws(() => gate.decide(r), (e) => e instanceof Error && e.code === 'InvalidRequest' && e.key === key)
+    await assert.rejects(gate.decideAsync(r), (e) => e.code === 'InvalidRequest' && e.key === key)
+  })
+}
+
+test('policy errors carry file, line and column', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-pack-'))
+  for (const f of fs.readdirSync(path.join(ROOT, 'policies')).filter((f) => /\.ceda/.test(f))) {
+    fs.copyFileSync(path.join(ROOT, 'policies', f), path.join(dir, f))
+  }
+  fs.writeFileSync(path.join(dir, 'broken.cedar'), '@id("x")\npermit (principal, action, resource)\nwhen { principal.nope };\n')
+  assert.throws(() => new Gate({ policies: dir }), (e) => e.code === 'PolicyError' && e.file === 'broken.cedar' && e.line === 3 && e.policyId === 'x')
+  const gate = new Gate()
+  const before = gate.policyVersion
+  assert.throws(() => gate.reload(dir), { code: 'PolicyError' })
+  assert.equal(gate.policyVersion, before)
+  assert.throws(() => new Gate({ velocity: { windowS: 60, soft: 10, hard: 5 } }), { code: 'InvalidRequest' })
+  assert.throws(() => new Gate({ durablity: 'always' }), { code: 'InvalidRequest', key: 'durablity' })
+})
+
+test('1,000 concurrent decideAsync calls all resolve correctly', async () => {
+  const gate = new Gate({ velocity: { windowS: 3600, soft: 100000, hard: 100000 } })
+  const jobs = []
+  for (let i = 0; i < 1000; i++) {
+    const r = baseRequest()
+    r.customer.id = `c${i}`
+    r.ticket.customer = `c${i}`
+    r.ticket.assignee = i % 2 ? 'alice' : 'bob'
+    jobs.push(gate.decideAsync(r).then((d) => [i, d]))
+  }
+  const results = await Promise.all(jobs)
+  assert.equal(results.length, 1000)
+  for (const [i, d] of results) {
+    assert.equal(d.customer, `c${i}`)
+    assert.equal(d.fields.name.outcome, i % 2 ? 'reveal' : 'mask')
+  }
+})
+
+test('view and viewMany mask a record', () => {
+  const gate = new Gate()
+  const record = { name: 'Jane Doe', email: 'jane.doe@example.com', phone: '555-555-1234', ticket_numbers: ['TCK-004512'], plan: 'gold' }
+  assert.equal(gate.view(baseRequest(), record).email, 'jane.doe@example.com')
+  const r = baseRequest()
+  r.ticket.assignee = 'bob'
+  assert.deepEqual(gate.viewMany([[r, record]])[0], {
+    name: 'J*** D**', email: 'j***@example.com', phone: '***-***-1234', ticket_numbers: null, plan: 'gold',
+  })
+  assert.throws(() => gate.view(r, { phone: 5551234 }), { code: 'InvalidRequest', key: 'record.phone' })
+  assert.equal(mask('phone', '+1 555-555-1234'), '+1 ***-***-1234')
+})
+
+test('kill switch and an onAlert callback that throws', async () => {
+  const seen = []
+  let done
+  const called = new Promise((r) => (done = r))
+  const gate = new Gate({
+    onAlert: (alert, decision) => {
+      seen.push([alert.kind, decision.employee])
+      done()
+      throw new Error('a broken callback must not break decisions')
+    },
+  })
+  gate.suspend('alice', 'investigation')
+  assert.equal(gate.suspended()[0].employee, 'alice')
+  // alert delivery does not hold the event loop open by itself (a server's loop is always busy)
+  const keepAlive = setInterval(() => {}, 1000)
+  const d = gate.decide(baseRequest())
+  assert.deepEqual(Object.values(d.fields).map((f) => f.outcome), ['withhold', 'withhold', 'withhold', 'withhold'])
+  await called
+  await new Promise((r) => setTimeout(r, 50))
+  clearInterval(keepAlive)
+  assert.ok(seen.some(([k, e]) => k === 'suspended' && e === 'alice'))
+  assert.ok(gate.alertStats().failed >= 1)
+  assert.equal(gate.reinstate('alice'), true)
+  assert.equal(gate.decide(baseRequest()).fields.name.outcome, 'reveal')
+})
+
+test('audit log from Node, verified and tampered', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-audit-'))
+  const log = path.join(dir, 'audit.jsonl')
+  const gate = new Gate({ auditLog: log, durability: 'always' })
+  gate.decide({ ...baseRequest(), client: 'console' })
+  assert.deepEqual(gate.auditAffected('alice', null, null, 'sec').map((a) => a.customer), ['c1'])
+  assert.equal(gate.auditCustomer('c1')[0].client, 'console')
+  const head = gate.auditHead()
+  assert.equal(verifyAudit([log], head).records, 3)
+  const lines = fs.readFileSync(log, 'utf8').split('\n')
+  fs.writeFileSync(log, lines[0].replace('alice', 'mallory') + '\n' + lines.slice(1).join('\n'))
+  assert.throws(() => verifyAudit([log]), { code: 'AuditError' })
+})
+
+test('the generated index.d.ts is the committed one', () => {
+  const out = execFileSync('git', ['status', '--porcelain', '--', 'index.d.ts'], { cwd: HERE, encoding: 'utf8' })
+  assert.equal(out.trim(), '', 'a build changed index.d.ts: commit the regenerated file')
+})
+
+test('a TypeScript usage example type-checks', () => {
+  execFileSync(path.join(HERE, 'node_modules/.bin/tsc'), ['--noEmit', '-p', path.join(HERE, '__test__/tsconfig.json')], {
+    stdio: 'pipe',
+  })
+})
+
+test('README JavaScript snippets run', () => {
+  const text = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+  const blocks = text.split('```js\n').slice(1).map((b) => b.split('```')[0])
+  assert.ok(blocks.length >= 2)
+  for (const b of blocks) {
+    const src = b.replaceAll("require('ticketgate')", `require(${JSON.stringify(path.join(HERE, 'index.js'))})`)
+    execFileSync(process.execPath, ['-e', src], { cwd: os.tmpdir(), stdio: 'pipe' })
+  }
+})

@@ -1,0 +1,143 @@
+//! JavaScript values → JSON with the contract's snake_case keys; key paths back to camelCase.
+
+use napi::bindgen_prelude::*;
+use napi::{JsDate, JsValue, ValueType};
+use serde_json::{Map, Number, Value};
+use ticketgate::{InvalidRequest, Timestamp};
+
+/// `officeCountry` → `office_country` (snake_case input is accepted unchanged).
+pub fn to_snake(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `office_country` → `officeCountry`.
+pub fn to_camel(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut up = false;
+    for c in key.chars() {
+        if c == '_' {
+            up = true;
+        } else if up {
+            out.push(c.to_ascii_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A core key path (`ticket.closed_at`, `fields[1]`) as the Node caller wrote it.
+pub fn camel_path(path: &str) -> String {
+    path.split('.').map(to_camel).collect::<Vec<_>>().join(".")
+}
+
+fn bad(path: &str, reason: impl Into<String>) -> InvalidRequest {
+    InvalidRequest {
+        key: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// How object keys are treated on the way in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    /// Request shapes: camelCase keys become snake_case.
+    Snake,
+    /// Contact records: keys are field names, kept as they are.
+    Keep,
+}
+
+/// Walks a JS value; `Date`s become RFC 3339 strings, `undefined` is absent.
+pub fn to_json(
+    v: &Unknown<'_>,
+    path: &str,
+    keys: Keys,
+) -> std::result::Result<Value, InvalidRequest> {
+    let js = |e: napi::Error| bad(path, e.reason.clone());
+    Ok(match v.get_type().map_err(js)? {
+        ValueType::Null | ValueType::Undefined => Value::Null,
+        ValueType::Boolean => Value::Bool(bool::from_unknown(*v).map_err(js)?),
+        ValueType::Number => {
+            let n = f64::from_unknown(*v).map_err(js)?;
+            if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+                Value::Number(Number::from(n as i64))
+            } else {
+                Number::from_f64(n)
+                    .map(Value::Number)
+                    .ok_or_else(|| bad(path, "not a finite number"))?
+            }
+        }
+        ValueType::String => Value::String(String::from_unknown(*v).map_err(js)?),
+        ValueType::Object => {
+            if v.is_date().map_err(js)? {
+                let ms = JsDate::from_unknown(*v)
+                    .and_then(|d| d.value_of())
+                    .map_err(js)?;
+                if !ms.is_finite() {
+                    return Err(bad(path, "invalid Date"));
+                }
+                let t = Timestamp::from_millis(ms as i64)
+                    .ok_or_else(|| bad(path, "Date out of range"))?;
+                return Ok(Value::String(t.to_string()));
+            }
+            let obj = Object::from_unknown(*v).map_err(js)?;
+            if v.is_array().map_err(js)? {
+                let n = obj.get_array_length().map_err(js)?;
+                let mut out = Vec::with_capacity(n as usize);
+                for i in 0..n {
+                    let item: Unknown<'_> = obj.get_element(i).map_err(js)?;
+                    out.push(to_json(&item, &format!("{path}[{i}]"), keys)?);
+                }
+                Value::Array(out)
+            } else {
+                let mut out = Map::new();
+                for k in Object::keys(&obj).map_err(js)? {
+                    let item: Unknown<'_> = obj.get_named_property(&k).map_err(js)?;
+                    if item.get_type().map_err(js)? == ValueType::Undefined {
+                        continue;
+                    }
+                    let key = if keys == Keys::Snake {
+                        to_snake(&k)
+                    } else {
+                        k.clone()
+                    };
+                    out.insert(key, to_json(&item, &join(path, &k), keys)?);
+                }
+                Value::Object(out)
+            }
+        }
+        other => return Err(bad(path, format!("unsupported value of type {other}"))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_cases_round_trip() {
+        for k in ["office_country", "closed_at", "window_s", "id", "source_ip"] {
+            assert_eq!(to_snake(&to_camel(k)), k);
+        }
+        assert_eq!(camel_path("ticket.closed_at"), "ticket.closedAt");
+        assert_eq!(camel_path("fields[1]"), "fields[1]");
+    }
+}

@@ -1,0 +1,68 @@
+//! Core errors as JavaScript `Error`s with a stable `code` and structured properties.
+
+use napi::bindgen_prelude::*;
+use napi::JsValue;
+use ticketgate::{vectors::error_code, Error as CoreError};
+
+use crate::convert::camel_path;
+
+fn set<V: ToNapiValue>(obj: &mut Object<'_>, key: &str, v: V) {
+    // best effort: a property that cannot be set leaves the message and code intact
+    let _ = obj.set_named_property(key, v);
+}
+
+/// Builds the JS error; returned as `napi::Error` holding the value, so it is thrown (or
+/// rejects a promise) verbatim.
+pub fn to_js(env: &Env, e: CoreError) -> napi::Error {
+    let code = error_code(&e);
+    let message = match &e {
+        CoreError::InvalidRequest(i) => {
+            format!("invalid request: `{}`: {}", camel_path(&i.key), i.reason)
+        }
+        other => other.to_string(),
+    };
+    let mut obj = match env.create_error(napi::Error::new(Status::GenericFailure, message.clone()))
+    {
+        Ok(o) => o,
+        Err(err) => return err,
+    };
+    set(&mut obj, "code", code);
+    match &e {
+        CoreError::InvalidRequest(i) => {
+            set(&mut obj, "key", camel_path(&i.key));
+            set(&mut obj, "reason", i.reason.as_str());
+        }
+        CoreError::Policy(p) => {
+            let diags: Vec<serde_json::Value> = p
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    serde_json::json!({"file": d.file, "line": d.line, "column": d.column,
+                        "policyId": d.policy_id, "message": d.message})
+                })
+                .collect();
+            if let Some(first) = p.diagnostics.first() {
+                set(&mut obj, "file", first.file.clone());
+                set(&mut obj, "line", first.line.map(|n| n as u32));
+                set(&mut obj, "column", first.column.map(|n| n as u32));
+                set(&mut obj, "policyId", first.policy_id.clone());
+            }
+            set(&mut obj, "diagnostics", serde_json::Value::Array(diags));
+        }
+        CoreError::Audit(a) => set(&mut obj, "path", a.path.clone()),
+        _ => {}
+    }
+    napi::Error::from(obj.to_unknown())
+}
+
+/// A panic inside ticketgate, reported as an error instead of killing the process.
+pub fn internal(env: &Env, what: &str) -> napi::Error {
+    let msg = format!("internal error in {what}; please report it");
+    match env.create_error(napi::Error::new(Status::GenericFailure, msg)) {
+        Ok(mut o) => {
+            set(&mut o, "code", "TicketgateError");
+            napi::Error::from(o.to_unknown())
+        }
+        Err(e) => e,
+    }
+}

@@ -1,0 +1,553 @@
+//! The `ticketgate` npm package's native addon: conversion and error mapping over the
+//! core, nothing else.
+
+mod convert;
+mod errors;
+mod types;
+
+use convert::{camel_path, to_camel, to_json, Keys};
+use errors::{internal, to_js};
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+use serde_json::{Map, Value};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use ticketgate::{
+    AccessRequest, AuditOptions, Durability, Error as CoreError, Gate as CoreGate, GrantKey,
+    InvalidRequest, PolicyPack, Timestamp, VelocityConfig,
+};
+
+fn invalid(key: &str, reason: impl Into<String>) -> CoreError {
+    CoreError::InvalidRequest(InvalidRequest {
+        key: key.to_owned(),
+        reason: reason.into(),
+    })
+}
+
+/// snake_case keys → camelCase, except the keys of a decision's `fields` map, which are
+/// field names and never renamed.
+fn camelize(v: Value, field_map: bool) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| {
+                    let inner = camelize(x, !field_map && k == "fields");
+                    (if field_map { k } else { to_camel(&k) }, inner)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| camelize(x, false)).collect()),
+        other => other,
+    }
+}
+
+fn js_value<T: serde::Serialize + ?Sized>(t: &T) -> Value {
+    camelize(serde_json::to_value(t).unwrap_or(Value::Null), false)
+}
+
+fn decision_js(d: &ticketgate::Decision) -> Value {
+    js_value(d)
+}
+
+fn request(v: &Unknown<'_>, prefix: &str) -> std::result::Result<AccessRequest, CoreError> {
+    let json = to_json(v, prefix, Keys::Snake)?;
+    AccessRequest::from_value(json).map_err(|mut e| {
+        if !prefix.is_empty() {
+            e.key = if e.key.is_empty() {
+                prefix.to_owned()
+            } else {
+                format!("{prefix}.{}", e.key)
+            };
+        }
+        CoreError::from(e)
+    })
+}
+
+fn record(v: &Unknown<'_>, key: &str) -> std::result::Result<Map<String, Value>, CoreError> {
+    match to_json(v, key, Keys::Keep)? {
+        Value::Object(m) => Ok(m),
+        _ => Err(invalid(key, "expected an object of field to value")),
+    }
+}
+
+fn timestamp(v: &Unknown<'_>, key: &str) -> std::result::Result<Timestamp, CoreError> {
+    match to_json(v, key, Keys::Keep)? {
+        Value::String(s) => Timestamp::parse(&s).map_err(|r| invalid(key, r)),
+        _ => Err(invalid(key, "expected an RFC 3339 string or a Date")),
+    }
+}
+
+/// Runs core work, mapping errors and panics to JS errors.
+fn guarded<T>(
+    env: &Env,
+    what: &str,
+    f: impl FnOnce() -> std::result::Result<T, CoreError>,
+) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(to_js(env, e)),
+        Err(_) => Err(internal(env, what)),
+    }
+}
+
+type UserFn<'a> = Function<'a, FnArgs<(Value, Value)>, bool>;
+
+type AlertFn =
+    ThreadsafeFunction<FnArgs<(Value, Value)>, bool, FnArgs<(Value, Value)>, Status, false, true>;
+
+struct NodeSink {
+    tsfn: AlertFn,
+    failed: Arc<AtomicU64>,
+}
+
+impl ticketgate::AlertSink for NodeSink {
+    fn alert(
+        &self,
+        d: &ticketgate::Decision,
+        a: &ticketgate::Alert,
+    ) -> std::result::Result<(), String> {
+        let failed = self.failed.clone();
+        let status = self.tsfn.call_with_return_value(
+            FnArgs {
+                data: (js_value(a), decision_js(d)),
+            },
+            ThreadsafeFunctionCallMode::NonBlocking,
+            move |ok: Result<bool>, _env| {
+                if !ok.unwrap_or(false) {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            },
+        );
+        match status {
+            Status::Ok => Ok(()),
+            other => Err(format!("alert callback queue: {other}")),
+        }
+    }
+}
+
+/// Wraps the user's callback so that a throw is caught in JavaScript (a throw escaping
+/// a threadsafe function would end the process) and reported.
+const GUARD: &str = "(function (f) { return function (alert, decision) { try { f(alert, decision); return true; } \
+  catch (e) { console.error('ticketgate: onAlert callback threw for ' + alert.kind + ':', e); return false; } }; })";
+
+/// The gate: decides, per contact field, what an employee may see.
+#[napi]
+pub struct Gate {
+    inner: CoreGate,
+    callback_failures: Arc<AtomicU64>,
+}
+
+#[napi]
+impl Gate {
+    /// `new Gate({ policies, auditLog, durability, velocity, redisUrl, onAlert, grantKey })`.
+    #[napi(constructor, ts_args_type = "options?: GateOptions | null")]
+    pub fn new(env: Env, options: Option<Unknown<'_>>) -> Result<Self> {
+        let callback_failures = Arc::new(AtomicU64::new(0));
+        let mut on_alert: Option<UserFn<'_>> = None;
+        let opts = match &options {
+            Some(o) if !matches!(o.get_type()?, ValueType::Undefined | ValueType::Null) => {
+                let obj = Object::from_unknown(*o)
+                    .map_err(|_| to_js(&env, invalid("options", "expected an object")))?;
+                if let Ok(cb) = obj.get_named_property::<Unknown<'_>>("onAlert") {
+                    match cb.get_type()? {
+                        ValueType::Function => {
+                            let user = UserFn::from_unknown(cb)?;
+                            let guard: Function<'_, UserFn<'_>, UserFn<'_>> =
+                                env.run_script(GUARD)?;
+                            on_alert = Some(guard.call(user)?);
+                        }
+                        ValueType::Undefined | ValueType::Null => {}
+                        _ => return Err(to_js(&env, invalid("onAlert", "expected a function"))),
+                    }
+                }
+                let mut m = match to_json_skipping(o, "onAlert") {
+                    Ok(Value::Object(m)) => m,
+                    Ok(_) => Map::new(),
+                    Err(e) => return Err(to_js(&env, e.into())),
+                };
+                m.remove("on_alert");
+                m
+            }
+            _ => Map::new(),
+        };
+        let sink = match on_alert {
+            Some(f) => Some(NodeSink {
+                tsfn: f
+                    .build_threadsafe_function()
+                    .callee_handled::<false>()
+                    .weak::<true>()
+                    .build()?,
+                failed: callback_failures.clone(),
+            }),
+            None => None,
+        };
+        let inner = guarded(&env, "new Gate", || build(opts, sink))?;
+        Ok(Gate {
+            inner,
+            callback_failures,
+        })
+    }
+
+    /// Decides one request.
+    #[napi(ts_args_type = "request: AccessRequest", ts_return_type = "Decision")]
+    pub fn decide(&self, env: Env, request: Unknown<'_>) -> Result<Value> {
+        let req = guarded(&env, "decide", || crate::request(&request, ""))?;
+        guarded(&env, "decide", || self.inner.decide(&req)).map(|d| decision_js(&d))
+    }
+
+    /// Decides one request off the main thread; a bad request rejects the promise.
+    #[napi(
+        ts_args_type = "request: AccessRequest",
+        ts_return_type = "Promise<Decision>"
+    )]
+    pub fn decide_async(&self, request: Unknown<'_>) -> AsyncTask<DecideTask> {
+        let req = catch_unwind(AssertUnwindSafe(|| crate::request(&request, "")))
+            .unwrap_or_else(|_| Err(invalid("", "internal error while reading the request")));
+        AsyncTask::new(DecideTask {
+            gate: self.inner.clone(),
+            req: Some(req),
+        })
+    }
+
+    /// Decides many requests; throws on the first bad one (its `key` names the index).
+    #[napi(
+        ts_args_type = "requests: AccessRequest[]",
+        ts_return_type = "Decision[]"
+    )]
+    pub fn decide_many(&self, env: Env, requests: Vec<Unknown<'_>>) -> Result<Vec<Value>> {
+        let reqs = requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| guarded(&env, "decideMany", || crate::request(r, &format!("[{i}]"))))
+            .collect::<Result<Vec<_>>>()?;
+        guarded(&env, "decideMany", || {
+            self.inner
+                .decide_many(&reqs)
+                .into_iter()
+                .collect::<std::result::Result<Vec<_>, _>>()
+        })
+        .map(|ds| ds.iter().map(decision_js).collect())
+    }
+
+    /// The contact record with the decision applied: revealed as is, masked, or null.
+    #[napi(
+        ts_args_type = "request: AccessRequest, record: Record<string, unknown>",
+        ts_return_type = "Record<string, unknown>"
+    )]
+    pub fn view(&self, env: Env, request: Unknown<'_>, record: Unknown<'_>) -> Result<Value> {
+        let req = guarded(&env, "view", || crate::request(&request, ""))?;
+        let rec = guarded(&env, "view", || crate::record(&record, "record"))?;
+        guarded(&env, "view", || self.inner.view(&req, &rec)).map(|v| Value::Object(v.record))
+    }
+
+    /// `view` over `[request, record]` pairs.
+    #[napi(
+        ts_args_type = "items: Array<[AccessRequest, Record<string, unknown>]>",
+        ts_return_type = "Array<Record<string, unknown>>"
+    )]
+    pub fn view_many(&self, env: Env, items: Vec<Vec<Unknown<'_>>>) -> Result<Vec<Value>> {
+        let mut pairs = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let [r, rec] = item.as_slice() else {
+                return Err(to_js(
+                    &env,
+                    invalid(&format!("[{i}]"), "expected a [request, record] pair"),
+                ));
+            };
+            let req = guarded(&env, "viewMany", || crate::request(r, &format!("[{i}]")))?;
+            let rec = guarded(&env, "viewMany", || {
+                crate::record(rec, &format!("[{i}].record"))
+            })?;
+            pairs.push((req, rec));
+        }
+        guarded(&env, "viewMany", || {
+            self.inner
+                .view_many(&pairs)
+                .into_iter()
+                .collect::<std::result::Result<Vec<_>, _>>()
+        })
+        .map(|vs| vs.into_iter().map(|v| Value::Object(v.record)).collect())
+    }
+
+    /// Loads a pack directory and swaps it in atomically; on error the old pack keeps serving.
+    #[napi]
+    pub fn reload(&self, env: Env, policies: String) -> Result<String> {
+        guarded(&env, "reload", || self.inner.reload_dir(&policies))
+    }
+
+    /// Suspends an employee on every gate sharing this store.
+    #[napi]
+    pub fn suspend(&self, env: Env, employee_id: String, reason: String) -> Result<()> {
+        guarded(&env, "suspend", || {
+            self.inner.suspend(&employee_id, &reason)
+        })
+    }
+
+    /// Lifts a suspension; returns whether there was one.
+    #[napi]
+    pub fn reinstate(&self, env: Env, employee_id: String) -> Result<bool> {
+        guarded(&env, "reinstate", || self.inner.reinstate(&employee_id))
+    }
+
+    /// Current suspensions.
+    #[napi(ts_return_type = "Suspension[]")]
+    pub fn suspended(&self, env: Env) -> Result<Value> {
+        guarded(&env, "suspended", || self.inner.suspended()).map(|s| js_value(&s))
+    }
+
+    /// Records a past reveal (warming velocity counts after a restart).
+    #[napi(ts_args_type = "employeeId: string, customerId: string, at: string | Date")]
+    pub fn record_reveal(
+        &self,
+        env: Env,
+        employee_id: String,
+        customer_id: String,
+        at: Unknown<'_>,
+    ) -> Result<()> {
+        let at = guarded(&env, "recordReveal", || timestamp(&at, "at"))?;
+        guarded(&env, "recordReveal", || {
+            self.inner.record_reveal(&employee_id, &customer_id, at)
+        })
+    }
+
+    /// Returns the grant signed so that gates sharing this gate's key honour it.
+    #[napi(ts_args_type = "grant: Grant", ts_return_type = "Grant")]
+    pub fn sign_grant(&self, env: Env, grant: Unknown<'_>) -> Result<Value> {
+        guarded(&env, "signGrant", || {
+            let v = to_json(&grant, "grant", Keys::Snake)?;
+            let g: ticketgate::Grant =
+                serde_json::from_value(v).map_err(|e| invalid("grant", e.to_string()))?;
+            Ok(js_value(&self.inner.sign_grant(g)))
+        })
+    }
+
+    /// `sha256:` version of the pack deciding now.
+    #[napi(getter)]
+    pub fn policy_version(&self) -> String {
+        self.inner.policy_version()
+    }
+
+    /// The fields the pack decides.
+    #[napi(getter)]
+    pub fn fields(&self) -> Vec<String> {
+        self.inner.pack().fields().to_vec()
+    }
+
+    /// Alert callbacks that threw or were dropped.
+    #[napi(ts_return_type = "{ failed: number, dropped: number }")]
+    pub fn alert_stats(&self) -> Value {
+        let dropped = self
+            .inner
+            .alert_stats()
+            .map_or(0, |s| s.dropped.load(Ordering::Relaxed));
+        let failed = self.callback_failures.load(Ordering::Relaxed)
+            + self
+                .inner
+                .alert_stats()
+                .map_or(0, |s| s.failed.load(Ordering::Relaxed));
+        serde_json::json!({ "failed": failed, "dropped": dropped })
+    }
+
+    /// The audit log's last record as `SEQ:HASH`, or null without a log.
+    #[napi]
+    pub fn audit_head(&self) -> Option<String> {
+        self.inner.audit_log().map(|l| l.head().to_string())
+    }
+
+    /// Customers whose data `employee` saw (recorded as an `audit_read` by `reader`).
+    #[napi(
+        ts_args_type = "employee: string, since?: string | Date | null, until?: string | Date | null, reader?: string",
+        ts_return_type = "Affected[]"
+    )]
+    pub fn audit_affected(
+        &self,
+        env: Env,
+        employee: String,
+        since: Option<Unknown<'_>>,
+        until: Option<Unknown<'_>>,
+        reader: Option<String>,
+    ) -> Result<Value> {
+        let time = |v: &Option<Unknown<'_>>,
+                    key: &str|
+         -> std::result::Result<Option<Timestamp>, CoreError> {
+            match v {
+                Some(u) if !matches!(u.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
+                    timestamp(u, key).map(Some)
+                }
+                _ => Ok(None),
+            }
+        };
+        let since = guarded(&env, "auditAffected", || time(&since, "since"))?;
+        let until = guarded(&env, "auditAffected", || time(&until, "until"))?;
+        guarded(&env, "auditAffected", || {
+            let log = self
+                .inner
+                .audit_log()
+                .ok_or_else(|| invalid("auditLog", "this gate has no audit log"))?;
+            let recs = log.read_as(
+                reader.as_deref().unwrap_or("node"),
+                &format!("affected employee={employee}"),
+            )?;
+            Ok(js_value(&ticketgate::forensics::affected(
+                &recs, &employee, since, until,
+            )))
+        })
+    }
+
+    /// Every access to one customer (recorded as an `audit_read` by `reader`).
+    #[napi(ts_return_type = "Array<Record<string, unknown>>")]
+    pub fn audit_customer(
+        &self,
+        env: Env,
+        customer: String,
+        reader: Option<String>,
+    ) -> Result<Value> {
+        guarded(&env, "auditCustomer", || {
+            let log = self
+                .inner
+                .audit_log()
+                .ok_or_else(|| invalid("auditLog", "this gate has no audit log"))?;
+            let recs = log.read_as(
+                reader.as_deref().unwrap_or("node"),
+                &format!("customer {customer}"),
+            )?;
+            Ok(js_value(&ticketgate::forensics::customer_accesses(
+                &recs, &customer,
+            )))
+        })
+    }
+}
+
+fn to_json_skipping(o: &Unknown<'_>, skip: &str) -> std::result::Result<Value, InvalidRequest> {
+    let obj = Object::from_unknown(*o).map_err(|e| InvalidRequest {
+        key: "options".into(),
+        reason: e.reason.clone(),
+    })?;
+    let mut out = Map::new();
+    for k in Object::keys(&obj).map_err(|e| InvalidRequest {
+        key: "options".into(),
+        reason: e.reason.clone(),
+    })? {
+        if k == skip {
+            continue;
+        }
+        let v: Unknown<'_> = obj.get_named_property(&k).map_err(|e| InvalidRequest {
+            key: k.clone(),
+            reason: e.reason.clone(),
+        })?;
+        out.insert(convert::to_snake(&k), to_json(&v, &k, Keys::Snake)?);
+    }
+    Ok(Value::Object(out))
+}
+
+fn build(
+    mut o: Map<String, Value>,
+    sink: Option<NodeSink>,
+) -> std::result::Result<CoreGate, CoreError> {
+    let take_str =
+        |o: &mut Map<String, Value>, k: &str| -> std::result::Result<Option<String>, CoreError> {
+            match o.remove(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(_) => Err(invalid(&camel_path(k), "expected a string")),
+            }
+        };
+    let mut b = CoreGate::builder();
+    if let Some(dir) = take_str(&mut o, "policies")? {
+        b = b.pack(PolicyPack::from_dir(dir)?);
+    }
+    let durability: Durability = take_str(&mut o, "durability")?
+        .unwrap_or_else(|| "always".into())
+        .parse()
+        .map_err(|r: String| invalid("durability", r))?;
+    if let Some(path) = take_str(&mut o, "audit_log")? {
+        b = b.audit_log(AuditOptions::new(path).durability(durability));
+    }
+    match o.remove("velocity") {
+        None | Some(Value::Null) => {}
+        Some(v) => {
+            let cfg: VelocityConfig = serde_json::from_value(v)
+                .map_err(|e| invalid("velocity", e.to_string().replace("window_s", "windowS")))?;
+            b = b.velocity(cfg);
+        }
+    }
+    if let Some(url) = take_str(&mut o, "redis_url")? {
+        b = b.store(ticketgate::redis_store(&url)?);
+    }
+    if let Some(k) = take_str(&mut o, "grant_key")? {
+        b = b.grant_key(GrantKey::new(k.into_bytes()));
+    }
+    if let Some(k) = o.keys().next() {
+        return Err(invalid(&camel_path(k), "unknown option"));
+    }
+    if let Some(s) = sink {
+        b = b.on_alert(Arc::new(s));
+    }
+    b.build()
+}
+
+/// `gate.decideAsync` work: decided on libuv's thread pool.
+pub struct DecideTask {
+    gate: CoreGate,
+    req: Option<std::result::Result<AccessRequest, CoreError>>,
+}
+
+impl<'task> napi::ScopedTask<'task> for DecideTask {
+    type Output = std::result::Result<ticketgate::Decision, Option<CoreError>>;
+    type JsValue = Unknown<'task>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let req = match self.req.take() {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => return Ok(Err(Some(e))),
+            None => return Ok(Err(None)),
+        };
+        let gate = &self.gate;
+        Ok(match catch_unwind(AssertUnwindSafe(|| gate.decide(&req))) {
+            Ok(r) => r.map_err(Some),
+            Err(_) => Err(None),
+        })
+    }
+
+    fn resolve(&mut self, env: &'task Env, output: Self::Output) -> Result<Unknown<'task>> {
+        match output {
+            Ok(d) => env.to_js_value(&decision_js(&d)),
+            Err(Some(e)) => Err(to_js(env, e)),
+            Err(None) => Err(internal(env, "decideAsync")),
+        }
+    }
+}
+
+/// Verifies audit log files (rotated files are found by themselves); throws an
+/// `AuditError` naming the file and line of the first break.
+#[napi(ts_return_type = "AuditReport")]
+pub fn verify_audit(env: Env, paths: Vec<String>, expect_head: Option<String>) -> Result<Value> {
+    guarded(&env, "verifyAudit", || {
+        let head = expect_head
+            .map(|h| h.parse::<ticketgate::Head>())
+            .transpose()
+            .map_err(|r| invalid("expectHead", r))?;
+        let paths: Vec<std::path::PathBuf> = paths.into_iter().map(Into::into).collect();
+        let files = ticketgate::forensics::expand(&paths);
+        let r = ticketgate::forensics::verify(&files, head.as_ref()).map_err(|b| {
+            CoreError::Audit(ticketgate::AuditError {
+                path: Some(b.file.display().to_string()),
+                message: b.to_string(),
+            })
+        })?;
+        Ok(serde_json::json!({
+            "records": r.records,
+            "files": r.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+            "head": r.head.to_string(),
+        }))
+    })
+}
+
+/// Applies the masking vector of `field` to `value`.
+#[napi]
+pub fn mask(field: String, value: String) -> String {
+    ticketgate::mask::mask_str(&field, &value)
+}

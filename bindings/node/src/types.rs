@@ -1,0 +1,218 @@
+//! TypeScript shapes for `index.d.ts`. The values themselves cross as checked JSON
+//! (see `convert.rs`), so unknown keys, `Date`s and key paths in errors work as the
+//! contract says; these declarations only give callers the types.
+#![allow(dead_code)]
+
+use napi_derive::napi;
+use std::collections::HashMap;
+
+/// A working shift: on shift means `start <= at < end`.
+#[napi(object)]
+pub struct Shift {
+    #[napi(ts_type = "string | Date")]
+    pub start: String,
+    #[napi(ts_type = "string | Date")]
+    pub end: String,
+}
+
+/// The employee asking, as the calling service knows them.
+#[napi(object)]
+pub struct Employee {
+    pub id: String,
+    /// `agent`, `senior_agent`, `supervisor`, `security_reviewer`, ...
+    pub roles: Option<Vec<String>>,
+    /// Queue (team) names.
+    pub teams: Option<Vec<String>>,
+    /// Customer segments served; default `["consumer"]`.
+    pub segments: Option<Vec<String>>,
+    /// ISO 3166 alpha-2.
+    pub office_country: Option<String>,
+    /// Absent or null: off shift.
+    #[napi(ts_type = "Shift | null")]
+    pub shift: Option<Shift>,
+    pub suspended: Option<bool>,
+}
+
+/// The customer whose data is asked for.
+#[napi(object)]
+pub struct Customer {
+    pub id: String,
+    #[napi(ts_type = "'consumer' | 'business' | 'government'")]
+    pub segment: Option<String>,
+    pub vip: Option<bool>,
+    /// The customer is also staff.
+    pub employee: Option<bool>,
+}
+
+/// A ticket as it was at the time of the access.
+#[napi(object)]
+pub struct Ticket {
+    pub id: String,
+    pub customer: String,
+    #[napi(ts_type = "string | null")]
+    pub assignee: Option<String>,
+    pub queue: String,
+    #[napi(ts_type = "'open' | 'pending' | 'solved' | 'closed'")]
+    pub status: String,
+    #[napi(ts_type = "string | Date")]
+    pub opened_at: String,
+    #[napi(ts_type = "string | Date | null")]
+    pub closed_at: Option<String>,
+    #[napi(ts_type = "string | Date | null")]
+    pub callback_at: Option<String>,
+}
+
+/// A time-boxed grant; only honoured with a signature from `gate.signGrant`.
+#[napi(object)]
+pub struct Grant {
+    pub id: String,
+    #[napi(ts_type = "'approved' | 'break_glass'")]
+    pub kind: String,
+    pub grantee: String,
+    pub customer: String,
+    pub fields: Vec<String>,
+    #[napi(ts_type = "'support' | 'security_review' | 'legal_request' | 'incident'")]
+    pub purpose: String,
+    pub reason: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub incident: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub approver: Option<String>,
+    pub approver_roles: Option<Vec<String>>,
+    #[napi(ts_type = "string | Date")]
+    pub issued_at: String,
+    #[napi(ts_type = "string | Date")]
+    pub expires_at: String,
+    #[napi(ts_type = "string | null")]
+    pub signature: Option<String>,
+}
+
+/// May `employee` see these `fields` of `customer` now?
+#[napi(object)]
+pub struct AccessRequest {
+    pub employee: Employee,
+    pub customer: Customer,
+    #[napi(ts_type = "Ticket | null")]
+    pub ticket: Option<Ticket>,
+    #[napi(ts_type = "Grant | null")]
+    pub grant: Option<Grant>,
+    /// Default: every field of the pack.
+    #[napi(ts_type = "string[] | null")]
+    pub fields: Option<Vec<String>>,
+    #[napi(ts_type = "'support' | 'security_review' | 'legal_request' | 'incident'")]
+    pub purpose: String,
+    #[napi(ts_type = "string | null")]
+    pub justification: Option<String>,
+    /// Default: now.
+    #[napi(ts_type = "string | Date | null")]
+    pub at: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub client: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub source_ip: Option<String>,
+}
+
+/// The decision on one field.
+#[napi(object)]
+pub struct FieldDecision {
+    #[napi(ts_type = "'reveal' | 'mask' | 'withhold'")]
+    pub outcome: String,
+    /// `@id`s of the policies that determined it.
+    pub policies: Vec<String>,
+    /// Evaluation or store errors (any error means withhold).
+    pub errors: Vec<String>,
+}
+
+/// Something a security team should look at.
+#[napi(object)]
+pub struct Alert {
+    pub kind: String,
+    pub message: String,
+}
+
+/// R8 velocity as seen by this decision.
+#[napi(object)]
+pub struct Velocity {
+    pub count: u32,
+    pub soft: u32,
+    pub hard: u32,
+    pub window_s: u32,
+}
+
+/// The answer to one access request.
+#[napi(object)]
+pub struct Decision {
+    pub decision_id: String,
+    pub at: String,
+    pub employee: String,
+    pub customer: String,
+    #[napi(ts_type = "string | null")]
+    pub ticket: Option<String>,
+    #[napi(ts_type = "string | null")]
+    pub grant: Option<String>,
+    #[napi(ts_type = "'support' | 'security_review' | 'legal_request' | 'incident'")]
+    pub purpose: String,
+    pub policy_version: String,
+    /// Keyed by field name (`ticket_numbers` stays as it is).
+    pub fields: HashMap<String, FieldDecision>,
+    pub alerts: Vec<Alert>,
+    #[napi(ts_type = "Velocity | null")]
+    pub velocity: Option<Velocity>,
+}
+
+/// Velocity limits (R8).
+#[napi(object)]
+pub struct VelocityConfig {
+    pub window_s: Option<u32>,
+    pub soft: Option<u32>,
+    pub hard: Option<u32>,
+}
+
+/// Options of `new Gate(options)`.
+#[napi(object)]
+pub struct GateOptions {
+    /// Policy pack directory (default: the embedded pack).
+    pub policies: Option<String>,
+    /// Path of the hash-chained audit log.
+    pub audit_log: Option<String>,
+    #[napi(ts_type = "'always' | 'batched' | 'none'")]
+    pub durability: Option<String>,
+    pub velocity: Option<VelocityConfig>,
+    /// Share velocity counts and suspensions across hosts.
+    pub redis_url: Option<String>,
+    /// Called for every alert, after the decision; exceptions are caught and counted.
+    #[napi(ts_type = "(alert: Alert, decision: Decision) => void")]
+    pub on_alert: Option<String>,
+    /// Secret that signs and verifies grants.
+    pub grant_key: Option<String>,
+}
+
+/// A suspension through the kill switch.
+#[napi(object)]
+pub struct Suspension {
+    pub employee: String,
+    pub reason: String,
+    pub at: String,
+}
+
+/// A verified audit chain.
+#[napi(object)]
+pub struct AuditReport {
+    pub records: u32,
+    pub files: Vec<String>,
+    /// `SEQ:HASH` of the last record.
+    pub head: String,
+}
+
+/// A customer whose data an employee saw.
+#[napi(object)]
+pub struct Affected {
+    pub customer: String,
+    pub fields: Vec<String>,
+    pub first: String,
+    pub last: String,
+    pub reveals: u32,
+}
+
+/// Contact fields as the caller holds them; other keys pass through untouched.
+pub type ContactRecord = HashMap<String, serde_json::Value>;
