@@ -17,6 +17,7 @@ cargo test --workspace
 step "policy pack: ticketgate validate / test"
 cargo run -q -p ticketgate-cli -- validate policies
 cargo run -q -p ticketgate-cli -- test policies --vectors tests/vectors/requests.json | tail -n 1
+cargo run -q -p ticketgate-cli -- decide --request examples/request.json > /dev/null
 
 step "python: build the module (debug) into .venv and run pytest"
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi

@@ -157,3 +157,11 @@ test('README JavaScript snippets run', () => {
     execFileSync(process.execPath, ['-e', src], { cwd: os.tmpdir(), stdio: 'pipe' })
   }
 })
+
+test('shadow mode refuses nothing and says what would have been enforced', () => {
+  const d = new Gate({ mode: 'shadow' }).decide({ ...baseRequest(), ticket: null })
+  assert.equal(d.fields.name.outcome, 'reveal')
+  assert.equal(d.wouldEnforce.name, 'withhold')
+  assert.equal(new Gate().decide(baseRequest()).wouldEnforce, undefined)
+  assert.throws(() => new Gate({ mode: 'lenient' }), { code: 'InvalidRequest', key: 'mode' })
+})

@@ -142,7 +142,7 @@ pub struct Gate {
 
 #[napi]
 impl Gate {
-    /// `new Gate({ policies, auditLog, durability, velocity, redisUrl, onAlert, grantKey })`.
+    /// `new Gate({ policies, auditLog, durability, velocity, redisUrl, onAlert, grantKey, mode })`.
     #[napi(constructor, ts_args_type = "options?: GateOptions | null")]
     pub fn new(env: Env, options: Option<Unknown<'_>>) -> Result<Self> {
         let callback_failures = Arc::new(AtomicU64::new(0));
@@ -476,6 +476,16 @@ fn build(
     }
     if let Some(url) = take_str(&mut o, "redis_url")? {
         b = b.store(ticketgate::redis_store(&url)?);
+    }
+    match take_str(&mut o, "mode")?.as_deref() {
+        None | Some("enforce") => {}
+        Some("shadow") => b = b.mode(ticketgate::Mode::Shadow),
+        Some(other) => {
+            return Err(invalid(
+                "mode",
+                format!("unknown mode `{other}`; expected enforce or shadow"),
+            ))
+        }
     }
     if let Some(k) = take_str(&mut o, "grant_key")? {
         b = b.grant_key(GrantKey::new(k.into_bytes()));

@@ -158,6 +158,9 @@ pub struct Decision {
     pub alerts: Vec<Alert>,
     #[napi(ts_type = "Velocity | null")]
     pub velocity: Option<Velocity>,
+    /// Shadow mode only: field → the outcome enforcement would have given.
+    #[napi(ts_type = "Record<string, 'reveal' | 'mask' | 'withhold'>")]
+    pub would_enforce: Option<HashMap<String, String>>,
 }
 
 /// Velocity limits (R8).
@@ -185,6 +188,9 @@ pub struct GateOptions {
     pub on_alert: Option<String>,
     /// Secret that signs and verifies grants.
     pub grant_key: Option<String>,
+    /// `shadow`: compute, audit and alert, but refuse nothing (for gradual rollout).
+    #[napi(ts_type = "'enforce' | 'shadow'")]
+    pub mode: Option<String>,
 }
 
 /// A suspension through the kill switch.

@@ -109,6 +109,11 @@ impl Decision {
     fn velocity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.part(py, "velocity")
     }
+    /// Shadow mode only: field → the outcome enforcement would have given.
+    #[getter]
+    fn would_enforce<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.part(py, "would_enforce")
+    }
     /// Fields revealed in full.
     #[getter]
     fn revealed(&self) -> Vec<&str> {
@@ -179,7 +184,7 @@ struct Gate(CoreGate);
 #[pymethods]
 impl Gate {
     #[new]
-    #[pyo3(signature = (policies=None, audit_log=None, durability="always", velocity=None, redis_url=None, on_alert=None, grant_key=None))]
+    #[pyo3(signature = (policies=None, audit_log=None, durability="always", velocity=None, redis_url=None, on_alert=None, grant_key=None, mode="enforce"))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -190,6 +195,7 @@ impl Gate {
         redis_url: Option<String>,
         on_alert: Option<Py<PyAny>>,
         grant_key: Option<&Bound<'_, PyAny>>,
+        mode: &str,
     ) -> PyResult<Self> {
         let build = || -> Result<CoreGate, Error> {
             let mut b = CoreGate::builder();
@@ -222,6 +228,16 @@ impl Gate {
                 };
                 b = b.grant_key(GrantKey::new(bytes));
             }
+            b = b.mode(match mode {
+                "enforce" => ticketgate::Mode::Enforce,
+                "shadow" => ticketgate::Mode::Shadow,
+                other => {
+                    return Err(invalid(
+                        "mode",
+                        format!("unknown mode `{other}`; expected enforce or shadow"),
+                    ))
+                }
+            });
             b.build()
         };
         build().map(Gate).map_err(|e| to_pyerr(py, e))

@@ -231,3 +231,13 @@ def test_readme_python_snippets_run(tmp_path: pathlib.Path, monkeypatch: pytest.
     monkeypatch.chdir(tmp_path)
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+
+
+def test_shadow_mode(request_dict: Dict[str, Any]) -> None:
+    gate = ticketgate.Gate(mode="shadow")
+    d = gate.decide({**request_dict, "ticket": None})
+    assert d.outcome("name") == "reveal"
+    assert d.would_enforce is not None and d.would_enforce["name"] == "withhold"
+    assert ticketgate.Gate().decide(request_dict).would_enforce is None
+    with pytest.raises(ticketgate.InvalidRequest):
+        ticketgate.Gate(mode="lenient")

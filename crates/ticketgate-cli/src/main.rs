@@ -1,7 +1,14 @@
 //! The `ticketgate` command line.
 
 mod audit_cmd;
+mod bench_cmd;
+mod dataset;
+mod demo_cmd;
 mod policy_cmd;
+mod replay;
+mod report;
+mod sim;
+mod strategies;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,6 +29,13 @@ enum Command {
     Validate(policy_cmd::ValidateArgs),
     /// Run a pack's policy tests (`tests/*.json`) and report each case.
     Test(policy_cmd::TestArgs),
+    /// Replay an insider attack on a synthetic support organisation and report what leaked.
+    Demo(demo_cmd::DemoArgs),
+    /// Evaluate a team's own access history (CSV/JSONL) and report what would be refused.
+    Replay(demo_cmd::ReplayArgs),
+    /// Time decisions of one request through the Rust API (for the bench scripts).
+    #[command(hide = true)]
+    Bench(bench_cmd::BenchArgs),
     /// Sign a grant with the fleet's grant key so gates honour it.
     Grant(policy_cmd::GrantArgs),
     /// Verify the audit trail and answer forensic questions.
@@ -37,6 +51,9 @@ fn main() -> ExitCode {
         Command::Test(a) => policy_cmd::test(a),
         Command::Audit(a) => audit_cmd::run(a),
         Command::Grant(a) => policy_cmd::grant_sign(a),
+        Command::Demo(a) => demo_cmd::demo(a),
+        Command::Bench(a) => bench_cmd::run(a),
+        Command::Replay(a) => demo_cmd::replay(a),
     };
     match result {
         Ok(code) => code,

@@ -33,8 +33,9 @@ impl Outcome {
 pub struct FieldDecision {
     /// The outcome.
     pub outcome: Outcome,
-    /// `@id`s of the policies that determined it (permits for reveal/mask, forbids that
-    /// refused it for withhold; empty when nothing permitted it).
+    /// `@id`s of the policies that determined it: for reveal, the permits; for mask, the
+    /// forbids that refused the reveal (if any) and the permits of the mask; for withhold,
+    /// the forbids that refused it (empty when simply nothing permitted it).
     pub policies: Vec<String>,
     /// Evaluation or store errors; any error means withhold (fail closed).
     pub errors: Vec<String>,
@@ -63,6 +64,18 @@ pub struct VelocityInfo {
     pub window_s: u64,
 }
 
+/// Whether a gate enforces its decisions or only reports them (for gradual rollout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Outcomes are what the policies decided.
+    #[default]
+    Enforce,
+    /// Every field is revealed; `would_enforce` says what enforcement would have done.
+    /// Velocity, alerts and the audit log behave as under enforcement.
+    Shadow,
+}
+
 /// The answer to one access request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
@@ -88,6 +101,9 @@ pub struct Decision {
     pub alerts: Vec<Alert>,
     /// Velocity count, when the store answered.
     pub velocity: Option<VelocityInfo>,
+    /// Shadow mode only: the outcomes enforcement would have given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub would_enforce: Option<BTreeMap<String, Outcome>>,
 }
 
 impl Decision {
@@ -105,6 +121,14 @@ impl Decision {
             .filter(|(_, f)| f.outcome == Outcome::Reveal)
             .map(|(k, _)| k.as_str())
             .collect()
+    }
+
+    /// The outcome enforcement gives (or, in shadow mode, would have given) for `field`.
+    pub fn enforced(&self, field: &str) -> Outcome {
+        match &self.would_enforce {
+            Some(m) => m.get(field).copied().unwrap_or(Outcome::Withhold),
+            None => self.outcome(field),
+        }
     }
 
     /// Whether an alert of this kind was raised.

@@ -4,7 +4,7 @@
 use crate::alert::{AlertSink, DeliveryStats, Dispatcher};
 use crate::audit::{AuditLog, AuditOptions};
 use crate::cedar::{Prepared, VelocityCtx};
-use crate::decision::{Alert, Decision, FieldDecision, Outcome, VelocityInfo};
+use crate::decision::{Alert, Decision, FieldDecision, Mode, Outcome, VelocityInfo};
 use crate::error::{InvalidRequest, Result};
 use crate::grant::GrantKey;
 use crate::mask;
@@ -30,6 +30,7 @@ struct Inner {
     authorizer: Authorizer,
     store: Arc<dyn VelocityStore>,
     velocity: VelocityConfig,
+    mode: Mode,
     grant_key: GrantKey,
     alerts: Option<Dispatcher>,
     audit: Option<AuditLog>,
@@ -51,6 +52,7 @@ pub struct GateBuilder {
     pack: Option<PolicyPack>,
     store: Option<Arc<dyn VelocityStore>>,
     velocity: VelocityConfig,
+    mode: Mode,
     grant_key: Option<GrantKey>,
     sink: Option<Arc<dyn AlertSink>>,
     audit: Option<AuditOptions>,
@@ -78,6 +80,12 @@ impl GateBuilder {
     /// Velocity window and limits (default: 60 min, soft 15, hard 30).
     pub fn velocity(mut self, config: VelocityConfig) -> Self {
         self.velocity = config;
+        self
+    }
+
+    /// Enforce (default) or shadow: compute, audit and alert, but refuse nothing.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
         self
     }
 
@@ -116,6 +124,7 @@ impl GateBuilder {
                 authorizer: Authorizer::new(),
                 store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
                 velocity: v,
+                mode: self.mode,
                 grant_key: self.grant_key.unwrap_or_else(GrantKey::random),
                 alerts: self.sink.map(Dispatcher::new),
                 audit,
@@ -154,6 +163,11 @@ impl Gate {
     /// Version of the pack currently deciding.
     pub fn policy_version(&self) -> String {
         self.inner.pack.read().version().to_owned()
+    }
+
+    /// Enforce or shadow.
+    pub fn mode(&self) -> Mode {
+        self.inner.mode
     }
 
     /// The velocity limits in force.
@@ -317,7 +331,7 @@ impl Gate {
             alerts.extend(e.alerts);
             field_map.insert(f, e.decision);
         }
-        let decision = Decision {
+        let mut decision = Decision {
             decision_id: uuid::Uuid::now_v7().to_string(),
             at,
             employee: req.employee.id.clone(),
@@ -329,7 +343,20 @@ impl Gate {
             fields: field_map,
             alerts: merge_alerts(alerts),
             velocity,
+            would_enforce: None,
         };
+        if self.inner.mode == Mode::Shadow {
+            decision.would_enforce = Some(
+                decision
+                    .fields
+                    .iter()
+                    .map(|(k, f)| (k.clone(), f.outcome))
+                    .collect(),
+            );
+            for f in decision.fields.values_mut() {
+                f.outcome = Outcome::Reveal;
+            }
+        }
         if let Some(audit) = &self.inner.audit {
             // No record, no reveal: the caller gets an error instead of the data.
             audit.append_decision(&decision, req)?;
@@ -486,8 +513,10 @@ impl Gate {
                 (Outcome::Withhold, refused_by)
             }
             Ok((CedarDecision::Allow, ids, _)) => {
+                // a mask is determined by what refused the reveal and what permits the mask
                 alerts.extend(policy_alerts(pack, &ids, "mask", field));
-                (Outcome::Mask, ids.iter().map(ToString::to_string).collect())
+                refused_by.extend(ids.iter().map(ToString::to_string));
+                (Outcome::Mask, refused_by)
             }
             Ok((CedarDecision::Deny, ids, _)) => {
                 alerts.extend(policy_alerts(pack, &ids, "mask", field));

@@ -20,7 +20,7 @@ pub mod velocity;
 
 pub use alert::{AlertSink, DeliveryStats};
 pub use audit::{AuditLog, AuditOptions, Durability, Head};
-pub use decision::{Alert, Decision, FieldDecision, Outcome, VelocityInfo};
+pub use decision::{Alert, Decision, FieldDecision, Mode, Outcome, VelocityInfo};
 pub use error::{
     AuditError, Error, InvalidRequest, PolicyDiagnostic, PolicyError, Result, StoreError,
 };

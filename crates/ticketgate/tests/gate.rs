@@ -304,3 +304,31 @@ fn policy_dir_in_repo_matches_the_embedded_pack() {
         PolicyPack::default().version()
     );
 }
+
+#[test]
+fn shadow_mode_refuses_nothing_but_reports_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let gate = Gate::builder()
+        .mode(Mode::Shadow)
+        .audit_log(AuditOptions::new(&path))
+        .build()
+        .unwrap();
+    let d = gate.decide(&request(json!({"ticket": null}))).unwrap();
+    assert!(d.fields.values().all(|f| f.outcome == Outcome::Reveal));
+    assert_eq!(d.enforced("name"), Outcome::Withhold);
+    assert!(d.has_alert("no_ticket"));
+    // velocity counts what enforcement would have revealed: nothing here
+    assert_eq!(d.velocity.unwrap().count, 0);
+    let records = forensics::read_records(&[path]).unwrap();
+    assert_eq!(
+        records[0]
+            .decision
+            .as_ref()
+            .unwrap()
+            .would_enforce
+            .as_ref()
+            .unwrap()["name"],
+        Outcome::Withhold
+    );
+}
