@@ -11,6 +11,16 @@ step "rust: format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "redis: the velocity-store tests start their own redis-server on free loopback ports"
+if ! command -v redis-server > /dev/null; then
+  SUDO=""; if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server > /dev/null
+  # the package may start a system service; the tests use their own servers only
+  $SUDO service redis-server stop > /dev/null 2>&1 || true
+fi
+redis-server --version
+
 step "rust: tests"
 cargo test --workspace
 

@@ -11,7 +11,7 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The gate: decides, per contact field, what an employee may see. */
 export declare class Gate {
-  /** `new Gate({ policies, auditLog, durability, velocity, redisUrl, onAlert, grantKey })`. */
+  /** `new Gate({ policies, auditLog, durability, velocity, redisUrl, onAlert, grantKey, mode })`. */
   constructor(options?: GateOptions | null)
   /** Decides one request. */
   decide(request: AccessRequest): Decision
@@ -111,6 +111,8 @@ export interface Decision {
   fields: Record<string, FieldDecision>
   alerts: Array<Alert>
   velocity?: Velocity | null
+  /** Shadow mode only: field → the outcome enforcement would have given. */
+  wouldEnforce?: Record<string, 'reveal' | 'mask' | 'withhold'>
 }
 
 /** The employee asking, as the calling service knows them. */
@@ -152,6 +154,8 @@ export interface GateOptions {
   onAlert?: (alert: Alert, decision: Decision) => void
   /** Secret that signs and verifies grants. */
   grantKey?: string
+  /** `shadow`: compute, audit and alert, but refuse nothing (for gradual rollout). */
+  mode?: 'enforce' | 'shadow'
 }
 
 /** A time-boxed grant; only honoured with a signature from `gate.signGrant`. */

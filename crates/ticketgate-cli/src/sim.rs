@@ -197,8 +197,8 @@ pub fn generate(scale: Scale, insiders: usize) -> Generated {
     };
     let members: Vec<(&str, Vec<usize>)> =
         TEAMS.iter().map(|(t, _)| (*t, team_members(t))).collect();
-    // about two tickets per customer per 30 days, spread evenly
-    let n_tickets = (customers.len() as i64 * 2 * scale.days / 30).max(1);
+    // about one ticket per customer per 30 days, spread evenly
+    let n_tickets = (customers.len() as i64 * scale.days / 30).max(1);
     let span_ms = scale.days * 86_400_000;
     for k in 0..n_tickets {
         let opened = t0 + Duration::milliseconds(rng.random_range(0..span_ms));
@@ -231,7 +231,12 @@ pub fn generate(scale: Scale, insiders: usize) -> Generated {
         let Some((s0, e0)) = next_shift(&emp, opened) else {
             continue;
         };
-        let first = opened.max(s0) + Duration::minutes(rng.random_range(1..30));
+        // tickets that waited for the shift are worked through its first half, not all at once
+        let first = if opened >= s0 {
+            opened + Duration::minutes(rng.random_range(1..30))
+        } else {
+            s0 + Duration::minutes(rng.random_range(1..240))
+        };
         if first >= e0 {
             continue;
         }

@@ -2,14 +2,16 @@
 //! a context per field. Everything here is typed by construction against the pack's
 //! schema, so no per-request schema validation is needed.
 
-use crate::model::{AccessRequest, Employee, Grant, Ticket};
+use crate::model::{AccessRequest, Customer, Employee, Grant, Ticket};
 use crate::pack::PolicyPack;
 use crate::time::Timestamp;
 use cedar_policy::{
     Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression as Rx,
 };
 use once_cell::sync::Lazy;
+use parking_lot::RwLock;
 use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 use std::str::FromStr;
 
 fn type_name(name: &str) -> EntityTypeName {
@@ -52,6 +54,36 @@ fn long(v: u64) -> Rx {
     Rx::new_long(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
+/// Built entities by the exact facts they were built from. Building one costs more than
+/// the policy evaluation (every `datetime` is parsed), and support tools ask about the same
+/// employee, customer and ticket again and again. Keys are the full values, so a hit is
+/// always the entity those facts produce.
+#[derive(Default)]
+pub(crate) struct EntityCache {
+    employees: RwLock<HashMap<(Employee, bool), Entity>>,
+    customers: RwLock<HashMap<Customer, Entity>>,
+    tickets: RwLock<HashMap<Ticket, Entity>>,
+}
+
+const CACHE_CAP: usize = 8192;
+
+fn cached<K: Eq + Hash + Clone>(
+    map: &RwLock<HashMap<K, Entity>>,
+    key: &K,
+    build: impl FnOnce() -> Result<Entity, String>,
+) -> Result<Entity, String> {
+    if let Some(e) = map.read().get(key) {
+        return Ok(e.clone());
+    }
+    let e = build()?;
+    let mut m = map.write();
+    if m.len() >= CACHE_CAP {
+        m.clear();
+    }
+    m.insert(key.clone(), e.clone());
+    Ok(e)
+}
+
 /// A request ready for evaluation, field by field.
 pub(crate) struct Prepared {
     pub entities: Entities,
@@ -63,6 +95,7 @@ pub(crate) struct Prepared {
 impl Prepared {
     pub(crate) fn new(
         pack: &PolicyPack,
+        cache: &EntityCache,
         req: &AccessRequest,
         at: Timestamp,
         grant: Option<&Grant>,
@@ -72,16 +105,22 @@ impl Prepared {
         let principal = uid(&EMPLOYEE, &req.employee.id);
         let resource = uid(&CUSTOMER, &req.customer.id);
         let mut entities = Vec::with_capacity(4 + pack.action_entities().len());
-        entities.push(employee(&req.employee, principal.clone(), suspended)?);
-        let c = &req.customer;
-        entities.push(entity(
-            resource.clone(),
-            [
-                ("segment", s(c.segment.0.as_str())),
-                ("vip", Rx::new_bool(c.vip)),
-                ("employee", Rx::new_bool(c.employee)),
-            ],
+        entities.push(cached(
+            &cache.employees,
+            &(req.employee.clone(), suspended),
+            || employee(&req.employee, principal.clone(), suspended),
         )?);
+        let c = &req.customer;
+        entities.push(cached(&cache.customers, c, || {
+            entity(
+                resource.clone(),
+                [
+                    ("segment", s(c.segment.0.as_str())),
+                    ("vip", Rx::new_bool(c.vip)),
+                    ("employee", Rx::new_bool(c.employee)),
+                ],
+            )
+        })?);
         let mut base = vec![
             ("at".to_owned(), dt(at)),
             ("purpose".to_owned(), s(req.purpose.as_str())),
@@ -105,7 +144,7 @@ impl Prepared {
         }
         if let Some(t) = &req.ticket {
             let tuid = uid(&TICKET, &t.id);
-            entities.push(ticket(t, tuid.clone())?);
+            entities.push(cached(&cache.tickets, t, || ticket(t, tuid.clone()))?);
             base.push(("ticket".to_owned(), Rx::new_entity_uid(tuid)));
         }
         if let Some(g) = grant {

@@ -3,7 +3,7 @@
 
 use crate::alert::{AlertSink, DeliveryStats, Dispatcher};
 use crate::audit::{AuditLog, AuditOptions};
-use crate::cedar::{Prepared, VelocityCtx};
+use crate::cedar::{EntityCache, Prepared, VelocityCtx};
 use crate::decision::{Alert, Decision, FieldDecision, Mode, Outcome, VelocityInfo};
 use crate::error::{InvalidRequest, Result};
 use crate::grant::GrantKey;
@@ -12,7 +12,9 @@ use crate::model::{AccessRequest, Grant, GrantKind, Purpose};
 use crate::pack::PolicyPack;
 use crate::time::Timestamp;
 use crate::velocity::{MemoryStore, Observation, Suspension, VelocityConfig, VelocityStore};
-use cedar_policy::{Authorizer, Decision as CedarDecision, EntityUid, PolicyId, Request};
+use cedar_policy::{
+    Authorizer, Context, Decision as CedarDecision, EntityUid, PolicyId, PolicySet, Request,
+};
 use parking_lot::RwLock;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,6 +36,7 @@ struct Inner {
     grant_key: GrantKey,
     alerts: Option<Dispatcher>,
     audit: Option<AuditLog>,
+    entities: EntityCache,
 }
 
 impl fmt::Debug for Gate {
@@ -128,6 +131,7 @@ impl GateBuilder {
                 grant_key: self.grant_key.unwrap_or_else(GrantKey::random),
                 alerts: self.sink.map(Dispatcher::new),
                 audit,
+                entities: EntityCache::default(),
             }),
         })
     }
@@ -433,20 +437,21 @@ impl Gate {
             new_customer: !obs.counted,
         };
         let suspended = req.employee.suspended || obs.suspended.is_some();
-        let prepared = match Prepared::new(pack, req, at, grant, suspended, vctx) {
-            Ok(p) => p,
-            Err(e) => {
-                return fields
-                    .iter()
-                    .map(|f| {
-                        (
-                            f.clone(),
-                            withheld_on_error(format!("building the request: {e}")),
-                        )
-                    })
-                    .collect()
-            }
-        };
+        let prepared =
+            match Prepared::new(pack, &self.inner.entities, req, at, grant, suspended, vctx) {
+                Ok(p) => p,
+                Err(e) => {
+                    return fields
+                        .iter()
+                        .map(|f| {
+                            (
+                                f.clone(),
+                                withheld_on_error(format!("building the request: {e}")),
+                            )
+                        })
+                        .collect()
+                }
+            };
         fields
             .iter()
             .map(|f| {
@@ -471,9 +476,13 @@ impl Gate {
         let mut alerts = Vec::new();
         let mut refused_by: BTreeSet<String> = BTreeSet::new();
         let mut errors = Vec::new();
+        let ctx = match p.context(field) {
+            Ok(c) => c,
+            Err(e) => return withheld_on_error(e),
+        };
         match store_error {
             Some(e) => errors.push(e.to_owned()),
-            None => match self.check(pack, p, &actions.reveal, field) {
+            None => match self.check(p, &actions.reveal, &actions.reveal_policies, ctx.clone()) {
                 Err(e) => return withheld_on_error(e),
                 Ok((CedarDecision::Allow, ids, _)) => {
                     alerts.extend(policy_alerts(pack, &ids, "reveal", field));
@@ -502,7 +511,7 @@ impl Gate {
                 }
             },
         }
-        let (outcome, policies) = match self.check(pack, p, &actions.mask, field) {
+        let (outcome, policies) = match self.check(p, &actions.mask, &actions.mask_policies, ctx) {
             Err(e) => {
                 errors.push(e);
                 (Outcome::Withhold, refused_by)
@@ -538,12 +547,11 @@ impl Gate {
     /// caller can refuse: Cedar skips an erroring forbid, which would otherwise fail open.
     fn check(
         &self,
-        pack: &PolicyPack,
         p: &Prepared,
         action: &EntityUid,
-        field: &str,
+        policies: &PolicySet,
+        ctx: Context,
     ) -> std::result::Result<(CedarDecision, Vec<PolicyId>, Vec<String>), String> {
-        let ctx = p.context(field)?;
         let request = Request::new(
             p.principal.clone(),
             action.clone(),
@@ -555,7 +563,7 @@ impl Gate {
         let resp = self
             .inner
             .authorizer
-            .is_authorized(&request, pack.policies(), &p.entities);
+            .is_authorized(&request, policies, &p.entities);
         let diag = resp.diagnostics();
         let ids: Vec<PolicyId> = diag.reason().cloned().collect();
         let errors: Vec<String> = diag.errors().map(|e| e.to_string()).collect();

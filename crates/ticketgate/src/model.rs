@@ -6,7 +6,7 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// A support employee, as the calling service knows them at the time of the access.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Employee {
     /// Stable employee id.
@@ -41,7 +41,7 @@ impl Employee {
 }
 
 /// A working shift: on shift means `start <= at < end`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Shift {
     /// First instant on shift.
@@ -72,7 +72,7 @@ impl Segment {
 }
 
 /// The customer whose contact data is asked for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Customer {
     /// Stable customer id.
@@ -89,7 +89,7 @@ pub struct Customer {
 }
 
 /// A segment defaulting to `consumer`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SegmentOrDefault(pub Segment);
 
@@ -128,7 +128,7 @@ impl Status {
 }
 
 /// A support ticket, as it was at the time of the access.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ticket {
     /// Ticket id.

@@ -50,6 +50,11 @@ pub struct PolicyPack(Arc<Inner>);
 pub(crate) struct FieldActions {
     pub(crate) reveal: EntityUid,
     pub(crate) mask: EntityUid,
+    /// The policies whose action scope can match `reveal` / `mask`. Cedar checks the scope
+    /// before the condition, so leaving out the others changes no answer, no reason and no
+    /// error; it only saves evaluating them.
+    pub(crate) reveal_policies: PolicySet,
+    pub(crate) mask_policies: PolicySet,
 }
 
 struct Inner {
@@ -126,13 +131,14 @@ impl PolicyPack {
         if !diags.is_empty() {
             return Err(PolicyError { diagnostics: diags });
         }
-        let (fields, actions) = read_fields(&schema)?;
+        let (fields, mut actions) = read_fields(&schema)?;
         let action_entities: Vec<Entity> = schema
             .action_entities()
             .map_err(|e| PolicyError::message(format!("schema actions: {e}")))?
             .into_iter()
             .collect();
         check_groups(&schema, &actions)?;
+        slice_by_action(&schema, &policies, &mut actions)?;
         let mut h = Sha256::new();
         for s in &sources {
             h.update((s.name.len() as u64).to_le_bytes());
@@ -174,10 +180,6 @@ impl PolicyPack {
             .policies()
             .map(|p| p.id().to_string())
             .collect()
-    }
-
-    pub(crate) fn policies(&self) -> &PolicySet {
-        &self.0.policies
     }
 
     pub(crate) fn field_actions(&self, field: &str) -> Option<&FieldActions> {
@@ -297,6 +299,8 @@ fn read_fields(
                     FieldActions {
                         reveal: uid.clone(),
                         mask: mask.clone(),
+                        reveal_policies: PolicySet::new(),
+                        mask_policies: PolicySet::new(),
                     },
                 );
             }
@@ -370,6 +374,42 @@ fn check_groups(
             diagnostics: problems,
         })
     }
+}
+
+fn slice_by_action(
+    schema: &Schema,
+    policies: &PolicySet,
+    actions: &mut BTreeMap<String, FieldActions>,
+) -> Result<(), PolicyError> {
+    use cedar_policy::ActionConstraint;
+    let hierarchy: Entities = schema
+        .action_entities()
+        .map_err(|e| PolicyError::message(format!("schema actions: {e}")))?;
+    let matches = |action: &EntityUid, c: &ActionConstraint| match c {
+        ActionConstraint::Any => true,
+        ActionConstraint::Eq(a) => a == action,
+        ActionConstraint::In(groups) => groups.iter().any(|g| {
+            g == action
+                || hierarchy
+                    .ancestors(action)
+                    .is_some_and(|mut it| it.any(|p| p == g))
+        }),
+    };
+    let subset = |action: &EntityUid| -> Result<PolicySet, PolicyError> {
+        let mut set = PolicySet::new();
+        for p in policies.policies() {
+            if matches(action, &p.action_constraint()) {
+                set.add(p.clone())
+                    .map_err(|e| PolicyError::message(e.to_string()))?;
+            }
+        }
+        Ok(set)
+    };
+    for a in actions.values_mut() {
+        a.reveal_policies = subset(&a.reveal)?;
+        a.mask_policies = subset(&a.mask)?;
+    }
+    Ok(())
 }
 
 fn file_diag(src: &SourceFile, msg: &str) -> PolicyDiagnostic {
@@ -448,6 +488,29 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slices_keep_exactly_the_policies_whose_scope_can_match() {
+        let p = PolicyPack::embedded().unwrap();
+        let ids = |s: &PolicySet| {
+            let mut v: Vec<String> = s.policies().map(|p| p.id().to_string()).collect();
+            v.sort();
+            v
+        };
+        let phone = p.field_actions("phone").unwrap();
+        let reveal = ids(&phone.reveal_policies);
+        assert!(reveal.contains(&"R2-scheduled-callback".to_owned()));
+        assert!(reveal.contains(&"R4-shift".to_owned()));
+        assert!(!reveal.contains(&"R1-own-ticket".to_owned()));
+        assert!(!reveal.contains(&"R3-queue-mask".to_owned()));
+        let mask = ids(&phone.mask_policies);
+        assert!(
+            mask.contains(&"R3-queue-mask".to_owned()) && mask.contains(&"R7-suspended".to_owned())
+        );
+        assert!(!mask.contains(&"R4-shift".to_owned()));
+        let tn = p.field_actions("ticket_numbers").unwrap();
+        assert!(!ids(&tn.mask_policies).contains(&"R3-queue-mask".to_owned()));
+    }
 
     #[test]
     fn embedded_pack_loads_and_names_its_fields() {

@@ -237,7 +237,9 @@ struct Guess {
     susp: String,
 }
 
-const MAX_TRIES: usize = 8;
+/// Contention on one employee needs that employee in several concurrent decisions on
+/// several hosts: rare, so retries back off with jitter rather than taking a lock.
+const MAX_TRIES: u32 = 40;
 
 impl VelocityStore for RedisStore {
     fn admit(
@@ -261,7 +263,12 @@ impl VelocityStore for RedisStore {
             suspended: reason_of(&last.susp),
         };
         let mut guess_susp = last.susp;
-        for _ in 0..MAX_TRIES {
+        for attempt in 0..MAX_TRIES {
+            if attempt > 1 {
+                use rand::Rng;
+                let cap = 200 * u64::from(attempt.min(20));
+                std::thread::sleep(Duration::from_micros(rand::rng().random_range(0..cap)));
+            }
             let reveal = decide(&guess);
             let (actual, susp, applied) = self.script(
                 employee,

@@ -1,0 +1,266 @@
+//! The Redis velocity store against a real `redis-server` that each test starts on a
+//! free loopback port (`scripts/test.sh` installs the server).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::expect_used,
+    reason = "test code"
+)]
+
+use serde_json::json;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use ticketgate::*;
+
+struct Server {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Server {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut s = Server { port, child: None };
+        s.spawn();
+        s
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server not found: install it (scripts/test.sh does: apt-get install redis-server)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(c) = redis::Client::open(self.url()) {
+                if let Ok(mut con) = c.get_connection() {
+                    if redis::cmd("PING").query::<String>(&mut con).is_ok() {
+                        return;
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn gate(&self, cfg: VelocityConfig) -> Gate {
+        Gate::builder()
+            .store(redis_store(&self.url()).unwrap())
+            .velocity(cfg)
+            .build()
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn request(customer: &str, at: &str, assignee: &str) -> AccessRequest {
+    AccessRequest::from_value(json!({
+        "employee": {"id": "alice", "roles": ["agent"], "teams": ["billing"],
+            "shift": {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z"}},
+        "customer": {"id": customer},
+        "ticket": {"id": format!("T-{customer}"), "customer": customer, "assignee": assignee, "queue": "billing",
+            "status": "open", "opened_at": "2026-11-28T00:00:00Z"},
+        "purpose": "support",
+        "at": at
+    }))
+    .unwrap()
+}
+
+const DEFAULT: VelocityConfig = VelocityConfig {
+    window_s: 3600,
+    soft: 15,
+    hard: 30,
+};
+
+#[test]
+fn sliding_window_with_a_controlled_clock() {
+    let server = Server::start();
+    let gate = server.gate(VelocityConfig {
+        window_s: 3600,
+        soft: 2,
+        hard: 3,
+    });
+    for (i, c) in ["a", "b", "c"].iter().enumerate() {
+        let d = gate
+            .decide(&request(c, &format!("2026-11-28T10:0{i}:00Z"), "alice"))
+            .unwrap();
+        assert_eq!(d.outcome("name"), Outcome::Reveal, "{c}");
+    }
+    // a 4th customer within the hour is refused; re-reading a counted one is not
+    assert_eq!(
+        gate.decide(&request("d", "2026-11-28T10:30:00Z", "alice"))
+            .unwrap()
+            .outcome("name"),
+        Outcome::Mask
+    );
+    let again = gate
+        .decide(&request("b", "2026-11-28T10:31:00Z", "alice"))
+        .unwrap();
+    assert_eq!(again.outcome("name"), Outcome::Reveal);
+    assert_eq!(again.velocity.unwrap().count, 3);
+    // `a` leaves the window at 11:00 (start of window exclusive), so `d` fits at 11:00:01
+    let later = gate
+        .decide(&request("d", "2026-11-28T11:00:01Z", "alice"))
+        .unwrap();
+    assert_eq!(later.outcome("name"), Outcome::Reveal);
+    assert_eq!(later.velocity.unwrap().count, 3);
+}
+
+#[test]
+fn eight_threads_on_separate_gates_never_pass_the_hard_limit() {
+    let server = Server::start();
+    let revealed = Arc::new(AtomicU64::new(0));
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let gate = server.gate(DEFAULT); // one gate per "host": no shared process state
+            let revealed = revealed.clone();
+            s.spawn(move || {
+                for i in 0..20 {
+                    let d = gate
+                        .decide(&request(
+                            &format!("c{t}-{i}"),
+                            "2026-11-28T10:00:00Z",
+                            "alice",
+                        ))
+                        .unwrap();
+                    assert!(d.fields["name"].errors.is_empty(), "{:?}", d.fields["name"]);
+                    if d.outcome("name") == Outcome::Reveal {
+                        revealed.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(revealed.load(Ordering::SeqCst), 30);
+}
+
+#[test]
+fn redis_down_fails_closed_for_reveals_and_recovers_after_restart() {
+    let mut server = Server::start();
+    let gate = server.gate(DEFAULT);
+    assert_eq!(
+        gate.decide(&request("a", "2026-11-28T10:00:00Z", "alice"))
+            .unwrap()
+            .outcome("name"),
+        Outcome::Reveal
+    );
+    server.stop();
+    let d = gate
+        .decide(&request("b", "2026-11-28T10:01:00Z", "alice"))
+        .unwrap();
+    assert_eq!(
+        d.outcome("name"),
+        Outcome::Mask,
+        "reveal refused, queue mask still served"
+    );
+    assert!(
+        d.fields["name"].errors.iter().any(|e| e.contains("redis")),
+        "{:?}",
+        d.fields["name"]
+    );
+    assert!(d.has_alert("store_unavailable"));
+    assert!(d.velocity.is_none());
+    server.spawn(); // same port, empty data: the script is loaded again by itself
+    std::thread::sleep(Duration::from_millis(1100)); // the store's fail-fast back-off
+    let d = gate
+        .decide(&request("c", "2026-11-28T10:02:00Z", "alice"))
+        .unwrap();
+    assert_eq!(d.outcome("name"), Outcome::Reveal, "{:?}", d.fields["name"]);
+}
+
+#[test]
+fn unreachable_redis_fails_closed() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let gate = Gate::builder()
+        .store(redis_store(&format!("redis://127.0.0.1:{port}/")).unwrap())
+        .build()
+        .unwrap();
+    let d = gate
+        .decide(&request("a", "2026-11-28T10:00:00Z", "alice"))
+        .unwrap();
+    assert!(d.fields.values().all(|f| f.outcome != Outcome::Reveal));
+    assert_eq!(d.outcome("email"), Outcome::Mask);
+    assert!(gate.suspend("alice", "x").is_err());
+    assert!(matches!(redis_store("not a url"), Err(StoreError { .. })));
+}
+
+#[test]
+fn a_suspension_on_one_gate_applies_on_another() {
+    let server = Server::start();
+    let (a, b) = (server.gate(DEFAULT), server.gate(DEFAULT));
+    assert_eq!(
+        b.decide(&request("a", "2026-11-28T10:00:00Z", "alice"))
+            .unwrap()
+            .outcome("name"),
+        Outcome::Reveal
+    );
+    a.suspend("alice", "sold customer data").unwrap();
+    let d = b
+        .decide(&request("a", "2026-11-28T10:01:00Z", "alice"))
+        .unwrap();
+    assert!(
+        d.fields.values().all(|f| f.outcome == Outcome::Withhold),
+        "{d:?}"
+    );
+    assert!(d.has_alert("suspended"));
+    assert_eq!(b.suspended().unwrap()[0].reason, "sold customer data");
+    assert!(b.reinstate("alice").unwrap());
+    assert_eq!(
+        a.decide(&request("a", "2026-11-28T10:02:00Z", "alice"))
+            .unwrap()
+            .outcome("name"),
+        Outcome::Reveal
+    );
+}
+
+#[test]
+fn recorded_reveals_warm_the_shared_count() {
+    let server = Server::start();
+    let gate = server.gate(DEFAULT);
+    for i in 0..30 {
+        gate.record_reveal(
+            "alice",
+            &format!("old-{i}"),
+            Timestamp::parse("2026-11-28T09:30:00Z").unwrap(),
+        )
+        .unwrap();
+    }
+    let other = server.gate(DEFAULT);
+    let d = other
+        .decide(&request("new", "2026-11-28T10:00:00Z", "alice"))
+        .unwrap();
+    assert_eq!(d.outcome("name"), Outcome::Mask);
+    assert!(d.has_alert("velocity_hard"));
+}
