@@ -32,6 +32,20 @@ pub enum AuditCommand {
         #[command(flatten)]
         out: Output,
     },
+    /// Append records until killed, printing each acknowledged sequence number (for crash tests
+    /// and append-rate measurements).
+    #[command(hide = true)]
+    Stress {
+        /// Log file.
+        #[arg(long)]
+        log: PathBuf,
+        /// always, batched or none.
+        #[arg(long, default_value = "always")]
+        durability: String,
+        /// Stop after this many records.
+        #[arg(long, default_value_t = u64::MAX)]
+        records: u64,
+    },
     /// Every access to one customer's data.
     Customer {
         /// Customer id.
@@ -103,8 +117,27 @@ fn print_rows(out: &Output, header: &[&str], rows: &[Vec<String>], json: serde_j
     }
 }
 
+fn stress(log: PathBuf, durability: &str, records: u64) -> Result<ExitCode, String> {
+    use std::io::Write;
+    let d: ticketgate::Durability = durability.parse()?;
+    let log = ticketgate::AuditLog::open(ticketgate::AuditOptions::new(log).durability(d)).map_err(|e| e.to_string())?;
+    if log.recovery().torn_bytes > 0 {
+        eprintln!("set aside a torn tail of {} bytes", log.recovery().torn_bytes);
+    }
+    let mut out = std::io::stdout().lock();
+    for i in 0..records {
+        let seq = log
+            .append_event("stress", &format!("employee-{}", i % 97), "a record long enough to be torn by a kill mid-write")
+            .map_err(|e| e.to_string())?;
+        writeln!(out, "{seq}").map_err(|e| e.to_string())?;
+        out.flush().map_err(|e| e.to_string())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
     match cmd {
+        AuditCommand::Stress { log, durability, records } => stress(log, &durability, records),
         AuditCommand::Verify { logs, expect_head } => {
             let files = forensics::expand(&logs);
             match forensics::verify(&files, expect_head.as_ref()) {

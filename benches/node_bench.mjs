@@ -1,0 +1,72 @@
+// Per-decision time, side by side: ticketgate from Node, the Rust API, and
+// @cedar-policy/cedar-wasm doing the same four checks with the same policies and entities.
+//
+//   (cd bindings/node && npm run build) && cargo build --release -p ticketgate-cli
+//   (cd benches && npm install) && node benches/node_bench.mjs
+import { createRequire } from 'node:module'
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const require = createRequire(import.meta.url)
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const { Gate } = require(path.join(ROOT, 'bindings/node/index.js'))
+const cedar = require('@cedar-policy/cedar-wasm/nodejs')
+const REQ_FILE = path.join(ROOT, 'examples/request.json')
+const snake = JSON.parse(fs.readFileSync(REQ_FILE, 'utf8'))
+const camel = (v) =>
+  Array.isArray(v)
+    ? v.map(camel)
+    : v && typeof v === 'object'
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_([a-z])/g, (_, c) => c.toUpperCase()), camel(x)]))
+      : v
+const REQUEST = camel(snake)
+const FIELDS = ['name', 'email', 'phone', 'ticket_numbers']
+const N = 20000
+
+function perCallUs(fn, n = N) {
+  for (let i = 0; i < n / 10; i++) fn()
+  const t = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) fn()
+  return Number(process.hrtime.bigint() - t) / 1000 / n
+}
+
+const dt = (s) => ({ __extn: { fn: 'datetime', arg: s.includes('.') ? s : s.replace('Z', '.000Z') } })
+const { employee: e, customer: c, ticket: t } = snake
+const entities = [
+  { uid: { type: 'Employee', id: e.id }, parents: [], attrs: { roles: e.roles, teams: e.teams, segments: ['consumer'], suspended: false, shift: { start: dt(e.shift.start), end: dt(e.shift.end) } } },
+  { uid: { type: 'Customer', id: c.id }, parents: [], attrs: { segment: c.segment ?? 'consumer', vip: false, employee: false } },
+  { uid: { type: 'Ticket', id: t.id }, parents: [], attrs: { customer: { __entity: { type: 'Customer', id: t.customer } }, assignee: { __entity: { type: 'Employee', id: t.assignee } }, queue: t.queue, status: t.status, opened_at: dt(t.opened_at), callback_at: dt(t.callback_at) } },
+  { uid: { type: 'Action', id: 'reveal' }, parents: [], attrs: {} },
+  { uid: { type: 'Action', id: 'mask' }, parents: [], attrs: {} },
+  ...FIELDS.flatMap((f) => ['reveal', 'mask'].map((g) => ({ uid: { type: 'Action', id: `${g}_${f}` }, attrs: {}, parents: [{ type: 'Action', id: g }] }))),
+]
+const calls = FIELDS.map((f) => ({
+  principal: { type: 'Employee', id: e.id },
+  action: { type: 'Action', id: `reveal_${f}` },
+  resource: { type: 'Customer', id: c.id },
+  context: { at: dt(snake.at), purpose: snake.purpose, field: f, ticket: { __entity: { type: 'Ticket', id: t.id } }, velocity: { count: 0, soft: 15, hard: 30, window_s: 3600, new_customer: true } },
+  entities,
+}))
+const policies = fs.readdirSync(path.join(ROOT, 'policies')).filter((f) => f.endsWith('.cedar')).sort().map((f) => fs.readFileSync(path.join(ROOT, 'policies', f), 'utf8')).join('\n')
+
+const rows = []
+const gate = new Gate()
+const d = gate.decide(REQUEST)
+if (FIELDS.some((f) => d.fields[f].outcome !== 'reveal')) throw new Error(JSON.stringify(d.fields))
+rows.push(['ticketgate gate.decide (Node, 4 fields)', perCallUs(() => gate.decide(REQUEST))])
+const rust = JSON.parse(execFileSync(path.join(ROOT, 'target/release/ticketgate'), ['bench', '--request', REQ_FILE, '--iterations', String(N)], { encoding: 'utf8' })).us_per_decision
+rows.push(['ticketgate Gate::decide (Rust API, 4 fields)', rust])
+const check = (a) => {
+  if (a.type !== 'success' || a.response.decision !== 'allow') throw new Error(JSON.stringify(a))
+}
+calls.forEach((call) => check(cedar.isAuthorized({ ...call, policies: { staticPolicies: policies } })))
+rows.push(['cedar-wasm isAuthorized x4 (policies as text)', perCallUs(() => calls.forEach((call) => cedar.isAuthorized({ ...call, policies: { staticPolicies: policies } })), 2000)])
+check(cedar.preparsePolicySet('pack', { staticPolicies: policies }).type === 'success' ? cedar.statefulIsAuthorized({ ...calls[0], preparsedPolicySetId: 'pack' }) : { type: 'failure' })
+rows.push(['cedar-wasm statefulIsAuthorized x4 (preparsed policy set)', perCallUs(() => calls.forEach((call) => cedar.statefulIsAuthorized({ ...call, preparsedPolicySetId: 'pack' })), 5000)])
+
+const node = rows[0][1]
+console.log(`${''.padEnd(60)} ${'µs/decision'.padStart(12)} ${'vs Node'.padStart(10)}`)
+for (const [name, us] of rows) console.log(`${name.padEnd(60)} ${us.toFixed(1).padStart(12)} ${(us / node).toFixed(2).padStart(9)}x`)
+console.log(`\nNode / Rust: ${(node / rust).toFixed(2)}x (target <= 1.5x)`)
