@@ -120,14 +120,22 @@ fn print_rows(out: &Output, header: &[&str], rows: &[Vec<String>], json: serde_j
 fn stress(log: PathBuf, durability: &str, records: u64) -> Result<ExitCode, String> {
     use std::io::Write;
     let d: ticketgate::Durability = durability.parse()?;
-    let log = ticketgate::AuditLog::open(ticketgate::AuditOptions::new(log).durability(d)).map_err(|e| e.to_string())?;
+    let log = ticketgate::AuditLog::open(ticketgate::AuditOptions::new(log).durability(d))
+        .map_err(|e| e.to_string())?;
     if log.recovery().torn_bytes > 0 {
-        eprintln!("set aside a torn tail of {} bytes", log.recovery().torn_bytes);
+        eprintln!(
+            "set aside a torn tail of {} bytes",
+            log.recovery().torn_bytes
+        );
     }
     let mut out = std::io::stdout().lock();
     for i in 0..records {
         let seq = log
-            .append_event("stress", &format!("employee-{}", i % 97), "a record long enough to be torn by a kill mid-write")
+            .append_event(
+                "stress",
+                &format!("employee-{}", i % 97),
+                "a record long enough to be torn by a kill mid-write",
+            )
             .map_err(|e| e.to_string())?;
         writeln!(out, "{seq}").map_err(|e| e.to_string())?;
         out.flush().map_err(|e| e.to_string())?;
@@ -137,7 +145,11 @@ fn stress(log: PathBuf, durability: &str, records: u64) -> Result<ExitCode, Stri
 
 pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
     match cmd {
-        AuditCommand::Stress { log, durability, records } => stress(log, &durability, records),
+        AuditCommand::Stress {
+            log,
+            durability,
+            records,
+        } => stress(log, &durability, records),
         AuditCommand::Verify { logs, expect_head } => {
             let files = forensics::expand(&logs);
             match forensics::verify(&files, expect_head.as_ref()) {

@@ -81,6 +81,34 @@ impl<'a> Queue<'a> {
     }
 }
 
+/// At each instant, opens a random open ticket of `me`'s queue (optionally only colleagues'
+/// tickets, optionally reassigning it to `me` first): the shape of every queue-based strategy.
+fn queue_reads(
+    label: &str,
+    data: &Dataset,
+    me: &EmployeeRow,
+    times: impl Iterator<Item = chrono::DateTime<Utc>>,
+    rng: &mut ChaCha8Rng,
+    colleagues_only: bool,
+    assign_to_self: bool,
+) -> Vec<AccessRow> {
+    let queue = Queue::new(data, me.teams.first().map_or("", String::as_str));
+    let mut out = Vec::new();
+    for at in times {
+        let open: Vec<_> = queue
+            .open_at(at)
+            .into_iter()
+            .filter(|t| !colleagues_only || t.assignee.as_deref() != Some(me.id.as_str()))
+            .collect();
+        if let Some(t) = open.get(rng.random_range(0..open.len().max(1))) {
+            let mut a = access(me, label, at, &t.customer, Some(&t.id));
+            a.assign_to_self = assign_to_self;
+            out.push(a);
+        }
+    }
+    out
+}
+
 /// Every minute of `me`'s shifts from `from_day`, in steps of `every`.
 fn shift_minutes(
     me: &EmployeeRow,
@@ -163,17 +191,8 @@ impl Strategy for PatientReader {
         days: i64,
         rng: &mut ChaCha8Rng,
     ) -> Vec<AccessRow> {
-        let queue = Queue::new(data, me.teams.first().map_or("", String::as_str));
-        let mut out = Vec::new();
-        for at in shift_minutes(me, days / 6, days, Duration::minutes(5)) {
-            let open = queue.open_at(at);
-            if let Some(t) = open.get(rng.random_range(0..open.len().max(1))) {
-                let mut a = access(me, self.name(), at, &t.customer, Some(&t.id));
-                a.assign_to_self = true;
-                out.push(a);
-            }
-        }
-        out
+        let times = shift_minutes(me, days / 6, days, Duration::minutes(5));
+        queue_reads(self.name(), data, me, times, rng, false, true)
     }
 }
 
@@ -194,19 +213,8 @@ impl Strategy for QueueSnooper {
         days: i64,
         rng: &mut ChaCha8Rng,
     ) -> Vec<AccessRow> {
-        let queue = Queue::new(data, me.teams.first().map_or("", String::as_str));
-        let mut out = Vec::new();
-        for at in shift_minutes(me, days / 4, days / 2, Duration::minutes(2)) {
-            let open: Vec<_> = queue
-                .open_at(at)
-                .into_iter()
-                .filter(|t| t.assignee.as_deref() != Some(me.id.as_str()))
-                .collect();
-            if let Some(t) = open.get(rng.random_range(0..open.len().max(1))) {
-                out.push(access(me, self.name(), at, &t.customer, Some(&t.id)));
-            }
-        }
-        out
+        let times = shift_minutes(me, days / 4, days / 2, Duration::minutes(2));
+        queue_reads(self.name(), data, me, times, rng, true, false)
     }
 }
 
@@ -227,21 +235,11 @@ impl Strategy for OffShiftReader {
         days: i64,
         rng: &mut ChaCha8Rng,
     ) -> Vec<AccessRow> {
-        let queue = Queue::new(data, me.teams.first().map_or("", String::as_str));
-        let mut out = Vec::new();
-        let mut t = start() + Duration::days(days / 2);
-        let end = start() + Duration::days(days);
-        while t < end {
-            if !on_shift(me, t) {
-                let open = queue.open_at(t);
-                if let Some(x) = open.get(rng.random_range(0..open.len().max(1))) {
-                    let mut a = access(me, self.name(), t, &x.customer, Some(&x.id));
-                    a.assign_to_self = true;
-                    out.push(a);
-                }
-            }
-            t += Duration::minutes(7);
-        }
-        out
+        let first = start() + Duration::days(days / 2);
+        let times = (0..)
+            .map(move |i| first + Duration::minutes(7 * i))
+            .take_while(move |t| *t < start() + Duration::days(days))
+            .filter(|t| !on_shift(me, *t));
+        queue_reads(self.name(), data, me, times, rng, false, true)
     }
 }

@@ -80,7 +80,7 @@ fn demo_stops_the_insiders_and_not_the_agents() {
     }
     // legitimate work: no refusals except the accesses the generator marked off-rule
     assert_eq!(l["legit"]["false_refusals"], 0, "{}", l["legit"]);
-    assert!(l["legit"]["accesses"].as_u64().unwrap() > 1000);
+    assert!(l["legit"]["accesses"].as_u64().unwrap() > 500);
     assert_eq!(l["legit"]["off_rule"], l["legit"]["off_rule_refused"]);
     assert!(stdout.contains("chain verified"));
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
