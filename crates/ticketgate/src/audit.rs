@@ -476,20 +476,29 @@ impl AuditLog {
 
     fn maybe_rotate(&self, s: &mut parking_lot::MutexGuard<'_, State>) -> Result<(), AuditError> {
         let o = &self.0.opts;
-        // A group commit in flight writes to the current file; wait so the chain's order
-        // on disk is the sequence order.
+        let today = chrono::Utc::now().date_naive();
+        let due = |s: &State| {
+            let by_day = o.rotate_daily && s.day.is_some_and(|d| d != today);
+            let by_size = o
+                .rotate_bytes
+                .is_some_and(|n| s.size + s.buffer.len() as u64 >= n);
+            (by_day || by_size) && !(s.size == 0 && s.buffer.is_empty())
+        };
+        if !due(s) {
+            s.day = Some(today);
+            return Ok(());
+        }
+        // A group commit in flight writes to the current file; let it finish so the chain's
+        // order on disk is the sequence order. (Waiting only here, not on every append, is
+        // what lets appends pile up behind an fsync and share the next one.)
         while s.flushing {
             self.0.flushed.wait(s);
         }
-        let today = chrono::Utc::now().date_naive();
-        let by_day = o.rotate_daily && s.day.is_some_and(|d| d != today);
-        s.day = Some(today);
-        let by_size = o
-            .rotate_bytes
-            .is_some_and(|n| s.size + s.buffer.len() as u64 >= n);
-        if !(by_day || by_size) || (s.size == 0 && s.buffer.is_empty()) {
+        if !due(s) {
+            s.day = Some(today);
             return Ok(());
         }
+        s.day = Some(today);
         // Everything buffered goes to the old file first so the chain stays in order.
         let buf = std::mem::take(&mut s.buffer);
         let path = &o.path;
