@@ -485,7 +485,7 @@ impl Gate {
             None => match self.check(p, &actions.reveal, &actions.reveal_policies, ctx.clone()) {
                 Err(e) => return withheld_on_error(e),
                 Ok((CedarDecision::Allow, ids, _)) => {
-                    alerts.extend(policy_alerts(pack, &ids, "reveal", field));
+                    alerts.extend(policy_alerts(pack, &ids, "reveal", field, true));
                     return FieldEval {
                         decision: FieldDecision {
                             outcome: Outcome::Reveal,
@@ -506,33 +506,38 @@ impl Gate {
                     };
                 }
                 Ok((CedarDecision::Deny, ids, _)) => {
-                    alerts.extend(policy_alerts(pack, &ids, "reveal", field));
+                    let would = !ids.is_empty()
+                        && self.would_permit(p, &actions.reveal, &actions.reveal_permits, &ctx);
+                    alerts.extend(policy_alerts(pack, &ids, "reveal", field, would));
                     refused_by.extend(ids.iter().map(ToString::to_string));
                 }
             },
         }
-        let (outcome, policies) = match self.check(p, &actions.mask, &actions.mask_policies, ctx) {
-            Err(e) => {
-                errors.push(e);
-                (Outcome::Withhold, refused_by)
-            }
-            Ok((_, ids, errs)) if !errs.is_empty() => {
-                errors.extend(errs);
-                refused_by.extend(ids.iter().map(ToString::to_string));
-                (Outcome::Withhold, refused_by)
-            }
-            Ok((CedarDecision::Allow, ids, _)) => {
-                // a mask is determined by what refused the reveal and what permits the mask
-                alerts.extend(policy_alerts(pack, &ids, "mask", field));
-                refused_by.extend(ids.iter().map(ToString::to_string));
-                (Outcome::Mask, refused_by)
-            }
-            Ok((CedarDecision::Deny, ids, _)) => {
-                alerts.extend(policy_alerts(pack, &ids, "mask", field));
-                refused_by.extend(ids.iter().map(ToString::to_string));
-                (Outcome::Withhold, refused_by)
-            }
-        };
+        let (outcome, policies) =
+            match self.check(p, &actions.mask, &actions.mask_policies, ctx.clone()) {
+                Err(e) => {
+                    errors.push(e);
+                    (Outcome::Withhold, refused_by)
+                }
+                Ok((_, ids, errs)) if !errs.is_empty() => {
+                    errors.extend(errs);
+                    refused_by.extend(ids.iter().map(ToString::to_string));
+                    (Outcome::Withhold, refused_by)
+                }
+                Ok((CedarDecision::Allow, ids, _)) => {
+                    // a mask is determined by what refused the reveal and what permits the mask
+                    alerts.extend(policy_alerts(pack, &ids, "mask", field, true));
+                    refused_by.extend(ids.iter().map(ToString::to_string));
+                    (Outcome::Mask, refused_by)
+                }
+                Ok((CedarDecision::Deny, ids, _)) => {
+                    let would = !ids.is_empty()
+                        && self.would_permit(p, &actions.mask, &actions.mask_permits, &ctx);
+                    alerts.extend(policy_alerts(pack, &ids, "mask", field, would));
+                    refused_by.extend(ids.iter().map(ToString::to_string));
+                    (Outcome::Withhold, refused_by)
+                }
+            };
         FieldEval {
             decision: FieldDecision {
                 outcome,
@@ -541,6 +546,21 @@ impl Gate {
             },
             alerts,
         }
+    }
+
+    /// Whether the permits alone would have allowed `action`: a forbid's `@alert` is for
+    /// refusing what would otherwise have been shown.
+    fn would_permit(
+        &self,
+        p: &Prepared,
+        action: &EntityUid,
+        permits: &PolicySet,
+        ctx: &Context,
+    ) -> bool {
+        matches!(
+            self.check(p, action, permits, ctx.clone()),
+            Ok((CedarDecision::Allow, _, _))
+        )
     }
 
     /// One Cedar check. Any evaluation error is returned alongside the decision so the
@@ -587,16 +607,20 @@ fn withheld_on_error(e: String) -> FieldEval {
     }
 }
 
+/// Alerts named by the policies that decided; `decisive` says whether the outcome they
+/// caused differs from what the permits alone would give (always true for permits).
 fn policy_alerts(
     pack: &PolicyPack,
     ids: &[PolicyId],
     verb: &str,
     field: &str,
+    decisive: bool,
 ) -> Vec<(String, String)> {
     ids.iter()
         .filter_map(|id| {
             pack.alert_of(id)
-                .map(|kind| (kind.to_owned(), format!("{id}: {verb} {field}")))
+                .filter(|rule| rule.always || decisive)
+                .map(|rule| (rule.kind.clone(), format!("{id}: {verb} {field}")))
         })
         .collect()
 }

@@ -55,6 +55,19 @@ pub(crate) struct FieldActions {
     /// error; it only saves evaluating them.
     pub(crate) reveal_policies: PolicySet,
     pub(crate) mask_policies: PolicySet,
+    /// Only the permits of those slices: asked when a forbid refused a field, to tell a
+    /// refusal of something that would have been shown from one that changed nothing.
+    pub(crate) reveal_permits: PolicySet,
+    pub(crate) mask_permits: PolicySet,
+}
+
+/// When an `@alert` is raised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AlertRule {
+    pub(crate) kind: String,
+    /// `@alert_always`: whenever the policy matches. `@alert`: for a forbid, only when it
+    /// refused what a permit would have granted; for a permit, when it decides.
+    pub(crate) always: bool,
 }
 
 struct Inner {
@@ -63,7 +76,7 @@ struct Inner {
     fields: Vec<String>,
     actions: BTreeMap<String, FieldActions>,
     action_entities: Vec<Entity>,
-    alerts: HashMap<PolicyId, String>,
+    alerts: HashMap<PolicyId, AlertRule>,
     sources: Vec<SourceFile>,
 }
 
@@ -190,8 +203,8 @@ impl PolicyPack {
         &self.0.action_entities
     }
 
-    pub(crate) fn alert_of(&self, id: &PolicyId) -> Option<&str> {
-        self.0.alerts.get(id).map(String::as_str)
+    pub(crate) fn alert_of(&self, id: &PolicyId) -> Option<&AlertRule> {
+        self.0.alerts.get(id)
     }
 }
 
@@ -221,7 +234,11 @@ fn parse_schema(src: &SourceFile) -> Result<Schema, PolicyError> {
         })
 }
 
-type Parsed = (PolicySet, HashMap<PolicyId, String>, HashMap<String, usize>);
+type Parsed = (
+    PolicySet,
+    HashMap<PolicyId, AlertRule>,
+    HashMap<String, usize>,
+);
 
 fn parse_policies(sources: &[SourceFile]) -> Result<Parsed, PolicyError> {
     let mut set = PolicySet::new();
@@ -263,8 +280,32 @@ fn parse_policies(sources: &[SourceFile]) -> Result<Parsed, PolicyError> {
                 continue;
             }
             let pid = PolicyId::new(id);
-            if let Some(alert) = p.annotation("alert") {
-                alerts.insert(pid.clone(), alert.to_owned());
+            match (p.annotation("alert"), p.annotation("alert_always")) {
+                (Some(kind), None) => {
+                    alerts.insert(
+                        pid.clone(),
+                        AlertRule {
+                            kind: kind.to_owned(),
+                            always: false,
+                        },
+                    );
+                }
+                (None, Some(kind)) => {
+                    alerts.insert(
+                        pid.clone(),
+                        AlertRule {
+                            kind: kind.to_owned(),
+                            always: true,
+                        },
+                    );
+                }
+                (Some(_), Some(_)) => diags.push(diagnostic_at(
+                    src,
+                    policy_offset(&src.text, p.id()),
+                    Some(id.to_owned()),
+                    "use either @alert or @alert_always, not both",
+                )),
+                (None, None) => {}
             }
             origin.insert(id.to_owned(), i);
             if let Err(e) = set.add(p.new_id(pid)) {
@@ -301,6 +342,8 @@ fn read_fields(
                         mask: mask.clone(),
                         reveal_policies: PolicySet::new(),
                         mask_policies: PolicySet::new(),
+                        reveal_permits: PolicySet::new(),
+                        mask_permits: PolicySet::new(),
                     },
                 );
             }
@@ -395,10 +438,11 @@ fn slice_by_action(
                     .is_some_and(|mut it| it.any(|p| p == g))
         }),
     };
-    let subset = |action: &EntityUid| -> Result<PolicySet, PolicyError> {
+    let subset = |action: &EntityUid, permits_only: bool| -> Result<PolicySet, PolicyError> {
         let mut set = PolicySet::new();
         for p in policies.policies() {
-            if matches(action, &p.action_constraint()) {
+            let kept = !permits_only || p.effect() == cedar_policy::Effect::Permit;
+            if kept && matches(action, &p.action_constraint()) {
                 set.add(p.clone())
                     .map_err(|e| PolicyError::message(e.to_string()))?;
             }
@@ -406,8 +450,10 @@ fn slice_by_action(
         Ok(set)
     };
     for a in actions.values_mut() {
-        a.reveal_policies = subset(&a.reveal)?;
-        a.mask_policies = subset(&a.mask)?;
+        a.reveal_policies = subset(&a.reveal, false)?;
+        a.mask_policies = subset(&a.mask, false)?;
+        a.reveal_permits = subset(&a.reveal, true)?;
+        a.mask_permits = subset(&a.mask, true)?;
     }
     Ok(())
 }

@@ -332,3 +332,30 @@ fn shadow_mode_refuses_nothing_but_reports_everything() {
         Outcome::Withhold
     );
 }
+
+#[test]
+fn a_hanging_alert_callback_cannot_slow_decisions() {
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let wait = std::sync::Mutex::new(wait);
+    let gate = Gate::builder()
+        .on_alert(Arc::new(move |_d: &Decision, _a: &Alert| {
+            // hangs until the test ends
+            let _ = wait.lock().unwrap().recv();
+            Ok(())
+        }))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..200 {
+        assert!(gate
+            .decide(&request(json!({"ticket": null})))
+            .unwrap()
+            .has_alert("no_ticket"));
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(release);
+}
