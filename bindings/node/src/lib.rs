@@ -382,19 +382,11 @@ impl Gate {
         };
         let since = guarded(&env, "auditAffected", || time(&since, "since"))?;
         let until = guarded(&env, "auditAffected", || time(&until, "until"))?;
+        let reader = reader.as_deref().unwrap_or("node");
         guarded(&env, "auditAffected", || {
-            let log = self
-                .inner
-                .audit_log()
-                .ok_or_else(|| invalid("auditLog", "this gate has no audit log"))?;
-            let recs = log.read_as(
-                reader.as_deref().unwrap_or("node"),
-                &format!("affected employee={employee}"),
-            )?;
-            Ok(js_value(&ticketgate::forensics::affected(
-                &recs, &employee, since, until,
-            )))
+            self.inner.audit_affected(reader, &employee, since, until)
         })
+        .map(|rows| js_value(&rows))
     }
 
     /// Every access to one customer (recorded as an `audit_read` by `reader`).
@@ -405,19 +397,11 @@ impl Gate {
         customer: String,
         reader: Option<String>,
     ) -> Result<Value> {
+        let reader = reader.as_deref().unwrap_or("node");
         guarded(&env, "auditCustomer", || {
-            let log = self
-                .inner
-                .audit_log()
-                .ok_or_else(|| invalid("auditLog", "this gate has no audit log"))?;
-            let recs = log.read_as(
-                reader.as_deref().unwrap_or("node"),
-                &format!("customer {customer}"),
-            )?;
-            Ok(js_value(&ticketgate::forensics::customer_accesses(
-                &recs, &customer,
-            )))
+            self.inner.audit_customer(reader, &customer)
         })
+        .map(|rows| js_value(&rows))
     }
 }
 

@@ -403,14 +403,7 @@ impl Gate {
             .transpose()
             .map_err(|e| to_pyerr(py, e))?;
         let rows = detached(py, "audit_affected", || {
-            let log = self
-                .0
-                .audit_log()
-                .ok_or_else(|| invalid("audit_log", "this gate has no audit log"))?;
-            let recs = log.read_as(reader, &format!("affected employee={employee}"))?;
-            Ok(ticketgate::forensics::affected(
-                &recs, &employee, since, until,
-            ))
+            self.0.audit_affected(reader, &employee, since, until)
         })?;
         to_py(
             py,
@@ -427,12 +420,7 @@ impl Gate {
         reader: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = detached(py, "audit_customer", || {
-            let log = self
-                .0
-                .audit_log()
-                .ok_or_else(|| invalid("audit_log", "this gate has no audit log"))?;
-            let recs = log.read_as(reader, &format!("customer {customer}"))?;
-            Ok(ticketgate::forensics::customer_accesses(&recs, &customer))
+            self.0.audit_customer(reader, &customer)
         })?;
         to_py(
             py,

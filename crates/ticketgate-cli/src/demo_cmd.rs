@@ -249,13 +249,7 @@ pub fn demo(a: DemoArgs) -> Result<ExitCode, String> {
         data.accesses.len(),
         data.tickets.len()
     );
-    let gate = gate(&a.policies, &log)?;
-    let stats = replay::run(&data, &gate, progress_bar(data.accesses.len() as u64))?;
-    gate.audit_log()
-        .map(|l| l.sync())
-        .transpose()
-        .map_err(|e| e.to_string())?;
-    finish(&stats, &log, &descriptions, data.customers.len(), &a.out)
+    evaluate(&data, &a.policies, &log, &descriptions, &a.out)
 }
 
 pub fn replay(a: ReplayArgs) -> Result<ExitCode, String> {
@@ -266,11 +260,21 @@ pub fn replay(a: ReplayArgs) -> Result<ExitCode, String> {
         accesses: dataset::read(&a.accesses)?,
     };
     let (_tmp, log) = workdir(&a.out)?;
-    let gate = gate(&a.policies, &log)?;
-    let stats = replay::run(&data, &gate, progress_bar(data.accesses.len() as u64))?;
-    gate.audit_log()
-        .map(|l| l.sync())
-        .transpose()
-        .map_err(|e| e.to_string())?;
-    finish(&stats, &log, &BTreeMap::new(), data.customers.len(), &a.out)
+    evaluate(&data, &a.policies, &log, &BTreeMap::new(), &a.out)
+}
+
+/// Replays `data` through a gate auditing to `log`, then reports.
+fn evaluate(
+    data: &Dataset,
+    policies: &Option<PathBuf>,
+    log: &Path,
+    descriptions: &BTreeMap<String, String>,
+    out: &Option<PathBuf>,
+) -> Result<ExitCode, String> {
+    let gate = gate(policies, log)?;
+    let stats = replay::run(data, &gate, progress_bar(data.accesses.len() as u64))?;
+    if let Some(l) = gate.audit_log() {
+        l.sync().map_err(|e| e.to_string())?;
+    }
+    finish(&stats, log, descriptions, data.customers.len(), out)
 }

@@ -6,6 +6,7 @@ use crate::audit::{AuditLog, AuditOptions};
 use crate::cedar::{EntityCache, Prepared, VelocityCtx};
 use crate::decision::{Alert, Decision, FieldDecision, Mode, Outcome, VelocityInfo};
 use crate::error::{InvalidRequest, Result};
+use crate::forensics;
 use crate::grant::GrantKey;
 use crate::mask;
 use crate::model::{AccessRequest, Grant, GrantKind, Purpose};
@@ -243,6 +244,32 @@ impl Gate {
     /// The audit log, when configured.
     pub fn audit_log(&self) -> Option<&AuditLog> {
         self.inner.audit.as_ref()
+    }
+
+    fn audit_read(&self, reader: &str, query: &str) -> Result<Vec<forensics::Record>> {
+        let log = self
+            .audit_log()
+            .ok_or_else(|| InvalidRequest::new("audit_log", "this gate has no audit log"))?;
+        Ok(log.read_as(reader, query)?)
+    }
+
+    /// Customers with any field revealed to `employee` in `[since, until)`: the
+    /// breach-notification list. The read is itself audited as done by `reader`.
+    pub fn audit_affected(
+        &self,
+        reader: &str,
+        employee: &str,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> Result<Vec<forensics::Affected>> {
+        let records = self.audit_read(reader, &format!("affected employee={employee}"))?;
+        Ok(forensics::affected(&records, employee, since, until))
+    }
+
+    /// Every decision about `customer`. The read is itself audited as done by `reader`.
+    pub fn audit_customer(&self, reader: &str, customer: &str) -> Result<Vec<forensics::Access>> {
+        let records = self.audit_read(reader, &format!("customer {customer}"))?;
+        Ok(forensics::customer_accesses(&records, customer))
     }
 
     /// Decides every asked field of `req`.
