@@ -15,8 +15,11 @@ pub enum AuditCommand {
         #[arg(required = true)]
         logs: Vec<PathBuf>,
         /// The last known head, `SEQ:HASH`, to detect a cut tail.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "checkpoint")]
         expect_head: Option<Head>,
+        /// A checkpoint file the log wrote (`AuditOptions::checkpoint`), to detect a cut tail.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
     },
     /// Customers with any field revealed to an employee (the breach-notification list).
     Affected {
@@ -150,7 +153,18 @@ pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
             durability,
             records,
         } => stress(log, &durability, records),
-        AuditCommand::Verify { logs, expect_head } => {
+        AuditCommand::Verify {
+            logs,
+            expect_head,
+            checkpoint,
+        } => {
+            let expect_head = match (expect_head, checkpoint) {
+                (Some(h), _) => Some(h),
+                (None, Some(c)) => {
+                    Some(ticketgate::audit::read_checkpoint(&c).map_err(|e| e.to_string())?)
+                }
+                (None, None) => None,
+            };
             let files = forensics::expand(&logs);
             match forensics::verify(&files, expect_head.as_ref()) {
                 Ok(r) => {

@@ -58,6 +58,10 @@ pub struct AuditOptions {
     pub rotate_bytes: Option<u64>,
     /// Rotate when the UTC day changes.
     pub rotate_daily: bool,
+    /// After every fsync, the head (`SEQ:HASH`) is written here (atomically, by rename).
+    /// Keep it where whoever can cut the log cannot write: `verify --checkpoint` then
+    /// detects a cut tail.
+    pub checkpoint: Option<PathBuf>,
 }
 
 impl AuditOptions {
@@ -69,7 +73,14 @@ impl AuditOptions {
             batch_ms: 50,
             rotate_bytes: None,
             rotate_daily: false,
+            checkpoint: None,
         }
+    }
+
+    /// Writes the head to `path` after every fsync.
+    pub fn checkpoint(mut self, path: impl Into<PathBuf>) -> Self {
+        self.checkpoint = Some(path.into());
+        self
     }
 
     /// Sets the durability.
@@ -437,6 +448,10 @@ impl AuditLog {
             s.flushing = true;
             let buf = std::mem::take(&mut s.buffer);
             let upto = s.buffered_upto;
+            let head = Head {
+                seq: upto,
+                hash: s.last_hash.clone(),
+            };
             let mut file = match s.file.try_clone() {
                 Ok(f) => f,
                 Err(e) => {
@@ -446,8 +461,11 @@ impl AuditLog {
                     continue;
                 }
             };
+            let checkpoint = self.0.opts.checkpoint.as_deref();
             let written = parking_lot::MutexGuard::unlocked(&mut s, || {
-                file.write_all(&buf).and_then(|()| file.sync_data())
+                file.write_all(&buf)
+                    .and_then(|()| file.sync_data())
+                    .and_then(|()| checkpoint.map_or(Ok(()), |c| write_checkpoint(c, &head)))
             });
             s.flushing = false;
             match written {
@@ -469,8 +487,19 @@ impl AuditLog {
         if self.0.opts.durability == Durability::Always {
             return self.commit(s, upto);
         }
+        let head = Head {
+            seq: s.buffered_upto,
+            hash: s.last_hash.clone(),
+        };
         s.file
             .sync_data()
+            .and_then(|()| {
+                self.0
+                    .opts
+                    .checkpoint
+                    .as_deref()
+                    .map_or(Ok(()), |c| write_checkpoint(c, &head))
+            })
             .map_err(|e| err(path, format!("fsync failed: {e}")))
     }
 
@@ -521,6 +550,21 @@ impl AuditLog {
         self.0.flushed.notify_all();
         Ok(())
     }
+}
+
+/// Replaces the checkpoint file atomically, so a reader never sees half a head.
+fn write_checkpoint(path: &Path, head: &Head) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, format!("{head}\n"))?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Reads a checkpoint written by a log (`SEQ:HASH`).
+pub fn read_checkpoint(path: &Path) -> Result<Head, AuditError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| err(path, format!("cannot read checkpoint: {e}")))?;
+    text.trim().parse().map_err(|e: String| err(path, e))
 }
 
 fn first_seq(path: &Path) -> Option<u64> {

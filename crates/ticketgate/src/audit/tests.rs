@@ -115,3 +115,28 @@ fn tampering_is_detected() {
     assert!(e.reason.contains("cut"), "{e}");
     assert!(verify(&[path], Some(&head)).is_ok());
 }
+
+#[test]
+fn a_checkpoint_kept_elsewhere_detects_a_cut_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let cp = elsewhere.path().join("head");
+    let path = dir.path().join("audit.jsonl");
+    let log = AuditLog::open(opts(dir.path()).checkpoint(&cp)).unwrap();
+    for i in 0..5 {
+        log.append_event("suspend", &format!("e{i}"), "").unwrap();
+    }
+    let head = read_checkpoint(&cp).unwrap();
+    assert_eq!(head, log.head());
+    drop(log);
+    verify(std::slice::from_ref(&path), Some(&head)).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let kept: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, kept).unwrap();
+    assert!(
+        verify(std::slice::from_ref(&path), None).is_ok(),
+        "a cut alone still chains"
+    );
+    let e = verify(&[path], Some(&read_checkpoint(&cp).unwrap())).unwrap_err();
+    assert!(e.reason.contains("cut"), "{e}");
+}
