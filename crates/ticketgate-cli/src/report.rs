@@ -184,6 +184,14 @@ fn reveals_chart(stats: &Stats, insiders: &BTreeMap<String, String>) -> String {
         s,
         r#"<text x="{pad}" y="20" font-size="12">reveal decisions per employee per hour (peak {peak}); red: insiders</text>"#
     );
+    let _ = write!(
+        s,
+        r#"<text x="{}" y="{}" font-size="11" text-anchor="end">hours since the first access ({hours})</text><text x="4" y="{}" font-size="11">0</text><text x="4" y="{}" font-size="11">{peak}</text>"#,
+        w - pad,
+        h - pad + 16.0,
+        h - pad,
+        pad + 4.0
+    );
     let mut pts: Vec<_> = stats.reveals_per_hour.iter().collect();
     pts.sort_by_key(|((e, _), _)| insiders.contains_key(e));
     for ((e, hour), n) in pts {
