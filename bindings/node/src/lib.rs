@@ -47,22 +47,9 @@ fn js_value<T: serde::Serialize + ?Sized>(t: &T) -> Value {
     camelize(serde_json::to_value(t).unwrap_or(Value::Null), false)
 }
 
-fn decision_js(d: &ticketgate::Decision) -> Value {
-    js_value(d)
-}
-
 fn request(v: &Unknown<'_>, prefix: &str) -> std::result::Result<AccessRequest, CoreError> {
     let json = to_json(v, prefix, Keys::Snake)?;
-    AccessRequest::from_value(json).map_err(|mut e| {
-        if !prefix.is_empty() {
-            e.key = if e.key.is_empty() {
-                prefix.to_owned()
-            } else {
-                format!("{prefix}.{}", e.key)
-            };
-        }
-        CoreError::from(e)
-    })
+    AccessRequest::from_value(json).map_err(|e| CoreError::from(e.within(prefix)))
 }
 
 fn record(v: &Unknown<'_>, key: &str) -> std::result::Result<Map<String, Value>, CoreError> {
@@ -111,7 +98,7 @@ impl ticketgate::AlertSink for NodeSink {
         let failed = self.failed.clone();
         let status = self.tsfn.call_with_return_value(
             FnArgs {
-                data: (js_value(a), decision_js(d)),
+                data: (js_value(a), js_value(d)),
             },
             ThreadsafeFunctionCallMode::NonBlocking,
             move |ok: Result<bool>, _env| {
@@ -195,7 +182,7 @@ impl Gate {
     #[napi(ts_args_type = "request: AccessRequest", ts_return_type = "Decision")]
     pub fn decide(&self, env: Env, request: Unknown<'_>) -> Result<Value> {
         let req = guarded(&env, "decide", || crate::request(&request, ""))?;
-        guarded(&env, "decide", || self.inner.decide(&req)).map(|d| decision_js(&d))
+        guarded(&env, "decide", || self.inner.decide(&req)).map(|d| js_value(&d))
     }
 
     /// Decides one request off the main thread; a bad request rejects the promise.
@@ -229,7 +216,7 @@ impl Gate {
                 .into_iter()
                 .collect::<std::result::Result<Vec<_>, _>>()
         })
-        .map(|ds| ds.iter().map(decision_js).collect())
+        .map(|ds| ds.iter().map(js_value).collect())
     }
 
     /// The contact record with the decision applied: revealed as is, masked, or null.
@@ -508,7 +495,7 @@ impl<'task> napi::ScopedTask<'task> for DecideTask {
 
     fn resolve(&mut self, env: &'task Env, output: Self::Output) -> Result<Unknown<'task>> {
         match output {
-            Ok(d) => env.to_js_value(&decision_js(&d)),
+            Ok(d) => env.to_js_value(&js_value(&d)),
             Err(Some(e)) => Err(to_js(env, e)),
             Err(None) => Err(internal(env, "decideAsync")),
         }

@@ -24,16 +24,7 @@ fn invalid(key: &str, reason: impl Into<String>) -> Error {
 
 fn request(obj: &Bound<'_, PyAny>, prefix: &str) -> Result<AccessRequest, Error> {
     let v = to_json(obj, prefix)?;
-    AccessRequest::from_value(v).map_err(|mut e| {
-        if !prefix.is_empty() {
-            e.key = if e.key.is_empty() {
-                prefix.to_owned()
-            } else {
-                format!("{prefix}.{}", e.key)
-            };
-        }
-        Error::from(e)
-    })
+    AccessRequest::from_value(v).map_err(|e| Error::from(e.within(prefix)))
 }
 
 fn timestamp(obj: &Bound<'_, PyAny>, key: &str) -> Result<Timestamp, Error> {

@@ -567,7 +567,8 @@ pub fn read_checkpoint(path: &Path) -> Result<Head, AuditError> {
     text.trim().parse().map_err(|e: String| err(path, e))
 }
 
-fn first_seq(path: &Path) -> Option<u64> {
+/// Sequence number of a log file's first record.
+pub(crate) fn first_seq(path: &Path) -> Option<u64> {
     let f = File::open(path).ok()?;
     let mut line = String::new();
     BufReader::new(f).read_line(&mut line).ok()?;

@@ -38,6 +38,19 @@ impl InvalidRequest {
             reason: reason.into(),
         }
     }
+
+    /// The same error for a value found under `prefix` (e.g. `[3]` in a batch), so the key
+    /// still names the bad place in what the caller passed.
+    pub fn within(mut self, prefix: &str) -> Self {
+        if !prefix.is_empty() {
+            self.key = if self.key.is_empty() {
+                prefix.to_owned()
+            } else {
+                format!("{prefix}.{}", self.key)
+            };
+        }
+        self
+    }
 }
 
 /// Where in a pack a problem was found.

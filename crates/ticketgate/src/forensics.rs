@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A verified chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -39,18 +39,6 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn first_seq(path: &Path) -> u64 {
-    std::fs::File::open(path)
-        .ok()
-        .and_then(|f| {
-            let mut l = String::new();
-            BufReader::new(f).read_line(&mut l).ok()?;
-            let rest = l.strip_prefix("{\"seq\":")?;
-            rest.get(..rest.find(',')?)?.parse().ok()
-        })
-        .unwrap_or(u64::MAX)
-}
-
 /// Expands each live log path to its rotated files plus itself, ordered by first record.
 pub fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = Vec::new();
@@ -64,7 +52,8 @@ pub fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
             files.push(p.clone());
         }
     }
-    files.sort_by_key(|f| first_seq(f));
+    // a file whose first record cannot be read sorts last, where `verify` reports it
+    files.sort_by_key(|f| crate::audit::first_seq(f).unwrap_or(u64::MAX));
     files
 }
 
