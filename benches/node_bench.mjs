@@ -1,7 +1,7 @@
 // Per-decision time, side by side: ticketgate from Node, the Rust API, and
 // @cedar-policy/cedar-wasm doing the same four checks with the same policies and entities.
 //
-//   (cd bindings/node && npm run build) && cargo build --release -p ticketgate-cli
+//   (cd bindings/node && npm run build) && cargo build --release -p ticketgate-testkit
 //   (cd benches && npm install) && node benches/node_bench.mjs
 import { createRequire } from 'node:module'
 import { execFileSync } from 'node:child_process'
@@ -56,7 +56,7 @@ const gate = new Gate()
 const d = gate.decide(REQUEST)
 if (FIELDS.some((f) => d.fields[f].outcome !== 'reveal')) throw new Error(JSON.stringify(d.fields))
 rows.push(['ticketgate gate.decide (Node, 4 fields)', perCallUs(() => gate.decide(REQUEST))])
-const rust = JSON.parse(execFileSync(path.join(ROOT, 'target/release/ticketgate'), ['bench', '--request', REQ_FILE, '--iterations', String(N)], { encoding: 'utf8' })).us_per_decision
+const rust = JSON.parse(execFileSync(path.join(ROOT, 'target/release/bench-decide'), ['--request', REQ_FILE, '--iterations', String(N)], { encoding: 'utf8' })).us_per_decision
 rows.push(['ticketgate Gate::decide (Rust API, 4 fields)', rust])
 const check = (a) => {
   if (a.type !== 'success' || a.response.decision !== 'allow') throw new Error(JSON.stringify(a))

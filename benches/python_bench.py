@@ -2,7 +2,7 @@
 same four checks with the same policies and entities.
 
     .venv/bin/pip install cedarpy && (cd bindings/python && maturin develop --release)
-    cargo build --release -p ticketgate-cli
+    cargo build --release -p ticketgate-testkit
     .venv/bin/python benches/python_bench.py
 """
 
@@ -68,8 +68,8 @@ def main() -> None:
     d = gate.decide(REQUEST)
     assert [d.outcome(f) for f in FIELDS] == ["reveal"] * 4, d
     rows.append(("ticketgate Gate.decide (Python, 4 fields)", per_call_us(lambda: gate.decide(REQUEST))))
-    binary = ROOT / "target" / "release" / "ticketgate"
-    out = subprocess.run([str(binary), "bench", "--request", str(ROOT / "examples" / "request.json"),
+    binary = ROOT / "target" / "release" / "bench-decide"  # cargo build --release -p ticketgate-testkit
+    out = subprocess.run([str(binary), "--request", str(ROOT / "examples" / "request.json"),
                           "--iterations", str(N)], capture_output=True, text=True, check=True)
     rust = json.loads(out.stdout)["us_per_decision"]
     rows.append(("ticketgate Gate::decide (Rust API, 4 fields)", rust))

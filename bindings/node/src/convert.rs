@@ -3,6 +3,7 @@
 use napi::bindgen_prelude::*;
 use napi::{JsDate, JsValue, ValueType};
 use serde_json::{Map, Number, Value};
+use ticketgate::limits::{MAX_DEPTH, MAX_DOCUMENT, MAX_ITEMS, MAX_JUSTIFICATION};
 use ticketgate::{InvalidRequest, Timestamp};
 
 /// `officeCountry` → `office_country` (snake_case input is accepted unchanged).
@@ -36,9 +37,22 @@ pub fn to_camel(key: &str) -> String {
     out
 }
 
-/// A core key path (`ticket.closed_at`, `fields[1]`) as the Node caller wrote it.
+/// A core key path (`ticket.closed_at`, `fields[1]`) as the Node caller wrote it. Below a
+/// contact record (`record.ticket_numbers`) keys are field names and stay as they are.
 pub fn camel_path(path: &str) -> String {
-    path.split('.').map(to_camel).collect::<Vec<_>>().join(".")
+    let mut in_record = false;
+    path.split('.')
+        .map(|seg| {
+            let out = if in_record {
+                seg.to_owned()
+            } else {
+                to_camel(seg)
+            };
+            in_record |= seg == "record" || seg.ends_with("].record");
+            out
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn bad(path: &str, reason: impl Into<String>) -> InvalidRequest {
@@ -65,13 +79,49 @@ pub enum Keys {
     Keep,
 }
 
-/// Walks a JS value; `Date`s become RFC 3339 strings, `undefined` is absent.
+/// Walks a JS value within the input limits (depth, items, size: checked before anything
+/// is read or allocated, so a claimed `length` costs nothing); `Date`s become RFC 3339
+/// strings, `undefined` is absent.
 pub fn to_json(
     v: &Unknown<'_>,
     path: &str,
     keys: Keys,
 ) -> std::result::Result<Value, InvalidRequest> {
+    walk(v, path, keys, 0, &mut MAX_DOCUMENT.clone())
+}
+
+fn spend(left: &mut usize, path: &str, n: usize) -> std::result::Result<(), InvalidRequest> {
+    *left = left.checked_sub(n).ok_or_else(|| {
+        bad(
+            path,
+            format!("the request is larger than {MAX_DOCUMENT} bytes"),
+        )
+    })?;
+    Ok(())
+}
+
+fn too_many(path: &str, n: u32) -> std::result::Result<(), InvalidRequest> {
+    if n as usize > MAX_ITEMS {
+        return Err(bad(
+            path,
+            format!("has {n} items; at most {MAX_ITEMS} are accepted"),
+        ));
+    }
+    Ok(())
+}
+
+fn walk(
+    v: &Unknown<'_>,
+    path: &str,
+    keys: Keys,
+    depth: usize,
+    left: &mut usize,
+) -> std::result::Result<Value, InvalidRequest> {
     let js = |e: napi::Error| bad(path, e.reason.clone());
+    if depth > MAX_DEPTH {
+        return Err(bad(path, format!("nested deeper than {MAX_DEPTH} levels")));
+    }
+    spend(left, path, 8)?;
     Ok(match v.get_type().map_err(js)? {
         ValueType::Null | ValueType::Undefined => Value::Null,
         ValueType::Boolean => Value::Bool(bool::from_unknown(*v).map_err(js)?),
@@ -85,7 +135,20 @@ pub fn to_json(
                     .ok_or_else(|| bad(path, "not a finite number"))?
             }
         }
-        ValueType::String => Value::String(String::from_unknown(*v).map_err(js)?),
+        ValueType::String => {
+            let s = String::from_unknown(*v).map_err(js)?;
+            if s.len() > MAX_JUSTIFICATION {
+                return Err(bad(
+                    path,
+                    format!(
+                        "is {} bytes long; at most {MAX_JUSTIFICATION} are accepted",
+                        s.len()
+                    ),
+                ));
+            }
+            spend(left, path, s.len())?;
+            Value::String(s)
+        }
         ValueType::Object => {
             if v.is_date().map_err(js)? {
                 let ms = JsDate::from_unknown(*v)
@@ -101,15 +164,18 @@ pub fn to_json(
             let obj = Object::from_unknown(*v).map_err(js)?;
             if v.is_array().map_err(js)? {
                 let n = obj.get_array_length().map_err(js)?;
+                too_many(path, n)?;
                 let mut out = Vec::with_capacity(n as usize);
                 for i in 0..n {
                     let item: Unknown<'_> = obj.get_element(i).map_err(js)?;
-                    out.push(to_json(&item, &format!("{path}[{i}]"), keys)?);
+                    out.push(walk(&item, &format!("{path}[{i}]"), keys, depth + 1, left)?);
                 }
                 Value::Array(out)
             } else {
                 let mut out = Map::new();
-                for k in Object::keys(&obj).map_err(js)? {
+                let names = Object::keys(&obj).map_err(js)?;
+                too_many(path, u32::try_from(names.len()).unwrap_or(u32::MAX))?;
+                for k in names {
                     let item: Unknown<'_> = obj.get_named_property(&k).map_err(js)?;
                     if item.get_type().map_err(js)? == ValueType::Undefined {
                         continue;
@@ -119,7 +185,14 @@ pub fn to_json(
                     } else {
                         k.clone()
                     };
-                    out.insert(key, to_json(&item, &join(path, &k), keys)?);
+                    spend(left, path, k.len())?;
+                    let value = walk(&item, &join(path, &k), keys, depth + 1, left)?;
+                    if out.insert(key.clone(), value).is_some() {
+                        return Err(bad(
+                            &join(path, &k),
+                            format!("`{k}` is given twice (as `{key}` and in camelCase)"),
+                        ));
+                    }
                 }
                 Value::Object(out)
             }
@@ -139,5 +212,10 @@ mod tests {
         }
         assert_eq!(camel_path("ticket.closed_at"), "ticket.closedAt");
         assert_eq!(camel_path("fields[1]"), "fields[1]");
+        assert_eq!(camel_path("record.ticket_numbers"), "record.ticket_numbers");
+        assert_eq!(
+            camel_path("[2].record.ticket_numbers"),
+            "[2].record.ticket_numbers"
+        );
     }
 }

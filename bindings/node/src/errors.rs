@@ -2,7 +2,7 @@
 
 use napi::bindgen_prelude::*;
 use napi::JsValue;
-use ticketgate::{vectors::error_code, Error as CoreError};
+use ticketgate::Error as CoreError;
 
 use crate::convert::camel_path;
 
@@ -14,18 +14,34 @@ fn set<V: ToNapiValue>(obj: &mut Object<'_>, key: &str, v: V) {
 /// Builds the JS error; returned as `napi::Error` holding the value, so it is thrown (or
 /// rejects a promise) verbatim.
 pub fn to_js(env: &Env, e: CoreError) -> napi::Error {
-    let code = error_code(&e);
+    match build(env, e) {
+        Ok(obj) => napi::Error::from(obj.to_unknown()),
+        Err(err) => err,
+    }
+}
+
+/// The JS error for one failed item of a batch, returned (not thrown) with its `index`.
+pub fn error_object<'e>(env: &'e Env, e: CoreError, index: usize) -> Result<Unknown<'e>> {
+    let e = match e {
+        CoreError::InvalidRequest(ir) if !ir.key.starts_with('[') => {
+            CoreError::InvalidRequest(ir.within(&format!("[{index}]")))
+        }
+        other => other,
+    };
+    let mut obj = build(env, e)?;
+    set(&mut obj, "index", index as u32);
+    Ok(obj.to_unknown())
+}
+
+fn build(env: &Env, e: CoreError) -> Result<Object<'_>> {
+    let code = e.code();
     let message = match &e {
         CoreError::InvalidRequest(i) => {
             format!("invalid request: `{}`: {}", camel_path(&i.key), i.reason)
         }
         other => other.to_string(),
     };
-    let mut obj = match env.create_error(napi::Error::new(Status::GenericFailure, message.clone()))
-    {
-        Ok(o) => o,
-        Err(err) => return err,
-    };
+    let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, message.clone()))?;
     set(&mut obj, "code", code);
     match &e {
         CoreError::InvalidRequest(i) => {
@@ -52,7 +68,7 @@ pub fn to_js(env: &Env, e: CoreError) -> napi::Error {
         CoreError::Audit(a) => set(&mut obj, "path", a.path.clone()),
         _ => {}
     }
-    napi::Error::from(obj.to_unknown())
+    Ok(obj)
 }
 
 /// A panic inside ticketgate, reported as an error instead of killing the process.

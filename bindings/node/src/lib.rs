@@ -15,8 +15,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use ticketgate::{
-    AccessRequest, AuditOptions, Durability, Error as CoreError, Gate as CoreGate, GrantKey,
-    InvalidRequest, PolicyPack, Timestamp, VelocityConfig,
+    AccessRequest, Error as CoreError, Gate as CoreGate, GateOptions, InvalidRequest, Timestamp,
 };
 
 fn invalid(key: &str, reason: impl Into<String>) -> CoreError {
@@ -26,14 +25,16 @@ fn invalid(key: &str, reason: impl Into<String>) -> CoreError {
     })
 }
 
-/// snake_case keys → camelCase, except the keys of a decision's `fields` map, which are
-/// field names and never renamed.
+/// Keys of these maps are field names (values of the pack), never renamed.
+const FIELD_MAPS: [&str; 2] = ["fields", "would_enforce"];
+
+/// snake_case keys → camelCase, except the keys of a decision's field maps.
 fn camelize(v: Value, field_map: bool) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.into_iter()
                 .map(|(k, x)| {
-                    let inner = camelize(x, !field_map && k == "fields");
+                    let inner = camelize(x, !field_map && FIELD_MAPS.contains(&k.as_str()));
                     (if field_map { k } else { to_camel(&k) }, inner)
                 })
                 .collect(),
@@ -199,24 +200,22 @@ impl Gate {
         })
     }
 
-    /// Decides many requests; throws on the first bad one (its `key` names the index).
+    /// Decides many requests: one item per request, in order, each a decision or an
+    /// `Error` (not thrown) with `code`, `key` and `index`.
     #[napi(
         ts_args_type = "requests: AccessRequest[]",
-        ts_return_type = "Decision[]"
+        ts_return_type = "Array<Decision | TicketgateError>"
     )]
-    pub fn decide_many(&self, env: Env, requests: Vec<Unknown<'_>>) -> Result<Vec<Value>> {
-        let reqs = requests
+    pub fn decide_many<'e>(&self, env: &'e Env, requests: Array<'e>) -> Result<Vec<Unknown<'e>>> {
+        let items = array_items(env, &requests)?;
+        let parsed: Vec<_> = items
             .iter()
             .enumerate()
-            .map(|(i, r)| guarded(&env, "decideMany", || crate::request(r, &format!("[{i}]"))))
-            .collect::<Result<Vec<_>>>()?;
-        guarded(&env, "decideMany", || {
-            self.inner
-                .decide_many(&reqs)
-                .into_iter()
-                .collect::<std::result::Result<Vec<_>, _>>()
-        })
-        .map(|ds| ds.iter().map(js_value).collect())
+            .map(|(i, r)| crate::request(r, &format!("[{i}]")))
+            .collect();
+        let (ok, slots) = split(parsed);
+        let decided = guarded(env, "decideMany", || Ok(self.inner.decide_many(&ok)))?;
+        merge(env, slots, decided, |env, d| env.to_js_value(&js_value(&d)))
     }
 
     /// The contact record with the decision applied: revealed as is, masked, or null.
@@ -230,33 +229,54 @@ impl Gate {
         guarded(&env, "view", || self.inner.view(&req, &rec)).map(|v| Value::Object(v.record))
     }
 
-    /// `view` over `[request, record]` pairs.
+    /// `view` over `[request, record]` pairs: one item per pair, in order, each the record
+    /// or an `Error` (not thrown) with `code`, `key` and `index`.
     #[napi(
         ts_args_type = "items: Array<[AccessRequest, Record<string, unknown>]>",
-        ts_return_type = "Array<Record<string, unknown>>"
+        ts_return_type = "Array<Record<string, unknown> | TicketgateError>"
     )]
-    pub fn view_many(&self, env: Env, items: Vec<Vec<Unknown<'_>>>) -> Result<Vec<Value>> {
-        let mut pairs = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let [r, rec] = item.as_slice() else {
-                return Err(to_js(
-                    &env,
-                    invalid(&format!("[{i}]"), "expected a [request, record] pair"),
-                ));
-            };
-            let req = guarded(&env, "viewMany", || crate::request(r, &format!("[{i}]")))?;
-            let rec = guarded(&env, "viewMany", || {
-                crate::record(rec, &format!("[{i}].record"))
-            })?;
-            pairs.push((req, rec));
-        }
-        guarded(&env, "viewMany", || {
-            self.inner
-                .view_many(&pairs)
-                .into_iter()
-                .collect::<std::result::Result<Vec<_>, _>>()
+    pub fn view_many<'e>(&self, env: &'e Env, items: Array<'e>) -> Result<Vec<Unknown<'e>>> {
+        let items = array_items(env, &items)?;
+        let parsed: Vec<_> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let pair = Object::from_unknown(*item)
+                    .ok()
+                    .filter(|_| item.is_array().unwrap_or(false))
+                    .ok_or_else(|| {
+                        invalid(&format!("[{i}]"), "expected a [request, record] pair")
+                    })?;
+                let r: Unknown<'_> = pair
+                    .get_element(0)
+                    .map_err(|e| invalid(&format!("[{i}]"), e.reason.clone()))?;
+                let rec: Unknown<'_> = pair
+                    .get_element(1)
+                    .map_err(|e| invalid(&format!("[{i}]"), e.reason.clone()))?;
+                Ok((
+                    crate::request(&r, &format!("[{i}]"))?,
+                    crate::record(&rec, &format!("[{i}].record"))?,
+                ))
+            })
+            .collect();
+        let (ok, slots) = split(parsed);
+        let viewed = guarded(env, "viewMany", || Ok(self.inner.view_many(&ok)))?;
+        merge(env, slots, viewed, |env, v| {
+            env.to_js_value(&Value::Object(v.record))
         })
-        .map(|vs| vs.into_iter().map(|v| Value::Object(v.record)).collect())
+    }
+
+    /// Forces the audit log to disk and publishes its checkpoint; returns the head
+    /// `SEQ:HASH` (null without an audit log).
+    #[napi]
+    pub fn audit_checkpoint(&self, env: Env) -> Result<Option<String>> {
+        guarded(&env, "auditCheckpoint", || match self.inner.audit_log() {
+            Some(l) => {
+                l.sync()?;
+                Ok(Some(l.head().to_string()))
+            }
+            None => Ok(None),
+        })
     }
 
     /// Loads a pack directory and swaps it in atomically; on error the old pack keeps serving.
@@ -415,55 +435,12 @@ fn to_json_skipping(o: &Unknown<'_>, skip: &str) -> std::result::Result<Value, I
 }
 
 fn build(
-    mut o: Map<String, Value>,
+    o: Map<String, Value>,
     sink: Option<NodeSink>,
 ) -> std::result::Result<CoreGate, CoreError> {
-    let take_str =
-        |o: &mut Map<String, Value>, k: &str| -> std::result::Result<Option<String>, CoreError> {
-            match o.remove(k) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s)),
-                Some(_) => Err(invalid(&camel_path(k), "expected a string")),
-            }
-        };
-    let mut b = CoreGate::builder();
-    if let Some(dir) = take_str(&mut o, "policies")? {
-        b = b.pack(PolicyPack::from_dir(dir)?);
-    }
-    let durability: Durability = take_str(&mut o, "durability")?
-        .unwrap_or_else(|| "always".into())
-        .parse()
-        .map_err(|r: String| invalid("durability", r))?;
-    if let Some(path) = take_str(&mut o, "audit_log")? {
-        b = b.audit_log(AuditOptions::new(path).durability(durability));
-    }
-    match o.remove("velocity") {
-        None | Some(Value::Null) => {}
-        Some(v) => {
-            let cfg: VelocityConfig = serde_json::from_value(v)
-                .map_err(|e| invalid("velocity", e.to_string().replace("window_s", "windowS")))?;
-            b = b.velocity(cfg);
-        }
-    }
-    if let Some(url) = take_str(&mut o, "redis_url")? {
-        b = b.store(ticketgate::redis_store(&url)?);
-    }
-    match take_str(&mut o, "mode")?.as_deref() {
-        None | Some("enforce") => {}
-        Some("shadow") => b = b.mode(ticketgate::Mode::Shadow),
-        Some(other) => {
-            return Err(invalid(
-                "mode",
-                format!("unknown mode `{other}`; expected enforce or shadow"),
-            ))
-        }
-    }
-    if let Some(k) = take_str(&mut o, "grant_key")? {
-        b = b.grant_key(GrantKey::new(k.into_bytes()));
-    }
-    if let Some(k) = o.keys().next() {
-        return Err(invalid(&camel_path(k), "unknown option"));
-    }
+    let mut b = GateOptions::from_value(Value::Object(o))
+        .map_err(|e| CoreError::InvalidRequest(InvalidRequest::new(camel_path(&e.key), e.reason)))?
+        .builder()?;
     if let Some(s) = sink {
         b = b.on_alert(Arc::new(s));
     }
@@ -502,18 +479,32 @@ impl<'task> napi::ScopedTask<'task> for DecideTask {
     }
 }
 
-/// Verifies audit log files (rotated files are found by themselves); throws an
+/// Verifies audit files or directories (every segment, each chain on its own); throws an
 /// `AuditError` naming the file and line of the first break.
 #[napi(ts_return_type = "AuditReport")]
-pub fn verify_audit(env: Env, paths: Vec<String>, expect_head: Option<String>) -> Result<Value> {
+pub fn verify_audit(
+    env: Env,
+    paths: Vec<String>,
+    expect_head: Option<String>,
+    key: Option<String>,
+    checkpoint: Option<String>,
+) -> Result<Value> {
     guarded(&env, "verifyAudit", || {
-        let head = expect_head
-            .map(|h| h.parse::<ticketgate::Head>())
-            .transpose()
-            .map_err(|r| invalid("expectHead", r))?;
+        let opts = ticketgate::audit::VerifyOptions {
+            expect_head: expect_head
+                .map(|h| h.parse())
+                .transpose()
+                .map_err(|r: String| invalid("expectHead", r))?,
+            key: match key {
+                None => ticketgate::ChainKey::plain(),
+                Some(k) => {
+                    ticketgate::ChainKey::hmac(k.into_bytes()).map_err(|r| invalid("key", r))?
+                }
+            },
+            checkpoint: checkpoint.map(Into::into),
+        };
         let paths: Vec<std::path::PathBuf> = paths.into_iter().map(Into::into).collect();
-        let files = ticketgate::forensics::expand(&paths);
-        let r = ticketgate::forensics::verify(&files, head.as_ref()).map_err(|b| {
+        let r = ticketgate::audit::verify(&paths, &opts).map_err(|b| {
             CoreError::Audit(ticketgate::AuditError {
                 path: Some(b.file.display().to_string()),
                 message: b.to_string(),
@@ -521,14 +512,90 @@ pub fn verify_audit(env: Env, paths: Vec<String>, expect_head: Option<String>) -
         })?;
         Ok(serde_json::json!({
             "records": r.records,
-            "files": r.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
-            "head": r.head.to_string(),
+            "files": r.files().iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+            "segments": js_value(&r.segments),
+            "head": r.head().map(ToString::to_string),
         }))
     })
 }
 
-/// Applies the masking vector of `field` to `value`.
+/// Applies the masking vector of `field` to `value`; null when the rules cannot mask it.
 #[napi]
-pub fn mask(field: String, value: String) -> String {
+pub fn mask(field: String, value: String) -> Option<String> {
     ticketgate::mask::mask_str(&field, &value)
+}
+
+/// Test-only: a panic inside the core, to show it arrives as an `Error` with a `code`.
+#[napi(js_name = "_testPanic")]
+pub fn test_panic(env: Env) -> Result<()> {
+    guarded(&env, "_testPanic", ticketgate::ffi::test_panic)
+}
+
+/// The items of a JS array, refusing a claimed length past the input limit before
+/// reading (or allocating for) any of them.
+fn array_items<'e>(env: &Env, arr: &Array<'e>) -> Result<Vec<Unknown<'e>>> {
+    let n = arr.len();
+    if n as usize > ticketgate::limits::MAX_BATCH {
+        return Err(to_js(
+            env,
+            invalid(
+                "",
+                format!(
+                    "a batch of {n} items; at most {} are accepted",
+                    ticketgate::limits::MAX_BATCH
+                ),
+            ),
+        ));
+    }
+    (0..n)
+        .map(|i| {
+            arr.get::<Unknown<'e>>(i)?
+                .ok_or_else(|| to_js(env, invalid(&format!("[{i}]"), "missing item")))
+        })
+        .collect()
+}
+
+/// The good items to decide, and per slot either its index among them or its error.
+fn split<T>(
+    items: Vec<std::result::Result<T, CoreError>>,
+) -> (Vec<T>, Vec<std::result::Result<usize, CoreError>>) {
+    let mut ok = Vec::new();
+    let slots = items
+        .into_iter()
+        .map(|r| {
+            r.map(|t| {
+                ok.push(t);
+                ok.len() - 1
+            })
+        })
+        .collect();
+    (ok, slots)
+}
+
+/// One JS value per slot: the converted result, or an `Error` object with its index.
+fn merge<'e, T>(
+    env: &'e Env,
+    slots: Vec<std::result::Result<usize, CoreError>>,
+    results: Vec<std::result::Result<T, CoreError>>,
+    convert: impl Fn(&'e Env, T) -> Result<Unknown<'e>>,
+) -> Result<Vec<Unknown<'e>>> {
+    let mut results: Vec<Option<std::result::Result<T, CoreError>>> =
+        results.into_iter().map(Some).collect();
+    slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            let r = match slot {
+                Ok(j) => results
+                    .get_mut(j)
+                    .and_then(Option::take)
+                    .unwrap_or_else(|| Err(invalid("", "missing result"))),
+                Err(e) => Err(e),
+            };
+            match r {
+                Ok(t) => convert(env, t),
+                Err(e) => errors::error_object(env, e, i),
+            }
+        })
+        .collect()
 }

@@ -4,11 +4,42 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple, PyType};
 use serde_json::{Map, Number, Value};
+use ticketgate::limits::{MAX_DEPTH, MAX_DOCUMENT, MAX_ITEMS, MAX_JUSTIFICATION};
 use ticketgate::InvalidRequest;
 
 static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static ENUM: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static PATHLIKE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// Bounds a walk by the input limits before anything deep is converted: depth, items per
+/// container and total size, so no Python value can make the walk recurse or allocate
+/// without end (the core checks each key's exact limit afterwards).
+struct Budget {
+    left: usize,
+}
+
+impl Budget {
+    fn spend(&mut self, path: &str, n: usize) -> Result<(), InvalidRequest> {
+        self.left = self.left.checked_sub(n).ok_or_else(|| {
+            bad(
+                if path.is_empty() { "" } else { path },
+                format!("the request is larger than {MAX_DOCUMENT} bytes"),
+            )
+        })?;
+        Ok(())
+    }
+}
+
+fn check_len(path: &str, n: usize) -> Result<(), InvalidRequest> {
+    if n > MAX_ITEMS {
+        return Err(bad(
+            path,
+            format!("has {n} items; at most {MAX_ITEMS} are accepted"),
+        ));
+    }
+    Ok(())
+}
 
 fn bad(path: &str, reason: impl Into<String>) -> InvalidRequest {
     InvalidRequest {
@@ -25,10 +56,24 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-/// Converts a request-like Python value (dict, any Mapping, dataclass, list, str, int,
-/// float, bool, None, aware datetime, Enum) to JSON.
+/// Converts a request-like Python value (dict, any Mapping, dataclass, list, tuple, set or
+/// other iterable, str, int, float, bool, None, aware datetime, Enum, path) to JSON,
+/// within the input limits.
 pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> Result<Value, InvalidRequest> {
+    walk(obj, path, 0, &mut Budget { left: MAX_DOCUMENT })
+}
+
+fn walk(
+    obj: &Bound<'_, PyAny>,
+    path: &str,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<Value, InvalidRequest> {
     let py = obj.py();
+    if depth > MAX_DEPTH {
+        return Err(bad(path, format!("nested deeper than {MAX_DEPTH} levels")));
+    }
+    budget.spend(path, 8)?;
     let type_err = |e: PyErr| bad(path, e.to_string());
     if obj.is_none() {
         return Ok(Value::Null);
@@ -49,7 +94,25 @@ pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> Result<Value, InvalidReque
             .ok_or_else(|| bad(path, "not a finite number"));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::String(s.to_cow().map_err(type_err)?.into_owned()));
+        let s = s.to_cow().map_err(type_err)?;
+        if s.len() > MAX_JUSTIFICATION {
+            return Err(bad(
+                path,
+                format!(
+                    "is {} bytes long; at most {MAX_JUSTIFICATION} are accepted",
+                    s.len()
+                ),
+            ));
+        }
+        budget.spend(path, s.len())?;
+        return Ok(Value::String(s.into_owned()));
+    }
+    if let Ok(b) = obj.cast::<pyo3::types::PyBytes>() {
+        // secrets (grant and audit keys) may be bytes
+        let b = b.as_bytes();
+        check_len(path, b.len())?;
+        budget.spend(path, b.len())?;
+        return Ok(Value::Array(b.iter().map(|x| Value::from(*x)).collect()));
     }
     let datetime = DATETIME
         .import(py, "datetime", "datetime")
@@ -76,25 +139,42 @@ pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> Result<Value, InvalidReque
     }
     let enum_ty = ENUM.import(py, "enum", "Enum").map_err(type_err)?;
     if obj.is_instance(enum_ty).map_err(type_err)? {
-        return to_json(&obj.getattr("value").map_err(type_err)?, path);
+        return walk(
+            &obj.getattr("value").map_err(type_err)?,
+            path,
+            depth + 1,
+            budget,
+        );
+    }
+    let pathlike = PATHLIKE.import(py, "os", "PathLike").map_err(type_err)?;
+    if obj.is_instance(pathlike).map_err(type_err)? {
+        let s = py
+            .import("os")
+            .and_then(|os| os.call_method1("fspath", (obj,)))
+            .map_err(type_err)?;
+        return walk(&s, path, depth + 1, budget);
     }
     if let Ok(d) = obj.cast::<PyDict>() {
-        return map(d.iter(), path);
+        check_len(path, d.len())?;
+        return map(d.iter(), path, depth, budget);
     }
     if let Ok(l) = obj.cast::<PyList>() {
-        return seq(l.iter(), path);
+        check_len(path, l.len())?;
+        return seq(l.iter(), path, depth, budget);
     }
     if let Ok(t) = obj.cast::<PyTuple>() {
-        return seq(t.iter(), path);
+        check_len(path, t.len())?;
+        return seq(t.iter(), path, depth, budget);
     }
     if let Ok(m) = obj.cast::<PyMapping>() {
+        check_len(path, m.len().map_err(type_err)?)?;
         let items = m.items().map_err(type_err)?;
         let pairs: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = items
             .iter()
             .map(|i| i.extract())
             .collect::<PyResult<_>>()
             .map_err(type_err)?;
-        return map(pairs.into_iter(), path);
+        return map(pairs.into_iter(), path, depth, budget);
     }
     let dataclasses = py.import("dataclasses").map_err(type_err)?;
     let is_dc: bool = dataclasses
@@ -118,7 +198,19 @@ pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> Result<Value, InvalidReque
                 .map_err(type_err)?;
             pairs.push((name, value));
         }
-        return map(pairs.into_iter(), path);
+        return map(pairs.into_iter(), path, depth, budget);
+    }
+    let is_text_like = obj.is_instance_of::<pyo3::types::PyByteArray>();
+    if !is_text_like {
+        if let Ok(it) = obj.try_iter() {
+            // sets, frozensets, generators: at most MAX_ITEMS are taken, never more
+            let mut items = Vec::new();
+            for (i, x) in it.enumerate() {
+                check_len(path, i + 1)?;
+                items.push(x.map_err(type_err)?);
+            }
+            return seq(items.into_iter(), path, depth, budget);
+        }
     }
     let ty = obj
         .get_type()
@@ -131,13 +223,16 @@ pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> Result<Value, InvalidReque
 fn map<'py>(
     items: impl Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)>,
     path: &str,
+    depth: usize,
+    budget: &mut Budget,
 ) -> Result<Value, InvalidRequest> {
     let mut out = Map::new();
     for (k, v) in items {
         let key: String = k
             .extract()
             .map_err(|_| bad(path, "mapping keys must be strings"))?;
-        let val = to_json(&v, &join(path, &key))?;
+        budget.spend(path, key.len())?;
+        let val = walk(&v, &join(path, &key), depth + 1, budget)?;
         out.insert(key, val);
     }
     Ok(Value::Object(out))
@@ -146,12 +241,14 @@ fn map<'py>(
 fn seq<'py>(
     items: impl Iterator<Item = Bound<'py, PyAny>>,
     path: &str,
+    depth: usize,
+    budget: &mut Budget,
 ) -> Result<Value, InvalidRequest> {
-    items
-        .enumerate()
-        .map(|(i, v)| to_json(&v, &format!("{path}[{i}]")))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Value::Array)
+    let mut out = Vec::new();
+    for (i, v) in items.enumerate() {
+        out.push(walk(&v, &format!("{path}[{i}]"), depth + 1, budget)?);
+    }
+    Ok(Value::Array(out))
 }
 
 /// Converts JSON to plain Python objects (dict, list, str, int, float, bool, None).

@@ -1,118 +1,82 @@
-//! One mapping from core errors to the exception tree of `ticketgate._errors`.
+//! One mapping from core errors to the exception tree of `ticketgate._errors` (declared in
+//! Python, where `InvalidRequest` can also be a `ValueError`), imported with pyo3's macro.
 
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::{PyDict, PyList};
 use ticketgate::Error;
 
-static CLASSES: [PyOnceLock<Py<PyType>>; 5] = [
-    PyOnceLock::new(),
-    PyOnceLock::new(),
-    PyOnceLock::new(),
-    PyOnceLock::new(),
-    PyOnceLock::new(),
-];
+pyo3::import_exception!(ticketgate._errors, TicketgateError);
+pyo3::import_exception!(ticketgate._errors, InvalidRequest);
+pyo3::import_exception!(ticketgate._errors, PolicyError);
+pyo3::import_exception!(ticketgate._errors, AuditError);
+pyo3::import_exception!(ticketgate._errors, StoreError);
 
-fn class<'py>(py: Python<'py>, i: usize, name: &str) -> PyResult<&'py Bound<'py, PyType>> {
-    match CLASSES.get(i) {
-        Some(c) => c.import(py, "ticketgate._errors", name),
-        None => Err(pyo3::exceptions::PyRuntimeError::new_err(
-            "unknown error class",
-        )),
+fn with_attrs(py: Python<'_>, err: PyErr, attrs: &[(&str, Py<PyAny>)]) -> PyErr {
+    let value = err.value(py);
+    for (k, v) in attrs {
+        if let Err(e) = value.setattr(*k, v) {
+            return e;
+        }
     }
+    err
 }
 
-fn raise(
-    py: Python<'_>,
-    i: usize,
-    name: &str,
-    message: String,
-    attrs: &[(&str, Py<PyAny>)],
-) -> PyErr {
-    let build = || -> PyResult<PyErr> {
-        let cls = class(py, i, name)?;
-        let exc = cls.call1((message.clone(),))?;
-        for (k, v) in attrs {
-            exc.setattr(*k, v)?;
-        }
-        Ok(PyErr::from_value(exc))
-    };
-    build().unwrap_or_else(|e| e)
+fn obj<'py, T: IntoPyObject<'py>>(py: Python<'py>, v: T) -> Py<PyAny> {
+    use pyo3::IntoPyObjectExt;
+    v.into_py_any(py).unwrap_or_else(|_| py.None())
 }
 
 /// The Python exception for a core error, with its structured detail as attributes.
 pub fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
     let msg = e.to_string();
-    let s = |v: &str| {
-        v.into_pyobject(py)
-            .map(|o| o.into_any().unbind())
-            .unwrap_or_else(|_| py.None())
-    };
-    let opt = |v: Option<&str>| v.map_or_else(|| py.None(), s);
-    let num = |v: Option<usize>| {
-        v.and_then(|n| n.into_pyobject(py).ok())
-            .map_or_else(|| py.None(), |o| o.into_any().unbind())
-    };
+    let code = obj(py, e.code());
     match e {
-        Error::InvalidRequest(i) => raise(
+        Error::InvalidRequest(i) => with_attrs(
             py,
-            1,
-            "InvalidRequest",
-            msg,
-            &[("key", s(&i.key)), ("reason", s(&i.reason))],
+            InvalidRequest::new_err(msg),
+            &[
+                ("key", obj(py, i.key)),
+                ("reason", obj(py, i.reason)),
+                ("code", code),
+            ],
         ),
         Error::Policy(p) => {
-            let first = p.diagnostics.first();
-            let diags: Vec<Py<PyAny>> = p
-                .diagnostics
-                .iter()
-                .filter_map(|d| {
-                    let dict = PyDict::new(py);
-                    dict.set_item("file", opt(d.file.as_deref())).ok()?;
-                    dict.set_item("line", num(d.line)).ok()?;
-                    dict.set_item("column", num(d.column)).ok()?;
-                    dict.set_item("policy_id", opt(d.policy_id.as_deref()))
-                        .ok()?;
-                    dict.set_item("message", s(&d.message)).ok()?;
-                    Some(dict.into_any().unbind())
-                })
-                .collect();
-            let list = pyo3::types::PyList::new(py, diags)
-                .map(|l| l.into_any().unbind())
-                .unwrap_or_else(|_| py.None());
-            raise(
+            let first = p.diagnostics.first().cloned();
+            let diags = PyList::empty(py);
+            for d in &p.diagnostics {
+                let dict = PyDict::new(py);
+                let _ = dict.set_item("file", d.file.as_deref());
+                let _ = dict.set_item("line", d.line);
+                let _ = dict.set_item("column", d.column);
+                let _ = dict.set_item("policy_id", d.policy_id.as_deref());
+                let _ = dict.set_item("message", &d.message);
+                let _ = diags.append(dict);
+            }
+            let f = first.as_ref();
+            with_attrs(
                 py,
-                2,
-                "PolicyError",
-                msg,
+                PolicyError::new_err(msg),
                 &[
-                    ("diagnostics", list),
-                    ("file", opt(first.and_then(|d| d.file.as_deref()))),
-                    ("line", num(first.and_then(|d| d.line))),
-                    ("column", num(first.and_then(|d| d.column))),
-                    ("policy_id", opt(first.and_then(|d| d.policy_id.as_deref()))),
+                    ("diagnostics", diags.into_any().unbind()),
+                    ("file", obj(py, f.and_then(|d| d.file.clone()))),
+                    ("line", obj(py, f.and_then(|d| d.line))),
+                    ("column", obj(py, f.and_then(|d| d.column))),
+                    ("policy_id", obj(py, f.and_then(|d| d.policy_id.clone()))),
+                    ("code", code),
                 ],
             )
         }
-        Error::Audit(a) => raise(
+        Error::Audit(a) => with_attrs(
             py,
-            3,
-            "AuditError",
-            msg,
-            &[("path", opt(a.path.as_deref()))],
+            AuditError::new_err(msg),
+            &[("path", obj(py, a.path)), ("code", code)],
         ),
-        Error::Store(_) => raise(py, 4, "StoreError", msg, &[]),
-        _ => raise(py, 0, "TicketgateError", msg, &[]),
+        Error::Store(_) => with_attrs(py, StoreError::new_err(msg), &[("code", code)]),
+        _ => TicketgateError::new_err(msg),
     }
 }
 
 /// A bug inside ticketgate surfaces as `TicketgateError`, never as a crash.
-pub fn internal(py: Python<'_>, what: &str) -> PyErr {
-    raise(
-        py,
-        0,
-        "TicketgateError",
-        format!("internal error in {what}; please report it"),
-        &[],
-    )
+pub fn internal(what: &str) -> PyErr {
+    TicketgateError::new_err(format!("internal error in {what}; please report it"))
 }

@@ -6,13 +6,12 @@ mod errors;
 use convert::{to_json, to_py};
 use errors::{internal, to_pyerr};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyDict;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::Arc;
 use ticketgate::{
-    AccessRequest, Alert, AuditOptions, Durability, Error, Gate as CoreGate, GrantKey,
-    InvalidRequest, Outcome, PolicyPack, Timestamp, VelocityConfig,
+    AccessRequest, Alert, Error, Gate as CoreGate, GateOptions, InvalidRequest, Outcome, Timestamp,
 };
 
 fn invalid(key: &str, reason: impl Into<String>) -> Error {
@@ -23,6 +22,7 @@ fn invalid(key: &str, reason: impl Into<String>) -> Error {
 }
 
 fn request(obj: &Bound<'_, PyAny>, prefix: &str) -> Result<AccessRequest, Error> {
+    // Within the limits before conversion (`to_json`), and again exactly in the core.
     let v = to_json(obj, prefix)?;
     AccessRequest::from_value(v).map_err(|e| Error::from(e.within(prefix)))
 }
@@ -46,7 +46,7 @@ fn detached<T: Send>(
     match py.detach(|| catch_unwind(AssertUnwindSafe(f))) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(to_pyerr(py, e)),
-        Err(_) => Err(internal(py, what)),
+        Err(_) => Err(internal(what)),
     }
 }
 
@@ -90,20 +90,20 @@ impl Decision {
     }
     #[getter]
     fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.part(py, "fields")
+        part(py, &self.0.fields)
     }
     #[getter]
     fn alerts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.part(py, "alerts")
+        part(py, &self.0.alerts)
     }
     #[getter]
     fn velocity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.part(py, "velocity")
+        part(py, &self.0.velocity)
     }
     /// Shadow mode only: field → the outcome enforcement would have given.
     #[getter]
     fn would_enforce<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.part(py, "would_enforce")
+        part(py, &self.0.would_enforce)
     }
     /// Fields revealed in full.
     #[getter]
@@ -116,8 +116,7 @@ impl Decision {
     }
     /// The decision as plain dicts and lists (the JSON shape).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let v = serde_json::to_value(&self.0).map_err(|_| internal(py, "to_dict"))?;
-        to_py(py, &v)
+        part(py, &self.0)
     }
     fn __repr__(&self) -> String {
         let fields: Vec<String> = self
@@ -142,11 +141,12 @@ impl Decision {
     }
 }
 
-impl Decision {
-    fn part<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-        let v = serde_json::to_value(&self.0).map_err(|_| internal(py, key))?;
-        to_py(py, v.get(key).unwrap_or(&serde_json::Value::Null))
-    }
+/// One part of a result as plain Python objects (only that part is converted).
+fn part<'py, T: serde::Serialize + ?Sized>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
+    to_py(
+        py,
+        &serde_json::to_value(v).map_err(|_| internal("conversion"))?,
+    )
 }
 
 struct PySink(Py<PyAny>);
@@ -175,60 +175,58 @@ struct Gate(CoreGate);
 #[pymethods]
 impl Gate {
     #[new]
-    #[pyo3(signature = (policies=None, audit_log=None, durability="always", velocity=None, redis_url=None, on_alert=None, grant_key=None, mode="enforce"))]
+    #[pyo3(signature = (policies=None, audit_log=None, durability="always", velocity=None, redis_url=None, on_alert=None, grant_key=None, mode="enforce", clock="live", audit_key=None, audit_checkpoint=None, audit_rotate_bytes=None, audit_rotate_daily=false, max_skew_s=None, max_age_s=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        policies: Option<PathBuf>,
-        audit_log: Option<PathBuf>,
+        policies: Option<&Bound<'_, PyAny>>,
+        audit_log: Option<&Bound<'_, PyAny>>,
         durability: &str,
         velocity: Option<&Bound<'_, PyAny>>,
-        redis_url: Option<String>,
+        redis_url: Option<&Bound<'_, PyAny>>,
         on_alert: Option<Py<PyAny>>,
         grant_key: Option<&Bound<'_, PyAny>>,
         mode: &str,
+        clock: &str,
+        audit_key: Option<&Bound<'_, PyAny>>,
+        audit_checkpoint: Option<&Bound<'_, PyAny>>,
+        audit_rotate_bytes: Option<u64>,
+        audit_rotate_daily: bool,
+        max_skew_s: Option<u64>,
+        max_age_s: Option<u64>,
     ) -> PyResult<Self> {
         let build = || -> Result<CoreGate, Error> {
-            let mut b = CoreGate::builder();
-            if let Some(dir) = &policies {
-                b = b.pack(PolicyPack::from_dir(dir)?);
+            let mut o = serde_json::Map::new();
+            for (k, v) in [
+                ("policies", policies),
+                ("audit_log", audit_log),
+                ("velocity", velocity),
+                ("redis_url", redis_url),
+                ("grant_key", grant_key),
+                ("audit_key", audit_key),
+                ("audit_checkpoint", audit_checkpoint),
+            ] {
+                if let Some(v) = v {
+                    o.insert(k.into(), to_json(v, k)?);
+                }
             }
-            let durability: Durability = durability
-                .parse()
-                .map_err(|r: String| invalid("durability", r))?;
-            if let Some(path) = &audit_log {
-                b = b.audit_log(AuditOptions::new(path).durability(durability));
+            o.insert("durability".into(), durability.into());
+            o.insert("mode".into(), mode.into());
+            o.insert("clock".into(), clock.into());
+            o.insert("audit_rotate_daily".into(), audit_rotate_daily.into());
+            for (k, v) in [
+                ("audit_rotate_bytes", audit_rotate_bytes),
+                ("max_skew_s", max_skew_s),
+                ("max_age_s", max_age_s),
+            ] {
+                if let Some(v) = v {
+                    o.insert(k.into(), v.into());
+                }
             }
-            if let Some(v) = velocity.filter(|v| !v.is_none()) {
-                let cfg: VelocityConfig = serde_json::from_value(to_json(v, "velocity")?)
-                    .map_err(|e| invalid("velocity", e.to_string()))?;
-                b = b.velocity(cfg);
-            }
-            if let Some(url) = &redis_url {
-                b = b.store(ticketgate::redis_store(url)?);
-            }
+            let mut b = GateOptions::from_value(serde_json::Value::Object(o))?.builder()?;
             if let Some(cb) = on_alert {
                 b = b.on_alert(Arc::new(PySink(cb)));
             }
-            if let Some(k) = grant_key {
-                let bytes: Vec<u8> = match k.extract::<String>() {
-                    Ok(s) => s.into_bytes(),
-                    Err(_) => k
-                        .extract()
-                        .map_err(|_| invalid("grant_key", "expected str or bytes"))?,
-                };
-                b = b.grant_key(GrantKey::new(bytes));
-            }
-            b = b.mode(match mode {
-                "enforce" => ticketgate::Mode::Enforce,
-                "shadow" => ticketgate::Mode::Shadow,
-                other => {
-                    return Err(invalid(
-                        "mode",
-                        format!("unknown mode `{other}`; expected enforce or shadow"),
-                    ))
-                }
-            });
             b.build()
         };
         build().map(Gate).map_err(|e| to_pyerr(py, e))
@@ -240,16 +238,19 @@ impl Gate {
         detached(py, "decide", || self.0.decide(&req)).map(Decision)
     }
 
-    /// Decides many requests; raises on the first bad one (its key names the index).
-    fn decide_many(&self, py: Python<'_>, requests: &Bound<'_, PyAny>) -> PyResult<Vec<Decision>> {
-        let reqs = requests_or_raise(py, requests)?;
-        detached(py, "decide_many", || {
-            self.0
-                .decide_many(&reqs)
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()
+    /// Decides many requests on all cores: one item per request, in order, each a
+    /// `Decision` or the exception (not raised) for that request, with `key` naming its index.
+    fn decide_many<'py>(
+        &self,
+        py: Python<'py>,
+        requests: &Bound<'py, PyAny>,
+    ) -> PyResult<Vec<Py<PyAny>>> {
+        let parsed = batch(py, requests, |i, r| request(&r, &format!("[{i}]")))?;
+        let (ok, slots): (Vec<AccessRequest>, Vec<Result<usize, Error>>) = split(parsed);
+        let decided = detached(py, "decide_many", || Ok(self.0.decide_many(&ok)))?;
+        merge(py, slots, decided, |py, d| {
+            Ok(Py::new(py, Decision(d))?.into_any())
         })
-        .map(|v| v.into_iter().map(Decision).collect())
     }
 
     /// The contact record with the decision applied: revealed as is, masked, or None.
@@ -265,36 +266,27 @@ impl Gate {
         to_py(py, &serde_json::Value::Object(view.record))
     }
 
-    /// `view` over `(request, record)` pairs.
+    /// `view` over `(request, record)` pairs: one item per pair, in order, each the record
+    /// or the exception (not raised) for that pair.
     fn view_many<'py>(
         &self,
         py: Python<'py>,
         items: &Bound<'py, PyAny>,
-    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let mut pairs = Vec::new();
-        for (i, item) in items.try_iter()?.enumerate() {
-            let item = item?;
-            let (r, rec): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract().map_err(|_| {
-                to_pyerr(
-                    py,
-                    invalid(&format!("[{i}]"), "expected a (request, record) pair"),
-                )
-            })?;
-            pairs.push((
-                request_or_raise(py, &r, &format!("[{i}]"))?,
-                record_or_raise(py, &rec, &format!("[{i}].record"))?,
-            ));
-        }
-        let views = detached(py, "view_many", || {
-            self.0
-                .view_many(&pairs)
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()
+    ) -> PyResult<Vec<Py<PyAny>>> {
+        let parsed = batch(py, items, |i, item| {
+            let (r, rec): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item
+                .extract()
+                .map_err(|_| invalid(&format!("[{i}]"), "expected a (request, record) pair"))?;
+            Ok((
+                request(&r, &format!("[{i}]"))?,
+                record(&rec, &format!("[{i}].record"))?,
+            ))
         })?;
-        views
-            .into_iter()
-            .map(|v| to_py(py, &serde_json::Value::Object(v.record)))
-            .collect()
+        let (ok, slots) = split(parsed);
+        let viewed = detached(py, "view_many", || Ok(self.0.view_many(&ok)))?;
+        merge(py, slots, viewed, |py, v| {
+            Ok(to_py(py, &serde_json::Value::Object(v.record))?.unbind())
+        })
     }
 
     /// Loads a pack directory and swaps it in atomically; returns the new version.
@@ -316,10 +308,7 @@ impl Gate {
     /// Current suspensions as dicts `{employee, reason, at}`.
     fn suspended<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let s = detached(py, "suspended", || self.0.suspended())?;
-        to_py(
-            py,
-            &serde_json::to_value(s).map_err(|_| internal(py, "suspended"))?,
-        )
+        part(py, &s)
     }
 
     /// Records a past reveal, e.g. to warm velocity counts after a restart.
@@ -345,9 +334,7 @@ impl Gate {
         let v = to_json(grant, "grant").map_err(|e| to_pyerr(py, e.into()))?;
         let g: ticketgate::Grant =
             serde_json::from_value(v).map_err(|e| to_pyerr(py, invalid("grant", e.to_string())))?;
-        let signed =
-            serde_json::to_value(self.0.sign_grant(g)).map_err(|_| internal(py, "sign_grant"))?;
-        to_py(py, &signed)
+        part(py, &self.0.sign_grant(g))
     }
 
     /// `sha256:` version of the pack deciding now.
@@ -362,11 +349,30 @@ impl Gate {
         self.0.pack().fields().to_vec()
     }
 
-    /// Alert deliveries that failed or were dropped: `{"failed": n, "dropped": n}`.
+    /// Alert deliveries: `(failed, dropped)`.
     fn alert_stats(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
         self.0.alert_stats().map_or((0, 0), |s| {
             (s.failed.load(Relaxed), s.dropped.load(Relaxed))
+        })
+    }
+
+    /// Alerts handed to `on_alert` so far (in this process).
+    fn alerts_delivered(&self) -> u64 {
+        self.0.alert_stats().map_or(0, |s| {
+            s.delivered.load(std::sync::atomic::Ordering::Relaxed)
+        })
+    }
+
+    /// Forces the audit log to disk and publishes its checkpoint; returns the head
+    /// `"SEQ:HASH"` (None without an audit log).
+    fn audit_checkpoint(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        detached(py, "audit_checkpoint", || match self.0.audit_log() {
+            Some(l) => {
+                l.sync()?;
+                Ok(Some(l.head().to_string()))
+            }
+            None => Ok(None),
         })
     }
 
@@ -396,10 +402,7 @@ impl Gate {
         let rows = detached(py, "audit_affected", || {
             self.0.audit_affected(reader, &employee, since, until)
         })?;
-        to_py(
-            py,
-            &serde_json::to_value(rows).map_err(|_| internal(py, "audit_affected"))?,
-        )
+        part(py, &rows)
     }
 
     /// Every access to one customer (recorded as an `audit_read` by `reader`).
@@ -413,10 +416,7 @@ impl Gate {
         let rows = detached(py, "audit_customer", || {
             self.0.audit_customer(reader, &customer)
         })?;
-        to_py(
-            py,
-            &serde_json::to_value(rows).map_err(|_| internal(py, "audit_customer"))?,
-        )
+        part(py, &rows)
     }
 
     fn __repr__(&self) -> String {
@@ -432,11 +432,14 @@ fn request_or_raise(
     request(obj, prefix).map_err(|e| to_pyerr(py, e))
 }
 
-fn requests_or_raise(py: Python<'_>, objs: &Bound<'_, PyAny>) -> PyResult<Vec<AccessRequest>> {
-    objs.try_iter()?
-        .enumerate()
-        .map(|(i, o)| request_or_raise(py, &o?, &format!("[{i}]")))
-        .collect()
+fn record(
+    obj: &Bound<'_, PyAny>,
+    key: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    match to_json(obj, key)? {
+        serde_json::Value::Object(m) => Ok(m),
+        _ => Err(invalid(key, "expected a mapping of field to value")),
+    }
 }
 
 fn record_or_raise(
@@ -444,51 +447,140 @@ fn record_or_raise(
     obj: &Bound<'_, PyAny>,
     key: &str,
 ) -> PyResult<serde_json::Map<String, serde_json::Value>> {
-    match to_json(obj, key).map_err(|e| to_pyerr(py, e.into()))? {
-        serde_json::Value::Object(m) => Ok(m),
-        _ => Err(to_pyerr(
-            py,
-            invalid(key, "expected a mapping of field to value"),
-        )),
-    }
+    record(obj, key).map_err(|e| to_pyerr(py, e))
 }
 
-/// Verifies audit log files; returns `{"records", "files", "head"}` or raises `AuditError`
-/// naming the file and line of the first break.
+/// Converts each item of an iterable, keeping a failure in its slot rather than raising.
+fn batch<'py, T>(
+    _py: Python<'py>,
+    items: &Bound<'py, PyAny>,
+    mut convert: impl FnMut(usize, Bound<'py, PyAny>) -> Result<T, Error>,
+) -> PyResult<Vec<Result<T, Error>>> {
+    let mut out = Vec::new();
+    for (i, item) in items.try_iter()?.enumerate() {
+        out.push(convert(i, item?));
+    }
+    Ok(out)
+}
+
+/// The good items to decide, and per slot either its index among them or its error.
+fn split<T>(items: Vec<Result<T, Error>>) -> (Vec<T>, Vec<Result<usize, Error>>) {
+    let mut ok = Vec::new();
+    let slots = items
+        .into_iter()
+        .map(|r| {
+            r.map(|t| {
+                ok.push(t);
+                ok.len() - 1
+            })
+        })
+        .collect();
+    (ok, slots)
+}
+
+/// One Python object per slot: the converted result, or the exception instance.
+fn merge<T>(
+    py: Python<'_>,
+    slots: Vec<Result<usize, Error>>,
+    results: Vec<Result<T, Error>>,
+    convert: impl Fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+) -> PyResult<Vec<Py<PyAny>>> {
+    let mut results: Vec<Option<Result<T, Error>>> = results.into_iter().map(Some).collect();
+    slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            let r = match slot {
+                Ok(j) => results
+                    .get_mut(j)
+                    .and_then(Option::take)
+                    .unwrap_or_else(|| Err(invalid("", "missing result"))),
+                Err(e) => Err(e),
+            };
+            match r {
+                Ok(t) => convert(py, t),
+                Err(e) => {
+                    let e = match e {
+                        Error::InvalidRequest(ir) if !ir.key.starts_with('[') => {
+                            Error::InvalidRequest(ir.within(&format!("[{i}]")))
+                        }
+                        other => other,
+                    };
+                    let err = to_pyerr(py, e);
+                    let value = err.value(py);
+                    value.setattr("index", i)?;
+                    Ok(value.clone().into_any().unbind())
+                }
+            }
+        })
+        .collect()
+}
+
+/// Verifies audit files or directories (every segment, each chain on its own); returns
+/// `{"records", "files", "segments", "head"}` or raises `AuditError` naming the file and
+/// line of the first break.
 #[pyfunction]
-#[pyo3(signature = (paths, expect_head=None))]
+#[pyo3(signature = (paths, expect_head=None, key=None, checkpoint=None))]
 fn verify_audit<'py>(
     py: Python<'py>,
     paths: Vec<PathBuf>,
     expect_head: Option<String>,
+    key: Option<&Bound<'py, PyAny>>,
+    checkpoint: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let head = expect_head
-        .map(|h| h.parse::<ticketgate::Head>())
-        .transpose()
-        .map_err(|r| to_pyerr(py, invalid("expect_head", r)))?;
+    let opts = (|| -> Result<ticketgate::audit::VerifyOptions, Error> {
+        Ok(ticketgate::audit::VerifyOptions {
+            expect_head: expect_head
+                .map(|h| h.parse())
+                .transpose()
+                .map_err(|r: String| invalid("expect_head", r))?,
+            key: match key {
+                None => ticketgate::ChainKey::plain(),
+                Some(k) => {
+                    let bytes: Vec<u8> = match k.extract::<String>() {
+                        Ok(s) => s.into_bytes(),
+                        Err(_) => k
+                            .extract()
+                            .map_err(|_| invalid("key", "expected str or bytes"))?,
+                    };
+                    ticketgate::ChainKey::hmac(bytes).map_err(|r| invalid("key", r))?
+                }
+            },
+            checkpoint,
+        })
+    })()
+    .map_err(|e| to_pyerr(py, e))?;
     let report = detached(py, "verify_audit", || {
-        let files = ticketgate::forensics::expand(&paths);
-        ticketgate::forensics::verify(&files, head.as_ref()).map_err(|b| {
+        ticketgate::audit::verify(&paths, &opts).map_err(|b| {
             Error::Audit(ticketgate::AuditError {
                 path: Some(b.file.display().to_string()),
                 message: b.to_string(),
             })
         })
     })?;
-    let d = PyDict::new(py);
-    d.set_item("records", report.records)?;
+    let d = part(py, &report)?;
     d.set_item(
         "files",
-        PyList::new(py, report.files.iter().map(|f| f.display().to_string()))?,
+        report
+            .files()
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>(),
     )?;
-    d.set_item("head", report.head.to_string())?;
-    Ok(d.into_any())
+    d.set_item("head", report.head().map(ToString::to_string))?;
+    Ok(d)
 }
 
-/// Applies the masking vector of `field` to `value` (for previews and tests).
+/// Applies the masking vector of `field` to `value`; None when the rules cannot mask it.
 #[pyfunction]
-fn mask(field: &str, value: &str) -> String {
+fn mask(field: &str, value: &str) -> Option<String> {
     ticketgate::mask::mask_str(field, value)
+}
+
+/// Test-only: a panic inside the core, to show it arrives as `TicketgateError`.
+#[pyfunction]
+fn _test_panic(py: Python<'_>) -> PyResult<()> {
+    detached(py, "_test_panic", ticketgate::ffi::test_panic)
 }
 
 #[pymodule]
@@ -497,6 +589,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Decision>()?;
     m.add_function(wrap_pyfunction!(verify_audit, m)?)?;
     m.add_function(wrap_pyfunction!(mask, m)?)?;
+    m.add_function(wrap_pyfunction!(_test_panic, m)?)?;
     m.add(
         "OUTCOMES",
         pyo3::types::PyTuple::new(

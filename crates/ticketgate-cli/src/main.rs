@@ -1,14 +1,13 @@
 //! The `ticketgate` command line.
 
-mod audit_cmd;
-mod bench_cmd;
-mod dataset;
-mod demo_cmd;
-mod policy_cmd;
+mod audit;
+mod common;
+mod decide;
+mod demo;
+mod grant;
+mod policy_test;
 mod replay;
-mod report;
-mod sim;
-mod strategies;
+mod validate;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,36 +23,36 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Decide one access request (JSON file, or `-` for stdin) and print the decision.
-    Decide(policy_cmd::DecideArgs),
+    Decide(decide::DecideArgs),
     /// Validate a policy pack; prints diagnostics with file, line and column.
-    Validate(policy_cmd::ValidateArgs),
+    Validate(validate::ValidateArgs),
     /// Run a pack's policy tests (`tests/*.json`) and report each case.
-    Test(policy_cmd::TestArgs),
+    Test(policy_test::TestArgs),
     /// Replay an insider attack on a synthetic support organisation and report what leaked.
-    Demo(demo_cmd::DemoArgs),
+    Demo(demo::DemoArgs),
     /// Evaluate a team's own access history (CSV/JSONL) and report what would be refused.
-    Replay(demo_cmd::ReplayArgs),
-    /// Time decisions of one request through the Rust API (for the bench scripts).
-    #[command(hide = true)]
-    Bench(bench_cmd::BenchArgs),
+    Replay(replay::ReplayArgs),
     /// Sign a grant with the fleet's grant key so gates honour it.
-    Grant(policy_cmd::GrantArgs),
+    Grant(grant::GrantArgs),
     /// Verify the audit trail and answer forensic questions.
     #[command(subcommand)]
-    Audit(audit_cmd::AuditCommand),
+    Audit(audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_target(false)
+        .format_timestamp(None)
+        .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Decide(a) => policy_cmd::decide(a),
-        Command::Validate(a) => policy_cmd::validate(a),
-        Command::Test(a) => policy_cmd::test(a),
-        Command::Audit(a) => audit_cmd::run(a),
-        Command::Grant(a) => policy_cmd::grant_sign(a),
-        Command::Demo(a) => demo_cmd::demo(a),
-        Command::Bench(a) => bench_cmd::run(a),
-        Command::Replay(a) => demo_cmd::replay(a),
+        Command::Decide(a) => decide::decide(a),
+        Command::Validate(a) => validate::validate(a),
+        Command::Test(a) => policy_test::test(a),
+        Command::Audit(a) => audit::run(a),
+        Command::Grant(a) => grant::grant_sign(a),
+        Command::Demo(a) => demo::demo(a),
+        Command::Replay(a) => replay::replay(a),
     };
     match result {
         Ok(code) => code,

@@ -1,260 +1,35 @@
-//! Evaluates a dataset's accesses in time order through a real `Gate` and gathers what a
-//! security team asks first: what leaked, what was refused, and when the first alert came.
+//! `ticketgate replay`: a team's own access history (CSV or JSONL) through the pack, and
+//! the report of what would have been refused.
 
-use crate::dataset::{AccessRow, Dataset, EmployeeRow, TicketRow};
-use crate::sim::shift_at;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::Instant;
-use ticketgate::{
-    AccessRequest, Customer, Decision, Employee, Gate, Outcome, SegmentOrDefault, Shift, Status,
-    Ticket, Timestamp,
-};
+use crate::common::PackArgs;
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use ticketgate_sim::run::{self, ReplayFiles};
 
-/// What happened to one label's accesses (`legit` or an insider strategy).
-#[derive(Debug, Default)]
-pub struct LabelStats {
-    pub employees: HashSet<String>,
-    pub accesses: u64,
-    pub invalid: u64,
-    pub customers_touched: HashSet<String>,
-    /// Customers with at least one field revealed.
-    pub leaked: HashSet<String>,
-    pub masked_views: u64,
-    /// policy id (or `no permit`) → fields it refused
-    pub refused_by: BTreeMap<String, u64>,
-    pub alerts: BTreeMap<String, u64>,
-    pub first_access: Option<Timestamp>,
-    pub first_alert: Option<(Timestamp, String)>,
-    /// Legitimate work only: accesses that got less than their intent.
-    pub false_refusals: u64,
-    pub false_refusal_reasons: BTreeMap<String, u64>,
-    /// Legitimate accesses the generator marked as breaking a rule, and how many were refused.
-    pub off_rule: u64,
-    pub off_rule_refused: u64,
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    #[arg(long)]
+    employees: PathBuf,
+    #[arg(long)]
+    customers: PathBuf,
+    #[arg(long)]
+    tickets: PathBuf,
+    #[arg(long)]
+    accesses: PathBuf,
+    /// Write report.html, summary.json and the audit log here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    pack: PackArgs,
 }
 
-#[derive(Debug, Default)]
-pub struct Stats {
-    pub labels: BTreeMap<String, LabelStats>,
-    pub decisions: u64,
-    pub invalid: BTreeMap<String, u64>,
-    pub seconds: f64,
-    /// (employee, hour since start) → reveal decisions
-    pub reveals_per_hour: HashMap<(String, i64), u32>,
-    /// (time, alert kind, label), first few thousand
-    pub alert_timeline: Vec<(Timestamp, String, String)>,
-    /// policy id → outcome → fields
-    pub by_rule: BTreeMap<String, BTreeMap<Outcome, u64>>,
-    pub start: Option<Timestamp>,
-    pub end: Option<Timestamp>,
-}
-
-fn rank(o: Outcome) -> u8 {
-    match o {
-        Outcome::Reveal => 2,
-        Outcome::Mask => 1,
-        Outcome::Withhold => 0,
-    }
-}
-
-pub fn employee_at(e: &EmployeeRow, at: Timestamp) -> Employee {
-    Employee {
-        id: e.id.clone(),
-        roles: e.roles.clone(),
-        teams: e.teams.clone(),
-        segments: (!e.segments.is_empty()).then(|| e.segments.clone()),
-        office_country: e.office_country.clone(),
-        shift: shift_at(e, at.utc()).map(|(s, en)| Shift {
-            start: Timestamp::from_utc(s),
-            end: Timestamp::from_utc(en),
-        }),
-        suspended: false,
-    }
-}
-
-fn ticket_at(t: &TicketRow, at: Timestamp) -> Ticket {
-    let closed = t.closed_at.filter(|c| *c <= at);
-    Ticket {
-        id: t.id.clone(),
-        customer: t.customer.clone(),
-        assignee: t.assignee.clone(),
-        queue: t.queue.clone(),
-        status: if closed.is_some() {
-            t.final_status
-        } else {
-            Status::Open
-        },
-        opened_at: t.opened_at,
-        closed_at: closed,
-        callback_at: t.callback_at,
-    }
-}
-
-/// Replays every access in time order. `progress` is called every 10,000 accesses.
-pub fn run(
-    data: &Dataset,
-    gate: &Gate,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<Stats, String> {
-    let employees: HashMap<&str, &EmployeeRow> =
-        data.employees.iter().map(|e| (e.id.as_str(), e)).collect();
-    let customers: HashMap<&str, _> = data.customers.iter().map(|c| (c.id.as_str(), c)).collect();
-    let tickets: HashMap<&str, &TicketRow> =
-        data.tickets.iter().map(|t| (t.id.as_str(), t)).collect();
-    let mut order: Vec<&AccessRow> = data.accesses.iter().collect();
-    order.sort_by_key(|a| a.at);
-    let mut stats = Stats {
-        start: order.first().map(|a| a.at),
-        end: order.last().map(|a| a.at),
-        ..Stats::default()
+pub fn replay(a: ReplayArgs) -> Result<ExitCode, String> {
+    let files = ReplayFiles {
+        employees: a.employees,
+        customers: a.customers,
+        tickets: a.tickets,
+        accesses: a.accesses,
     };
-    let t0 = stats.start.map_or(0, |t| t.millis());
-    let total = order.len() as u64;
-    let began = Instant::now();
-    for (i, a) in order.into_iter().enumerate() {
-        if i % 10_000 == 0 {
-            progress(i as u64, total);
-        }
-        let label = a.label.clone().unwrap_or_else(|| "unlabelled".into());
-        let Some(e) = employees.get(a.employee.as_str()) else {
-            *stats
-                .invalid
-                .entry(format!("unknown employee {}", a.employee))
-                .or_default() += 1;
-            continue;
-        };
-        let Some(c) = customers.get(a.customer.as_str()) else {
-            *stats.invalid.entry("unknown customer".into()).or_default() += 1;
-            continue;
-        };
-        let ticket = match &a.ticket {
-            Some(id) => match tickets.get(id.as_str()) {
-                Some(t) => {
-                    let mut t = ticket_at(t, a.at);
-                    // the tool showed this employee as assignee for this access only
-                    if a.assign_to_self {
-                        t.assignee = Some(a.employee.clone());
-                    }
-                    Some(t)
-                }
-                None => {
-                    *stats.invalid.entry("unknown ticket".into()).or_default() += 1;
-                    continue;
-                }
-            },
-            None => None,
-        };
-        let req = AccessRequest {
-            employee: employee_at(e, a.at),
-            customer: Customer {
-                id: c.id.clone(),
-                segment: SegmentOrDefault(c.segment),
-                vip: c.vip,
-                employee: c.employee,
-            },
-            ticket,
-            grant: None,
-            fields: (!a.fields.is_empty()).then(|| a.fields.clone()),
-            purpose: a.purpose,
-            justification: None,
-            at: Some(a.at),
-            client: a.client.clone(),
-            source_ip: a.source_ip.clone(),
-        };
-        let ls = stats.labels.entry(label.clone()).or_default();
-        ls.employees.insert(a.employee.clone());
-        ls.accesses += 1;
-        ls.first_access.get_or_insert(a.at);
-        ls.customers_touched.insert(a.customer.clone());
-        let d = match gate.decide(&req) {
-            Ok(d) => d,
-            Err(ticketgate::Error::InvalidRequest(e)) => {
-                ls.invalid += 1;
-                *stats
-                    .invalid
-                    .entry(format!("{}: {}", e.key, e.reason))
-                    .or_default() += 1;
-                continue;
-            }
-            Err(e) => return Err(e.to_string()),
-        };
-        stats.decisions += 1;
-        record(&mut stats, &label, a, &d, t0);
-    }
-    stats.seconds = began.elapsed().as_secs_f64();
-    progress(total, total);
-    Ok(stats)
-}
-
-fn record(stats: &mut Stats, label: &str, a: &AccessRow, d: &Decision, t0: i64) {
-    let Some(ls) = stats.labels.get_mut(label) else {
-        return;
-    };
-    let mut revealed = false;
-    let mut worst_vs_intent: Option<Vec<String>> = None;
-    for (field, f) in &d.fields {
-        let enforced = d.enforced(field);
-        match enforced {
-            Outcome::Reveal => revealed = true,
-            Outcome::Mask => {}
-            Outcome::Withhold => {}
-        }
-        if enforced != Outcome::Reveal {
-            let why = if f.policies.is_empty() {
-                "no permit".to_owned()
-            } else {
-                f.policies.join("+")
-            };
-            let why = format!("{} → {}", why, enforced.as_str());
-            *ls.refused_by.entry(why.clone()).or_default() += 1;
-            if let Some(intent) = a.intent {
-                if rank(enforced) < rank(intent) {
-                    worst_vs_intent
-                        .get_or_insert_with(Vec::new)
-                        .push(format!("{field}: {why}"));
-                }
-            }
-        }
-        for p in &f.policies {
-            *stats
-                .by_rule
-                .entry(p.clone())
-                .or_default()
-                .entry(enforced)
-                .or_default() += 1;
-        }
-    }
-    if d.fields.values().any(|f| f.outcome == Outcome::Mask) {
-        ls.masked_views += 1;
-    }
-    if revealed {
-        ls.leaked.insert(a.customer.clone());
-        let hour = (d.at.millis() - t0) / 3_600_000;
-        *stats
-            .reveals_per_hour
-            .entry((a.employee.clone(), hour))
-            .or_default() += 1;
-    }
-    if a.off_rule.is_some() {
-        ls.off_rule += 1;
-        if worst_vs_intent.is_some() {
-            ls.off_rule_refused += 1;
-        }
-    } else if let Some(reasons) = worst_vs_intent {
-        ls.false_refusals += 1;
-        for r in reasons {
-            *ls.false_refusal_reasons.entry(r).or_default() += 1;
-        }
-    }
-    for al in &d.alerts {
-        *ls.alerts.entry(al.kind.clone()).or_default() += 1;
-        if ls.first_alert.is_none() {
-            ls.first_alert = Some((d.at, al.kind.clone()));
-        }
-        if stats.alert_timeline.len() < 20_000 {
-            stats
-                .alert_timeline
-                .push((d.at, al.kind.clone(), label.to_owned()));
-        }
-    }
+    run::replay(&files, &a.pack.pack()?, &a.out, crate::demo::progress_bar())
 }

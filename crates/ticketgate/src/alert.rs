@@ -1,16 +1,35 @@
 //! Alert delivery. Callbacks run on a dedicated thread behind a bounded queue, so a
-//! callback that panics, raises or hangs can never break or slow a decision.
+//! callback that panics, raises or hangs can never break or slow a decision. The thread
+//! is restarted in a process forked after the gate was made (threads do not survive
+//! `fork()`), so a gate made at import time still delivers in every worker.
 
 use crate::decision::{Alert, Decision};
+use parking_lot::Mutex;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Arc;
+
+/// The alert kinds the gate raises itself (policies name theirs with `@alert`).
+pub mod kinds {
+    /// Contact data asked for `support` without a ticket.
+    pub const NO_TICKET: &str = "no_ticket";
+    /// A request by a suspended employee.
+    pub const SUSPENDED: &str = "suspended";
+    /// The velocity count is at or above the soft limit.
+    pub const VELOCITY_SOFT: &str = "velocity_soft";
+    /// A grant whose signature does not verify.
+    pub const GRANT_INVALID: &str = "grant_invalid";
+    /// A break-glass grant was presented.
+    pub const BREAK_GLASS: &str = "break_glass";
+    /// The velocity store could not be reached.
+    pub const STORE_UNAVAILABLE: &str = "store_unavailable";
+}
 
 /// Receives every alert a gate raises.
 pub trait AlertSink: Send + Sync {
     /// Called once per alert, off the deciding thread, with the decision that raised it.
-    /// An `Err` (or a panic) is counted in [`DeliveryStats::failed`] and reported on stderr.
+    /// An `Err` (or a panic) is counted in [`DeliveryStats::failed`] and logged.
     fn alert(&self, decision: &Decision, alert: &Alert) -> Result<(), String>;
 }
 
@@ -27,13 +46,19 @@ pub struct DeliveryStats {
     pub dropped: AtomicU64,
     /// Callback invocations that panicked or raised.
     pub failed: AtomicU64,
+    /// Alerts handed to the callback successfully.
+    pub delivered: AtomicU64,
 }
 
 const QUEUE: usize = 10_000;
 
+type Queue = SyncSender<(Arc<Decision>, Alert)>;
+
 pub(crate) struct Dispatcher {
-    tx: SyncSender<(Arc<Decision>, Alert)>,
-    pub(crate) stats: Arc<DeliveryStats>,
+    sink: Arc<dyn AlertSink>,
+    /// The delivery thread's queue, and the process it runs in.
+    tx: Mutex<(u32, Option<Queue>)>,
+    stats: Arc<DeliveryStats>,
 }
 
 impl fmt::Debug for Dispatcher {
@@ -44,47 +69,74 @@ impl fmt::Debug for Dispatcher {
     }
 }
 
+fn spawn(sink: Arc<dyn AlertSink>, stats: Arc<DeliveryStats>) -> Option<Queue> {
+    let (tx, rx) = sync_channel::<(Arc<Decision>, Alert)>(QUEUE);
+    // The thread ends when the dispatcher (the only sender) is dropped.
+    let spawned = std::thread::Builder::new()
+        .name("ticketgate-alerts".into())
+        .spawn(move || {
+            for (d, a) in rx {
+                let run =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.alert(&d, &a)));
+                let why = match run {
+                    Ok(Ok(())) => {
+                        stats.delivered.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    Ok(Err(e)) => e,
+                    Err(_) => "it panicked".to_owned(),
+                };
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                log::warn!("ticketgate: alert callback failed for `{}`: {why}", a.kind);
+            }
+        });
+    match spawned {
+        Ok(_) => Some(tx),
+        Err(e) => {
+            log::error!("ticketgate: cannot start the alert thread ({e}); alerts stay in decisions and the audit log only");
+            None
+        }
+    }
+}
+
 impl Dispatcher {
     pub(crate) fn new(sink: Arc<dyn AlertSink>) -> Self {
-        let (tx, rx) = sync_channel::<(Arc<Decision>, Alert)>(QUEUE);
         let stats = Arc::new(DeliveryStats::default());
-        let st = stats.clone();
-        // The thread ends when the gate (the only sender) is dropped.
-        let spawned = std::thread::Builder::new()
-            .name("ticketgate-alerts".into())
-            .spawn(move || {
-                for (d, a) in rx {
-                    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        sink.alert(&d, &a)
-                    }));
-                    let why = match run {
-                        Ok(Ok(())) => continue,
-                        Ok(Err(e)) => e,
-                        Err(_) => "it panicked".to_owned(),
-                    };
-                    st.failed.fetch_add(1, Ordering::Relaxed);
-                    eprintln!("ticketgate: alert callback failed for `{}`: {why}", a.kind);
-                }
-            });
-        if spawned.is_err() {
-            eprintln!("ticketgate: could not start the alert thread; alerts stay in decisions and the audit log only");
+        let tx = spawn(sink.clone(), stats.clone());
+        Self {
+            sink,
+            tx: Mutex::new((std::process::id(), tx)),
+            stats,
         }
-        Self { tx, stats }
+    }
+
+    pub(crate) fn stats(&self) -> &DeliveryStats {
+        &self.stats
     }
 
     pub(crate) fn send(&self, decision: &Decision) {
         if decision.alerts.is_empty() {
             return;
         }
+        let tx = {
+            let mut guard = self.tx.lock();
+            let pid = std::process::id();
+            if guard.0 != pid {
+                // forked: the parent's thread is not here; start this process's own
+                *guard = (pid, spawn(self.sink.clone(), self.stats.clone()));
+            }
+            guard.1.clone()
+        };
         let d = Arc::new(decision.clone());
         for a in &decision.alerts {
-            match self.tx.try_send((d.clone(), a.clone())) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                    let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-                    if n.is_power_of_two() {
-                        eprintln!("ticketgate: alert queue full, {} alerts dropped so far (slow callback?)", n + 1);
-                    }
+            let sent = tx.as_ref().map(|tx| tx.try_send((d.clone(), a.clone())));
+            if !matches!(sent, Some(Ok(()))) {
+                let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                if n.is_power_of_two() {
+                    log::warn!(
+                        "ticketgate: alert queue full, {} alerts dropped so far (slow callback?)",
+                        n + 1
+                    );
                 }
             }
         }

@@ -115,7 +115,7 @@ impl Prepared {
             entity(
                 resource.clone(),
                 [
-                    ("segment", s(c.segment.0.as_str())),
+                    ("segment", s(c.segment.as_str())),
                     ("vip", Rx::new_bool(c.vip)),
                     ("employee", Rx::new_bool(c.employee)),
                 ],
@@ -193,7 +193,7 @@ fn employee(e: &Employee, uid: EntityUid, suspended: bool) -> Result<Entity, Str
     let attrs = HashMap::from([
         ("roles".to_owned(), set(&e.roles)),
         ("teams".to_owned(), set(&e.teams)),
-        ("segments".to_owned(), set(&e.segments())),
+        ("segments".to_owned(), set(&e.segments)),
         ("suspended".to_owned(), Rx::new_bool(suspended)),
     ]);
     let shift = match &e.shift {

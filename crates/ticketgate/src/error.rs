@@ -21,6 +21,27 @@ pub enum Error {
     Store(#[from] StoreError),
 }
 
+impl Error {
+    /// A stable code for the bindings and the CLI: `InvalidRequest`, `PolicyError`,
+    /// `AuditError` or `StoreError`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidRequest(_) => "InvalidRequest",
+            Error::Policy(_) => "PolicyError",
+            Error::Audit(_) => "AuditError",
+            Error::Store(_) => "StoreError",
+        }
+    }
+
+    /// The bad key, for an invalid request.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Error::InvalidRequest(i) => Some(&i.key),
+            _ => None,
+        }
+    }
+}
+
 /// A request that cannot be decided, naming the offending key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid request: `{key}`: {reason}")]
@@ -32,7 +53,8 @@ pub struct InvalidRequest {
 }
 
 impl InvalidRequest {
-    pub(crate) fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
+    /// An invalid request at `key` (a dotted path such as `ticket.closed_at`).
+    pub fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
         Self {
             key: key.into(),
             reason: reason.into(),
@@ -45,6 +67,8 @@ impl InvalidRequest {
         if !prefix.is_empty() {
             self.key = if self.key.is_empty() {
                 prefix.to_owned()
+            } else if self.key.starts_with('[') {
+                format!("{prefix}{}", self.key)
             } else {
                 format!("{prefix}.{}", self.key)
             };

@@ -2,6 +2,7 @@
 //! was issued by a gate holding the same key, so a grant cannot be forged or stretched
 //! by editing its JSON.
 
+use crate::error::InvalidRequest;
 use crate::model::Grant;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -19,10 +20,25 @@ impl std::fmt::Debug for GrantKey {
 }
 
 impl GrantKey {
-    /// A key from secret bytes (at least 16 bytes are expected).
-    pub fn new(secret: impl Into<Vec<u8>>) -> Self {
-        Self(secret.into())
+    /// A key from secret bytes; shorter than [`GrantKey::MIN_BYTES`] is refused (an empty
+    /// key from a missing environment variable would make every grant forgeable).
+    pub fn new(secret: impl Into<Vec<u8>>) -> Result<Self, InvalidRequest> {
+        let secret = secret.into();
+        if secret.len() < Self::MIN_BYTES {
+            return Err(InvalidRequest::new(
+                "grant_key",
+                format!(
+                    "needs at least {} bytes of secret, got {}",
+                    Self::MIN_BYTES,
+                    secret.len()
+                ),
+            ));
+        }
+        Ok(Self(secret))
     }
+
+    /// Shortest secret accepted.
+    pub const MIN_BYTES: usize = 32;
 
     /// A fresh random key: grants it signs are honoured only by this process.
     pub fn random() -> Self {
@@ -96,13 +112,15 @@ mod tests {
 
     #[test]
     fn signed_grants_verify_and_edits_do_not() {
-        let k = GrantKey::new(b"0123456789abcdef".to_vec());
+        let k = GrantKey::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
         let g = k.sign(grant());
         assert!(k.verify(&g));
         let mut stretched = g.clone();
         stretched.expires_at = Timestamp::parse("2026-11-29T12:00:00Z").unwrap();
         assert!(!k.verify(&stretched));
-        assert!(!GrantKey::new(b"another key 1234".to_vec()).verify(&g));
+        assert!(!GrantKey::new([7u8; 32]).unwrap().verify(&g));
+        assert!(GrantKey::new(b"".to_vec()).is_err());
+        assert!(GrantKey::new([1u8; 31]).is_err());
         assert!(!k.verify(&grant()));
     }
 }

@@ -17,9 +17,8 @@ pub struct Employee {
     /// Queue (team) names the employee works.
     #[serde(default, deserialize_with = "null_as_default")]
     pub teams: Vec<String>,
-    /// Customer segments served; absent means `["consumer"]`.
-    #[serde(default)]
-    pub segments: Option<Vec<String>>,
+    /// Customer segments served. Required: an employee serves nothing until told.
+    pub segments: Vec<String>,
     /// ISO 3166 alpha-2 country of the employee's office.
     #[serde(default)]
     pub office_country: Option<String>,
@@ -29,15 +28,6 @@ pub struct Employee {
     /// Suspended by the calling service.
     #[serde(default, deserialize_with = "null_as_default")]
     pub suspended: bool,
-}
-
-impl Employee {
-    /// Segments served, with the contract's default.
-    pub fn segments(&self) -> Vec<String> {
-        self.segments
-            .clone()
-            .unwrap_or_else(|| vec!["consumer".to_owned()])
-    }
 }
 
 /// A working shift: on shift means `start <= at < end`.
@@ -77,26 +67,13 @@ impl Segment {
 pub struct Customer {
     /// Stable customer id.
     pub id: String,
-    /// Segment, `consumer` unless said otherwise.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub segment: SegmentOrDefault,
+    /// Segment. Required, like `vip` and `employee`: a missing sensitivity fact is an
+    /// invalid request, never "not sensitive".
+    pub segment: Segment,
     /// A VIP customer (R6).
-    #[serde(default, deserialize_with = "null_as_default")]
     pub vip: bool,
     /// The customer is also staff (R6).
-    #[serde(default, deserialize_with = "null_as_default")]
     pub employee: bool,
-}
-
-/// A segment defaulting to `consumer`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SegmentOrDefault(pub Segment);
-
-impl Default for SegmentOrDefault {
-    fn default() -> Self {
-        Self(Segment::Consumer)
-    }
 }
 
 /// Ticket lifecycle states.
@@ -150,6 +127,12 @@ pub struct Ticket {
     /// A callback scheduled in advance.
     #[serde(default)]
     pub callback_at: Option<Timestamp>,
+    /// When the ticket got its assignee (for detection, not for the rules).
+    #[serde(default)]
+    pub assigned_at: Option<Timestamp>,
+    /// Who assigned it: an employee id (maybe the assignee) or `router`.
+    #[serde(default)]
+    pub assigned_by: Option<String>,
 }
 
 /// Grant kinds (R9).
@@ -232,6 +215,16 @@ impl Purpose {
     }
 }
 
+/// What the caller will do with the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// A detail view (the default).
+    View,
+    /// A list page or search result: every field at most masked, never counted by velocity.
+    Preview,
+}
+
 /// One question: may `employee` see these `fields` of `customer` now?
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -263,6 +256,9 @@ pub struct AccessRequest {
     /// Caller's IP address.
     #[serde(default)]
     pub source_ip: Option<String>,
+    /// `view` (default) or `preview`.
+    #[serde(default)]
+    pub intent: Option<Intent>,
 }
 
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -274,20 +270,26 @@ where
 }
 
 impl AccessRequest {
-    /// Parses a request from JSON text, naming the bad key on error.
+    /// Parses a request from JSON text, naming the bad key on error. The input limits are
+    /// checked before anything is converted.
     pub fn from_json(text: &str) -> Result<Self, InvalidRequest> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(path_error)
+        crate::limits::check_text(text)?;
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| InvalidRequest::new("", format!("malformed JSON: {e}")))?;
+        Self::from_value(value)
     }
 
-    /// Parses a request from a JSON value, naming the bad key on error.
+    /// Parses a request from a JSON value, naming the bad key on error. The input limits
+    /// are checked before the value is converted.
     pub fn from_value(value: serde_json::Value) -> Result<Self, InvalidRequest> {
+        crate::limits::check_value(&value)?;
         serde_path_to_error::deserialize(value).map_err(path_error)
     }
 
-    /// Checks what types cannot: consistency between the parts and with `at`.
+    /// Checks what types cannot: consistency between the parts and with `at`. Ticket
+    /// times up to `skew_ms` after `at` are clock skew between servers, and accepted.
     /// `fields` are checked against the pack by the gate.
-    pub fn check(&self, at: Timestamp) -> Result<(), InvalidRequest> {
+    pub fn check(&self, at: Timestamp, skew_ms: i64) -> Result<(), InvalidRequest> {
         let e = &self.employee;
         nonempty("employee.id", &e.id)?;
         nonempty("customer.id", &self.customer.id)?;
@@ -308,7 +310,7 @@ impl AccessRequest {
             }
         }
         if let Some(t) = &self.ticket {
-            check_ticket(t, &self.customer.id, at)?;
+            check_ticket(t, &self.customer.id, at, skew_ms)?;
         }
         if let Some(g) = &self.grant {
             if g.customer != self.customer.id {
@@ -347,7 +349,13 @@ fn nonempty(key: &str, v: &str) -> Result<(), InvalidRequest> {
     }
 }
 
-fn check_ticket(t: &Ticket, customer: &str, at: Timestamp) -> Result<(), InvalidRequest> {
+fn check_ticket(
+    t: &Ticket,
+    customer: &str,
+    at: Timestamp,
+    skew_ms: i64,
+) -> Result<(), InvalidRequest> {
+    let later = |x: Timestamp| x.millis().saturating_sub(at.millis()) > skew_ms;
     nonempty("ticket.id", &t.id)?;
     if t.customer != customer {
         return Err(InvalidRequest::new(
@@ -373,14 +381,14 @@ fn check_ticket(t: &Ticket, customer: &str, at: Timestamp) -> Result<(), Invalid
         }
         _ => {}
     }
-    if t.opened_at > at {
+    if later(t.opened_at) {
         return Err(InvalidRequest::new(
             "ticket.opened_at",
             "is later than the request's `at`: pass the ticket as it was at the time of the access",
         ));
     }
     if let Some(c) = t.closed_at {
-        if c > at {
+        if later(c) {
             return Err(InvalidRequest::new(
                 "ticket.closed_at",
                 "is later than the request's `at`: pass the ticket as it was at the time of the access",
@@ -417,8 +425,8 @@ mod tests {
 
     fn base() -> serde_json::Value {
         json!({
-            "employee": {"id": "e1"},
-            "customer": {"id": "c1"},
+            "employee": {"id": "e1", "segments": ["consumer"]},
+            "customer": {"id": "c1", "segment": "consumer", "vip": false, "employee": false},
             "purpose": "support"
         })
     }
@@ -426,9 +434,26 @@ mod tests {
     #[test]
     fn minimal_request_parses_with_defaults() {
         let r = AccessRequest::from_value(base()).unwrap();
-        assert_eq!(r.employee.segments(), vec!["consumer"]);
-        assert_eq!(r.customer.segment.0, Segment::Consumer);
+        assert_eq!(r.customer.segment, Segment::Consumer);
         assert!(!r.employee.suspended);
+    }
+
+    #[test]
+    fn sensitivity_facts_are_required() {
+        for (part, key) in [
+            ("customer", "segment"),
+            ("customer", "vip"),
+            ("customer", "employee"),
+            ("employee", "segments"),
+        ] {
+            let mut v = base();
+            v[part].as_object_mut().unwrap().remove(key);
+            let e = AccessRequest::from_value(v).unwrap_err();
+            assert!(e.reason.contains(key), "{e}");
+            let mut v = base();
+            v[part][key] = json!(null);
+            assert!(AccessRequest::from_value(v).is_err(), "{part}.{key}: null");
+        }
     }
 
     #[test]
@@ -469,10 +494,9 @@ mod tests {
         let mut v = base();
         v["ticket"] = json!(null);
         v["employee"]["roles"] = json!(null);
-        v["employee"]["segments"] = json!(null);
         let r = AccessRequest::from_value(v).unwrap();
         assert!(r.ticket.is_none());
-        assert_eq!(r.employee.segments(), vec!["consumer"]);
+        assert!(r.employee.roles.is_empty());
     }
 
     #[test]
@@ -481,17 +505,32 @@ mod tests {
         let mut v = base();
         v["ticket"] = json!({"id": "t", "customer": "other", "queue": "q", "status": "open",
             "opened_at": "2026-11-27T10:00:00Z"});
-        let e = AccessRequest::from_value(v).unwrap().check(at).unwrap_err();
+        let e = AccessRequest::from_value(v)
+            .unwrap()
+            .check(at, 0)
+            .unwrap_err();
         assert_eq!(e.key, "ticket.customer");
         let mut v = base();
         v["ticket"] = json!({"id": "t", "customer": "c1", "queue": "q", "status": "closed",
             "opened_at": "2026-11-27T10:00:00Z"});
-        let e = AccessRequest::from_value(v).unwrap().check(at).unwrap_err();
+        let e = AccessRequest::from_value(v)
+            .unwrap()
+            .check(at, 0)
+            .unwrap_err();
         assert_eq!(e.key, "ticket.closed_at");
         let mut v = base();
         v["ticket"] = json!({"id": "t", "customer": "c1", "queue": "q", "status": "closed",
             "opened_at": "2026-11-27T10:00:00Z", "closed_at": "2026-11-28T11:00:00Z"});
-        let e = AccessRequest::from_value(v).unwrap().check(at).unwrap_err();
+        let r = AccessRequest::from_value(v).unwrap();
+        let e = r.check(at, 30_000).unwrap_err();
         assert!(e.reason.contains("later than"), "{e}");
+        // a second of skew between two servers' clocks is not an error
+        let mut v = base();
+        v["ticket"] = json!({"id": "t", "customer": "c1", "queue": "q", "status": "closed",
+            "opened_at": "2026-11-27T10:00:00Z", "closed_at": "2026-11-28T10:00:01Z"});
+        AccessRequest::from_value(v)
+            .unwrap()
+            .check(at, 30_000)
+            .unwrap();
     }
 }

@@ -16,22 +16,10 @@ use std::sync::Arc;
 pub const SCHEMA_FILE: &str = "schema.cedarschema";
 
 const EMBEDDED: &[(&str, &str)] = &[
-    (
-        SCHEMA_FILE,
-        include_str!("../../../policies/schema.cedarschema"),
-    ),
-    (
-        "access.cedar",
-        include_str!("../../../policies/access.cedar"),
-    ),
-    (
-        "grants.cedar",
-        include_str!("../../../policies/grants.cedar"),
-    ),
-    (
-        "guards.cedar",
-        include_str!("../../../policies/guards.cedar"),
-    ),
+    (SCHEMA_FILE, include_str!("../policies/schema.cedarschema")),
+    ("access.cedar", include_str!("../policies/access.cedar")),
+    ("grants.cedar", include_str!("../policies/grants.cedar")),
+    ("guards.cedar", include_str!("../policies/guards.cedar")),
 ];
 
 /// One file of a pack.
@@ -568,7 +556,7 @@ mod tests {
 
     #[test]
     fn embedded_list_matches_the_policies_dir() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
         let mut on_disk: Vec<String> = read_dir_sources(&dir)
             .unwrap()
             .into_iter()

@@ -2,6 +2,7 @@
 //! `ticketgate test` and the workspace tests. Python and Node have their own runners
 //! over the same files, so all three surfaces are held to the same answers.
 
+use crate::clock::Clock;
 use crate::decision::Outcome;
 use crate::error::Error;
 use crate::gate::Gate;
@@ -45,18 +46,14 @@ pub fn load(path: &Path) -> Result<Vec<Case>, String> {
 
 /// The error code a binding reports for an error.
 pub fn error_code(e: &Error) -> &'static str {
-    match e {
-        Error::InvalidRequest(_) => "InvalidRequest",
-        Error::Policy(_) => "PolicyError",
-        Error::Audit(_) => "AuditError",
-        Error::Store(_) => "StoreError",
-    }
+    e.code()
 }
 
 /// Runs one case on a fresh gate over `pack`; `Err` says what differed.
 pub fn run_case(pack: &PolicyPack, case: &Case) -> Result<(), String> {
     let gate = Gate::builder()
         .pack(pack.clone())
+        .clock(Clock::Replay)
         .build()
         .map_err(|e| e.to_string())?;
     let mut request = case.request.clone();

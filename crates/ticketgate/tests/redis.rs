@@ -68,6 +68,7 @@ impl Server {
 
     fn gate(&self, cfg: VelocityConfig) -> Gate {
         Gate::builder()
+            .clock(Clock::Replay)
             .store(redis_store(&self.url()).unwrap())
             .velocity(cfg)
             .build()
@@ -83,9 +84,9 @@ impl Drop for Server {
 
 fn request(customer: &str, at: &str, assignee: &str) -> AccessRequest {
     AccessRequest::from_value(json!({
-        "employee": {"id": "alice", "roles": ["agent"], "teams": ["billing"],
+        "employee": {"id": "alice", "roles": ["agent"], "teams": ["billing"], "segments": ["consumer"],
             "shift": {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z"}},
-        "customer": {"id": customer},
+        "customer": {"id": customer, "segment": "consumer", "vip": false, "employee": false},
         "ticket": {"id": format!("T-{customer}"), "customer": customer, "assignee": assignee, "queue": "billing",
             "status": "open", "opened_at": "2026-11-28T00:00:00Z"},
         "purpose": "support",
@@ -204,6 +205,7 @@ fn unreachable_redis_fails_closed() {
         .unwrap()
         .port();
     let gate = Gate::builder()
+        .clock(Clock::Replay)
         .store(redis_store(&format!("redis://127.0.0.1:{port}/")).unwrap())
         .build()
         .unwrap();

@@ -1,8 +1,24 @@
 use super::*;
-use crate::forensics::{expand, verify};
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 fn opts(dir: &Path) -> AuditOptions {
     AuditOptions::new(dir.join("audit.jsonl"))
+}
+
+fn check(paths: &[PathBuf], head: Option<&Head>) -> Result<VerifyReport, ChainBreak> {
+    verify(
+        paths,
+        &VerifyOptions {
+            expect_head: head.cloned(),
+            ..Default::default()
+        },
+    )
+}
+
+fn key() -> ChainKey {
+    ChainKey::hmac(*b"0123456789abcdef0123456789abcdef").unwrap()
 }
 
 #[test]
@@ -16,11 +32,7 @@ fn chain_verifies_and_survives_reopen() {
     drop(log);
     let log = AuditLog::open(opts(dir.path())).unwrap();
     assert_eq!(log.append_event("reinstate", "e1", "").unwrap(), 6);
-    let r = verify(
-        &expand(&[dir.path().join("audit.jsonl")]),
-        Some(&log.head()),
-    )
-    .unwrap();
+    let r = check(&[dir.path().join("audit.jsonl")], Some(&log.head())).unwrap();
     assert_eq!(r.records, 6);
 }
 
@@ -36,7 +48,7 @@ fn torn_tail_is_set_aside() {
     let log = AuditLog::open(opts(dir.path())).unwrap();
     assert!(log.recovery().torn_bytes > 0);
     assert_eq!(log.append_event("suspend", "e", "y").unwrap(), 2);
-    verify(&[path], None).unwrap();
+    check(&[path], None).unwrap();
 }
 
 #[test]
@@ -47,16 +59,17 @@ fn rotation_keeps_one_chain() {
         log.append_event("suspend", &format!("employee-{i}"), "rotation test")
             .unwrap();
     }
-    let files = expand(&[dir.path().join("audit.jsonl")]);
-    assert!(files.len() > 2, "{files:?}");
-    let r = verify(&files, Some(&log.head())).unwrap();
+    let segs = expand(&[dir.path().join("audit.jsonl")]);
+    assert_eq!(segs.len(), 1);
+    assert!(segs[0].files.len() > 2, "{segs:?}");
+    let r = check(&[dir.path().join("audit.jsonl")], Some(&log.head())).unwrap();
     assert_eq!(r.records, 20);
     drop(log);
     // reopening after rotation continues the chain
     let log = AuditLog::open(opts(dir.path()).rotate_bytes(600)).unwrap();
     log.append_event("suspend", "late", "").unwrap();
     assert_eq!(
-        verify(&expand(&[dir.path().join("audit.jsonl")]), None)
+        check(&[dir.path().join("audit.jsonl")], None)
             .unwrap()
             .records,
         21
@@ -78,7 +91,7 @@ fn group_commit_under_threads() {
             });
         }
     });
-    let r = verify(&[dir.path().join("audit.jsonl")], None).unwrap();
+    let r = check(&[dir.path().join("audit.jsonl")], None).unwrap();
     assert_eq!(r.records, 400);
 }
 
@@ -100,24 +113,79 @@ fn tampering_is_detected() {
         p
     };
     let edited = lines[1].replace("e1", "e9");
-    assert!(verify(&[write(&[lines[0], &edited, lines[2], lines[3]])], None).is_err());
-    assert!(verify(&[write(&[lines[0], lines[2], lines[3]])], None).is_err());
-    assert!(verify(&[write(&[lines[0], lines[2], lines[1], lines[3]])], None).is_err());
-    assert!(verify(
+    assert!(check(&[write(&[lines[0], &edited, lines[2], lines[3]])], None).is_err());
+    assert!(check(&[write(&[lines[0], lines[2], lines[3]])], None).is_err());
+    assert!(check(&[write(&[lines[0], lines[2], lines[1], lines[3]])], None).is_err());
+    assert!(check(
         &[write(&[lines[0], lines[1], lines[1], lines[2], lines[3]])],
         None
     )
     .is_err());
     // a cut tail passes alone but not against the known head
     let cut = write(&[lines[0], lines[1], lines[2]]);
-    assert!(verify(std::slice::from_ref(&cut), None).is_ok());
-    let e = verify(&[cut], Some(&head)).unwrap_err();
+    assert!(check(std::slice::from_ref(&cut), None).is_ok());
+    let e = check(&[cut], Some(&head)).unwrap_err();
     assert!(e.reason.contains("cut"), "{e}");
-    assert!(verify(&[path], Some(&head)).is_ok());
+    assert!(check(&[path], Some(&head)).is_ok());
 }
 
 #[test]
-fn a_checkpoint_kept_elsewhere_detects_a_cut_tail() {
+fn a_keyed_chain_detects_a_rewrite_without_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let log = AuditLog::open(opts(dir.path()).key(key())).unwrap();
+    for i in 0..3 {
+        log.append_event("suspend", &format!("e{i}"), "").unwrap();
+    }
+    drop(log);
+    let keyed = VerifyOptions {
+        key: key(),
+        ..Default::default()
+    };
+    verify(std::slice::from_ref(&path), &keyed).unwrap();
+    // the insider rewrites the whole chain with plain hashes: it chains, but not under the key
+    std::fs::remove_file(&path).unwrap();
+    let forged = AuditLog::open(opts(dir.path())).unwrap();
+    forged.append_event("suspend", "someone-else", "").unwrap();
+    drop(forged);
+    let e = verify(std::slice::from_ref(&path), &keyed).unwrap_err();
+    assert!(e.reason.contains("HMAC"), "{e}");
+    // or with another key
+    std::fs::remove_file(&path).unwrap();
+    let other = ChainKey::hmac([9u8; 32]).unwrap();
+    let forged = AuditLog::open(opts(dir.path()).key(other)).unwrap();
+    forged.append_event("suspend", "someone-else", "").unwrap();
+    drop(forged);
+    assert!(verify(&[path], &keyed).is_err());
+}
+
+#[test]
+fn a_second_writer_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = AuditLog::open(opts(dir.path())).unwrap();
+    let e = AuditLog::open(opts(dir.path())).unwrap_err();
+    assert!(e.message.contains("another writer"), "{e}");
+}
+
+#[test]
+fn a_directory_gives_each_writer_a_segment_and_reads_as_one_trail() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = AuditLog::open(AuditOptions::new(dir.path())).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let b = AuditLog::open(AuditOptions::new(dir.path())).unwrap();
+    assert_ne!(a.live_file(), b.live_file());
+    a.append_event("suspend", "x", "").unwrap();
+    b.append_event("suspend", "y", "").unwrap();
+    b.append_event("reinstate", "y", "").unwrap();
+    let r = check(&[dir.path().to_path_buf()], None).unwrap();
+    assert_eq!((r.segments.len(), r.records), (2, 3));
+    let mut kinds = Vec::new();
+    for_each_record(&[dir.path().to_path_buf()], |r| kinds.push(r.kind)).unwrap();
+    assert_eq!(kinds.len(), 3);
+}
+
+#[test]
+fn a_log_behind_its_checkpoint_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
     let cp = elsewhere.path().join("head");
@@ -129,14 +197,136 @@ fn a_checkpoint_kept_elsewhere_detects_a_cut_tail() {
     let head = read_checkpoint(&cp).unwrap();
     assert_eq!(head, log.head());
     drop(log);
-    verify(std::slice::from_ref(&path), Some(&head)).unwrap();
+    // an insider cuts the tail and waits for a restart
     let text = std::fs::read_to_string(&path).unwrap();
     let kept: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
     std::fs::write(&path, kept).unwrap();
-    assert!(
-        verify(std::slice::from_ref(&path), None).is_ok(),
-        "a cut alone still chains"
-    );
-    let e = verify(&[path], Some(&read_checkpoint(&cp).unwrap())).unwrap_err();
+    let e = AuditLog::open(opts(dir.path()).checkpoint(&cp)).unwrap_err();
+    assert!(e.message.contains("tail was cut"), "{e}");
+    let e = verify(
+        std::slice::from_ref(&path),
+        &VerifyOptions {
+            checkpoint: Some(cp.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
     assert!(e.reason.contains("cut"), "{e}");
+    // the checkpoint did not move backwards
+    assert_eq!(read_checkpoint(&cp).unwrap(), head);
+}
+
+#[test]
+fn a_replaced_chain_past_its_checkpoint_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = dir.path().join("head");
+    let log = AuditLog::open(opts(dir.path()).checkpoint(&cp)).unwrap();
+    log.append_event("suspend", "e", "").unwrap();
+    drop(log);
+    // a new chain written over the old one, longer than the checkpoint
+    std::fs::remove_file(dir.path().join("audit.jsonl")).unwrap();
+    let forged = AuditLog::open(opts(dir.path())).unwrap();
+    for _ in 0..3 {
+        forged.append_event("suspend", "other", "").unwrap();
+    }
+    drop(forged);
+    assert!(AuditLog::open(opts(dir.path()).checkpoint(&cp)).is_err());
+}
+
+#[test]
+fn a_failed_write_fails_every_waiter_and_breaks_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = opts(dir.path());
+    o.fail_on_write = Some(3);
+    let log = AuditLog::open(o).unwrap();
+    let mut ok = 0u64;
+    let mut failed = 0u64;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|t| {
+                let log = log.clone();
+                s.spawn(move || {
+                    (0..20)
+                        .map(|i| log.append_event("x", &format!("{t}-{i}"), "").is_ok())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            for r in h.join().unwrap() {
+                if r {
+                    ok += 1
+                } else {
+                    failed += 1
+                }
+            }
+        }
+    });
+    assert!(failed > 0);
+    // every acknowledged record is on disk, and the chain up to there verifies
+    let r = check(&[dir.path().join("audit.jsonl")], None).unwrap();
+    assert_eq!(r.records, ok);
+    assert!(log.append_event("x", "after", "").is_err());
+}
+
+#[test]
+fn rotation_failure_is_not_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = opts(dir.path())
+        .rotate_bytes(300)
+        .durability(Durability::None);
+    o.fail_on_write = Some(2);
+    let log = AuditLog::open(o).unwrap();
+    let results: Vec<bool> = (0..6)
+        .map(|i| log.append_event("x", &format!("{i}"), "").is_ok())
+        .collect();
+    let acknowledged = results.iter().filter(|r| **r).count() as u64;
+    let r = check(&[dir.path().join("audit.jsonl")], None).unwrap();
+    assert_eq!(r.records, acknowledged);
+}
+
+#[test]
+fn special_files_are_refused_at_once() {
+    let e = AuditLog::open(AuditOptions::new("/dev/full")).unwrap_err();
+    assert!(e.message.contains("not a regular file"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let e = AuditLog::open(AuditOptions::new(&fifo)).unwrap_err();
+    assert!(e.message.contains("not a regular file"), "{e}");
+}
+
+#[test]
+fn opening_reads_the_tail_only() {
+    // opening looks at the last record only: damage earlier is for `verify` to report
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let log = AuditLog::open(opts(dir.path())).unwrap();
+    for i in 0..50 {
+        log.append_event("x", &format!("{i}"), "").unwrap();
+    }
+    drop(log);
+    let log = AuditLog::open(opts(dir.path())).unwrap();
+    assert_eq!(log.head().seq, 50);
+    drop(log);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("\"subject\":\"3\"", "\"subject\":\"7\""),
+    )
+    .unwrap();
+    let log = AuditLog::open(opts(dir.path())).unwrap();
+    assert_eq!(log.head().seq, 50);
+    drop(log);
+    // a damaged last record is refused: a chain is never continued from a forged head
+    std::fs::write(
+        &path,
+        text.replace("\"subject\":\"49\"", "\"subject\":\"x\""),
+    )
+    .unwrap();
+    assert!(AuditLog::open(opts(dir.path())).is_err());
 }

@@ -1,0 +1,49 @@
+//! `bench-decide`: per-decision time through the Rust API, so that the Python and
+//! Node bench scripts can print the core's figure beside their own in one run.
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+use ticketgate::{AccessRequest, Gate};
+
+#[derive(Debug, Parser)]
+struct BenchArgs {
+    /// Access request JSON to decide repeatedly.
+    #[arg(long)]
+    request: PathBuf,
+    /// Timed decisions (after 10% warm-up).
+    #[arg(long, default_value_t = 20_000)]
+    iterations: u32,
+}
+
+fn run(a: BenchArgs) -> Result<(), String> {
+    let text =
+        std::fs::read_to_string(&a.request).map_err(|e| format!("{}: {e}", a.request.display()))?;
+    let req = AccessRequest::from_json(&text).map_err(|e| e.to_string())?;
+    // limits out of the way: the same request again and again is one customer anyway
+    let gate = Gate::builder().build().map_err(|e| e.to_string())?;
+    for _ in 0..a.iterations / 10 {
+        gate.decide(&req).map_err(|e| e.to_string())?;
+    }
+    let t = Instant::now();
+    for _ in 0..a.iterations {
+        gate.decide(&req).map_err(|e| e.to_string())?;
+    }
+    let us = t.elapsed().as_secs_f64() * 1e6 / f64::from(a.iterations);
+    println!(
+        "{{\"us_per_decision\": {us:.3}, \"iterations\": {}}}",
+        a.iterations
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(BenchArgs::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench-decide: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Forensic questions over a trail, answered by streaming its records (memory grows with
+//! the answer, not the log): "whose data did this person see?" and "who saw this customer?".
+
+use super::record::Record;
+use super::segments::expand;
+use super::writer::{check_regular, err};
+use crate::decision::Outcome;
+use crate::error::AuditError;
+use crate::model::Purpose;
+use crate::time::Timestamp;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+
+/// Calls `f` with every record of every segment named by `paths` (files or directories),
+/// one at a time, without verifying the chain.
+pub fn for_each_record(paths: &[PathBuf], mut f: impl FnMut(Record)) -> Result<(), AuditError> {
+    for seg in expand(paths) {
+        for file in &seg.files {
+            check_regular(file)?;
+            let fh =
+                std::fs::File::open(file).map_err(|e| err(file, format!("cannot open: {e}")))?;
+            let mut reader = BufReader::with_capacity(1 << 20, fh);
+            let mut line = String::new();
+            let mut no = 0u64;
+            loop {
+                line.clear();
+                let n = reader
+                    .read_line(&mut line)
+                    .map_err(|e| err(file, format!("line {}: {e}", no + 1)))?;
+                if n == 0 {
+                    break;
+                }
+                no += 1;
+                if !line.ends_with('\n') {
+                    break; // a torn tail the writer will set aside
+                }
+                let rec: Record = serde_json::from_str(&line)
+                    .map_err(|e| err(file, format!("line {no}: {e}")))?;
+                f(rec);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A customer whose data an employee saw (the breach-notification list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Affected {
+    /// Customer id.
+    pub customer: String,
+    /// Fields revealed at least once.
+    pub fields: BTreeSet<String>,
+    /// First reveal.
+    pub first: Timestamp,
+    /// Last reveal.
+    pub last: Timestamp,
+    /// Decisions that revealed something.
+    pub reveals: u64,
+}
+
+/// Distinct customers with any field revealed to `employee` in `[since, until)`, over
+/// every segment, ordered by first reveal.
+pub fn affected(
+    paths: &[PathBuf],
+    employee: &str,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+) -> Result<Vec<Affected>, AuditError> {
+    let mut by: HashMap<String, Affected> = HashMap::new();
+    for_each_record(paths, |r| {
+        let Some(d) = r.decision else { return };
+        if d.employee != employee
+            || since.is_some_and(|s| d.at < s)
+            || until.is_some_and(|u| d.at >= u)
+        {
+            return;
+        }
+        let revealed: BTreeSet<String> = d
+            .fields
+            .into_iter()
+            .filter(|(_, f)| f.outcome == Outcome::Reveal)
+            .map(|(k, _)| k)
+            .collect();
+        if revealed.is_empty() {
+            return;
+        }
+        let e = by.entry(d.customer.clone()).or_insert_with(|| Affected {
+            customer: d.customer,
+            fields: BTreeSet::new(),
+            first: d.at,
+            last: d.at,
+            reveals: 0,
+        });
+        e.fields.extend(revealed);
+        e.first = e.first.min(d.at);
+        e.last = e.last.max(d.at);
+        e.reveals += 1;
+    })?;
+    let mut v: Vec<Affected> = by.into_values().collect();
+    v.sort_by(|a, b| (a.first, &a.customer).cmp(&(b.first, &b.customer)));
+    Ok(v)
+}
+
+/// One access to a customer's data (an access-transparency row).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Access {
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub employee: String,
+    /// From which country.
+    pub office_country: Option<String>,
+    /// Why.
+    pub purpose: Purpose,
+    /// On which ticket.
+    pub ticket: Option<String>,
+    /// Field → outcome.
+    pub fields: BTreeMap<String, Outcome>,
+    /// Which tool.
+    pub client: Option<String>,
+    /// Decision id.
+    pub decision_id: String,
+}
+
+/// Every decision about `customer`, over every segment, in time order.
+pub fn customer_accesses(paths: &[PathBuf], customer: &str) -> Result<Vec<Access>, AuditError> {
+    let mut v = Vec::new();
+    for_each_record(paths, |r| {
+        let Some(d) = r.decision else { return };
+        if d.customer != customer {
+            return;
+        }
+        v.push(Access {
+            at: d.at,
+            employee: d.employee,
+            office_country: r.office_country,
+            purpose: d.purpose,
+            ticket: d.ticket,
+            fields: d.fields.into_iter().map(|(k, f)| (k, f.outcome)).collect(),
+            client: r.client,
+            decision_id: d.decision_id,
+        });
+    })?;
+    v.sort_by(|a, b| (a.at, &a.decision_id).cmp(&(b.at, &b.decision_id)));
+    Ok(v)
+}

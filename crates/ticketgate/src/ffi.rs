@@ -1,0 +1,173 @@
+//! What the bindings and the CLI share (in the spirit of cedar-policy's `ffi`): gate
+//! options as one serde type, errors as JSON, and a test-only panic. A new option is
+//! added here once and every surface has it.
+
+use crate::audit::{AuditOptions, ChainKey, Durability};
+use crate::clock::Clock;
+use crate::decision::Mode;
+use crate::error::{Error, InvalidRequest};
+use crate::gate::GateBuilder;
+use crate::grant::GrantKey;
+use crate::pack::PolicyPack;
+use crate::velocity::VelocityConfig;
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A secret given as text or as bytes.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Secret {
+    /// Text (its UTF-8 bytes are the secret).
+    Text(String),
+    /// Raw bytes.
+    Bytes(Vec<u8>),
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl Secret {
+    fn bytes(&self) -> Vec<u8> {
+        match self {
+            Secret::Text(s) => s.as_bytes().to_vec(),
+            Secret::Bytes(b) => b.clone(),
+        }
+    }
+}
+
+/// Every option of a gate, as the bindings take them (Python keyword arguments, the keys
+/// of Node's options object). Unknown keys are refused.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GateOptions {
+    /// A pack directory (default: the embedded pack).
+    pub policies: Option<PathBuf>,
+    /// The audit log: a file, or a directory of per-process segments.
+    pub audit_log: Option<PathBuf>,
+    /// `always` (default), `batched` or `none`.
+    pub durability: Durability,
+    /// Chain the audit trail with HMAC-SHA256 under this key (at least 32 bytes).
+    pub audit_key: Option<Secret>,
+    /// Where the audit head is published after every fsync (keep it out of the insider's reach).
+    pub audit_checkpoint: Option<PathBuf>,
+    /// Rotate the live audit file at this size.
+    pub audit_rotate_bytes: Option<u64>,
+    /// Rotate the live audit file every UTC day.
+    pub audit_rotate_daily: bool,
+    /// `{window_s, soft, hard}`.
+    pub velocity: Option<VelocityConfig>,
+    /// `redis://...` to share counts and suspensions across hosts.
+    pub redis_url: Option<String>,
+    /// The secret that signs and verifies grants (at least 32 bytes).
+    pub grant_key: Option<Secret>,
+    /// `enforce` (default) or `shadow`.
+    pub mode: Mode,
+    /// `live` (default) or `replay`.
+    pub clock: Clock,
+    /// Seconds `at` may be ahead of the gate's clock (default 30).
+    pub max_skew_s: Option<u64>,
+    /// Seconds a live request's `at` may be behind the gate's clock (default 600).
+    pub max_age_s: Option<u64>,
+}
+
+impl GateOptions {
+    /// Reads options from JSON, naming the bad key.
+    pub fn from_value(v: serde_json::Value) -> Result<Self, InvalidRequest> {
+        serde_path_to_error::deserialize(v).map_err(|e| {
+            let key = e.path().to_string();
+            let reason = e.into_inner().to_string();
+            InvalidRequest::new(if key == "." { String::new() } else { key }, reason)
+        })
+    }
+
+    /// A builder with every option applied; the caller adds what cannot be data
+    /// (an alert callback, a custom store).
+    pub fn builder(self) -> Result<GateBuilder, Error> {
+        let mut b = GateBuilder::default().mode(self.mode).clock(self.clock);
+        if let Some(dir) = &self.policies {
+            b = b.pack(PolicyPack::from_dir(dir)?);
+        }
+        if let Some(s) = self.max_skew_s {
+            b = b.max_skew(Duration::from_secs(s));
+        }
+        if let Some(s) = self.max_age_s {
+            b = b.max_age(Duration::from_secs(s));
+        }
+        if let Some(v) = self.velocity {
+            b = b.velocity(v);
+        }
+        if let Some(k) = &self.grant_key {
+            b = b.grant_key(GrantKey::new(k.bytes())?);
+        }
+        let audit_only = [
+            ("audit_key", self.audit_key.is_some()),
+            ("audit_checkpoint", self.audit_checkpoint.is_some()),
+            ("audit_rotate_bytes", self.audit_rotate_bytes.is_some()),
+            ("audit_rotate_daily", self.audit_rotate_daily),
+        ];
+        match &self.audit_log {
+            Some(path) => {
+                let mut a = AuditOptions::new(path).durability(self.durability);
+                if let Some(k) = &self.audit_key {
+                    a = a.key(
+                        ChainKey::hmac(k.bytes())
+                            .map_err(|r| InvalidRequest::new("audit_key", r))?,
+                    );
+                }
+                if let Some(cp) = &self.audit_checkpoint {
+                    a = a.checkpoint(cp);
+                }
+                if let Some(n) = self.audit_rotate_bytes {
+                    a = a.rotate_bytes(n);
+                }
+                b = b.audit_log(a.rotate_daily(self.audit_rotate_daily));
+            }
+            None => {
+                if let Some((k, _)) = audit_only.iter().find(|(_, set)| *set) {
+                    return Err(InvalidRequest::new(*k, "needs audit_log").into());
+                }
+            }
+        }
+        if let Some(url) = &self.redis_url {
+            #[cfg(feature = "redis")]
+            {
+                b = b.store(crate::velocity::redis_store(url)?);
+            }
+            #[cfg(not(feature = "redis"))]
+            {
+                let _ = url;
+                return Err(InvalidRequest::new(
+                    "redis_url",
+                    "this build of ticketgate has no Redis support",
+                )
+                .into());
+            }
+        }
+        Ok(b)
+    }
+}
+
+/// An error as the CLI and the bindings print it: `{code, message, key, diagnostics}`.
+pub fn error_json(e: &Error) -> serde_json::Value {
+    let diagnostics = match e {
+        Error::Policy(p) => serde_json::to_value(&p.diagnostics).ok(),
+        _ => None,
+    };
+    serde_json::json!({
+        "code": e.code(),
+        "message": e.to_string(),
+        "key": e.key(),
+        "diagnostics": diagnostics,
+    })
+}
+
+/// Panics, for the tests that check no panic crosses a language boundary.
+#[doc(hidden)]
+#[expect(clippy::panic, reason = "the test trigger for panic containment")]
+pub fn test_panic() -> Result<(), Error> {
+    panic!("ticketgate test panic")
+}

@@ -1,0 +1,140 @@
+//! Building a gate: every setting checked once, here, whoever builds it (Rust, the
+//! bindings through [`crate::GateOptions`], or the CLI).
+
+use super::{Gate, Inner};
+use crate::alert::{AlertSink, Dispatcher};
+use crate::audit::{AuditLog, AuditOptions};
+use crate::cedar::EntityCache;
+use crate::clock::{Clock, ClockPolicy};
+use crate::decision::Mode;
+use crate::error::{InvalidRequest, Result};
+use crate::grant::GrantKey;
+use crate::pack::PolicyPack;
+use crate::velocity::{MemoryStore, VelocityConfig, VelocityStore};
+use cedar_policy::Authorizer;
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Builds a [`Gate`].
+#[derive(Default)]
+pub struct GateBuilder {
+    pack: Option<PolicyPack>,
+    store: Option<Arc<dyn VelocityStore>>,
+    velocity: VelocityConfig,
+    mode: Mode,
+    clock: ClockPolicy,
+    grant_key: Option<GrantKey>,
+    sink: Option<Arc<dyn AlertSink>>,
+    audit: Option<AuditOptions>,
+}
+
+impl fmt::Debug for GateBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GateBuilder").finish_non_exhaustive()
+    }
+}
+
+impl GateBuilder {
+    /// The policy pack (default: the embedded pack).
+    pub fn pack(mut self, pack: PolicyPack) -> Self {
+        self.pack = Some(pack);
+        self
+    }
+
+    /// Where velocity counts and suspensions live (default: in memory).
+    pub fn store(mut self, store: Arc<dyn VelocityStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Velocity window and limits (default: 60 min, soft 15, hard 30).
+    pub fn velocity(mut self, config: VelocityConfig) -> Self {
+        self.velocity = config;
+        self
+    }
+
+    /// Enforce (default) or shadow: compute, audit and alert, but refuse nothing (except to
+    /// a suspended employee, who gets nothing in any mode).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Live (default) or replay clock.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock.clock = clock;
+        self
+    }
+
+    /// How far ahead of the gate's clock `at` (and ticket times after `at`) may be (30 s).
+    pub fn max_skew(mut self, d: Duration) -> Self {
+        self.clock.max_skew = d;
+        self
+    }
+
+    /// How far behind the gate's clock a live request's `at` may be (10 min).
+    pub fn max_age(mut self, d: Duration) -> Self {
+        self.clock.max_age = d;
+        self
+    }
+
+    /// Key that signs and verifies grants (default: random, this process only).
+    pub fn grant_key(mut self, key: GrantKey) -> Self {
+        self.grant_key = Some(key);
+        self
+    }
+
+    /// Receives every alert, off the deciding thread.
+    pub fn on_alert(mut self, sink: Arc<dyn AlertSink>) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// Records every decision in a hash-chained audit log.
+    pub fn audit_log(mut self, options: AuditOptions) -> Self {
+        self.audit = Some(options);
+        self
+    }
+
+    /// Builds the gate; fails when a setting is unusable.
+    pub fn build(self) -> Result<Gate> {
+        let v = self.velocity;
+        if v.window_s == 0 || v.hard == 0 || v.soft > v.hard {
+            return Err(InvalidRequest::new(
+                "velocity",
+                "needs window_s > 0, hard > 0 and soft <= hard",
+            )
+            .into());
+        }
+        let audit = self.audit.map(AuditLog::open).transpose()?;
+        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        // Seed the last-known suspensions, so an outage from the first decision on still
+        // withholds everything from those already suspended.
+        let known = store
+            .suspended()
+            .map(|l| l.into_iter().map(|s| (s.employee, s.reason)).collect())
+            .unwrap_or_default();
+        Ok(Gate {
+            inner: Arc::new(Inner {
+                pack: RwLock::new(self.pack.unwrap_or_default()),
+                authorizer: Authorizer::new(),
+                store,
+                velocity: v,
+                mode: self.mode,
+                clock: self.clock,
+                grant_key: self.grant_key.unwrap_or_else(GrantKey::random),
+                alerts: self.sink.map(Dispatcher::new),
+                audit,
+                entities: EntityCache::default(),
+                known_suspended: RwLock::new(known),
+                decisions: AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+pub(crate) type Known = HashMap<String, String>;

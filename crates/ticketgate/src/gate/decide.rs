@@ -1,0 +1,314 @@
+//! The decide pipeline: clock and consistency checks, grant verification, velocity
+//! admission, the gate's own guards (suspension, preview, shadow), alerts, audit.
+
+use super::evaluate::FieldEval;
+use super::{alerts, Gate};
+use crate::alert::kinds;
+use crate::clock::Clock;
+use crate::decision::{Decision, FieldDecision, Mode, Outcome, VelocityInfo};
+use crate::error::{Error, InvalidRequest, Result};
+use crate::model::{AccessRequest, Grant, GrantKind, Intent, Purpose};
+use crate::pack::PolicyPack;
+use crate::velocity::Observation;
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+
+/// What the gate itself puts in `policies` when it withholds from a suspended employee,
+/// whatever the pack says.
+pub const SUSPENDED_GUARD: &str = "ticketgate:suspended";
+
+const SWEEP_EVERY: u64 = 4096;
+
+/// A decision whose audit record is written but maybe not yet durable.
+pub(crate) struct Pending {
+    pub(crate) decision: Decision,
+    seq: Option<u64>,
+}
+
+impl Gate {
+    /// Decides every asked field of `req`.
+    pub fn decide(&self, req: &AccessRequest) -> Result<Decision> {
+        let pack = self.pack();
+        let mut out = self.commit(vec![self.decide_unsynced(&pack, req)]);
+        out.pop()
+            .unwrap_or_else(|| Err(InvalidRequest::new("", "no decision").into()))
+    }
+
+    /// Decides many requests, on all cores; each gets its own result, in order, and the
+    /// audit records of the whole batch share one fsync.
+    pub fn decide_many(&self, reqs: &[AccessRequest]) -> Vec<Result<Decision>> {
+        let pack = self.pack();
+        self.commit(parallel_map(reqs, |r| self.decide_unsynced(&pack, r)))
+    }
+
+    /// Waits for the batch's audit records to be durable, then hands out the decisions and
+    /// their alerts. If the records cannot be made durable, no decision of the batch is
+    /// handed out: no record, no reveal.
+    pub(crate) fn commit(&self, batch: Vec<Result<Pending>>) -> Vec<Result<Decision>> {
+        let last = batch
+            .iter()
+            .filter_map(|p| p.as_ref().ok().and_then(|p| p.seq))
+            .max();
+        let failure = match (&self.inner.audit, last) {
+            (Some(log), Some(seq)) => log.wait_durable(seq).err(),
+            _ => None,
+        };
+        batch
+            .into_iter()
+            .map(|p| {
+                let p = p?;
+                if let (Some(e), Some(_)) = (&failure, p.seq) {
+                    return Err(Error::Audit(e.clone()));
+                }
+                if let Some(d) = &self.inner.alerts {
+                    d.send(&p.decision);
+                }
+                Ok(p.decision)
+            })
+            .collect()
+    }
+
+    pub(crate) fn decide_unsynced(
+        &self,
+        pack: &PolicyPack,
+        req: &AccessRequest,
+    ) -> Result<Pending> {
+        let clock = self.inner.clock;
+        let (at, now) = clock.instants(req.at)?;
+        req.check(at, clock.max_skew_ms())?;
+        let fields = requested_fields(pack, req)?;
+        let preview = req.intent == Some(Intent::Preview);
+        let mut raw: Vec<(String, String)> = Vec::new();
+        let grant = self.verified_grant(req, &mut raw);
+        if req.purpose == Purpose::Support && req.ticket.is_none() && !fields.is_empty() {
+            raw.push((
+                kinds::NO_TICKET.into(),
+                "contact data asked for support without a ticket".into(),
+            ));
+        }
+        let cfg = self.inner.velocity;
+        let mut evals: Vec<(String, FieldEval)> = Vec::new();
+        let admitted = self.inner.store.admit(
+            &req.employee.id,
+            &req.customer.id,
+            now,
+            cfg.window_ms(),
+            &mut |obs: &Observation| {
+                evals = self.evaluate(pack, req, at, grant, &fields, obs, None);
+                // a preview shows at most masks, so it is never counted
+                !preview
+                    && evals
+                        .iter()
+                        .any(|(_, e)| e.decision.outcome == Outcome::Reveal)
+            },
+        );
+        let mut suspended: Option<String> = req
+            .employee
+            .suspended
+            .then(|| "the employee is marked suspended".to_owned());
+        let velocity = match admitted {
+            Ok(obs) => {
+                self.note_suspension(&req.employee.id, obs.suspended.as_deref());
+                let revealed = !preview
+                    && evals
+                        .iter()
+                        .any(|(_, e)| e.decision.outcome == Outcome::Reveal);
+                Some(VelocityInfo {
+                    count: obs.count + u64::from(obs.counted || revealed),
+                    soft: cfg.soft,
+                    hard: cfg.hard,
+                    window_s: cfg.window_s,
+                })
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                // Without the store counts are unknown: no reveal, but masks are still
+                // served so that support work goes on (suspensions: see below).
+                evals = self.evaluate(
+                    pack,
+                    req,
+                    at,
+                    grant,
+                    &fields,
+                    &Observation::default(),
+                    Some(&msg),
+                );
+                raw.push((kinds::STORE_UNAVAILABLE.into(), msg));
+                None
+            }
+        };
+        if let Some(reason) = self.inner.known_suspended.read().get(&req.employee.id) {
+            suspended.get_or_insert_with(|| format!("suspended through the kill switch: {reason}"));
+        }
+        if let Some(v) = velocity.filter(|v| !preview && v.count >= v.soft) {
+            raw.push((
+                kinds::VELOCITY_SOFT.into(),
+                format!(
+                    "{} distinct customers revealed in {} s (soft limit {})",
+                    v.count, v.window_s, v.soft
+                ),
+            ));
+        }
+        let mut field_map = BTreeMap::new();
+        for (f, e) in evals {
+            raw.extend(e.alerts);
+            field_map.insert(f, e.decision);
+        }
+        if let Some(why) = &suspended {
+            raw.push((kinds::SUSPENDED.into(), why.clone()));
+            // The gate's own guard: no pack, mode or store state gives a suspended employee anything.
+            for f in field_map.values_mut() {
+                *f = FieldDecision {
+                    outcome: Outcome::Withhold,
+                    policies: vec![SUSPENDED_GUARD.to_owned()],
+                    errors: f.errors.clone(),
+                };
+            }
+        }
+        if preview {
+            for f in field_map.values_mut() {
+                if f.outcome == Outcome::Reveal {
+                    f.outcome = Outcome::Mask;
+                }
+            }
+        }
+        let mut decision = Decision {
+            decision_id: uuid::Uuid::now_v7().to_string(),
+            at,
+            employee: req.employee.id.clone(),
+            customer: req.customer.id.clone(),
+            ticket: req.ticket.as_ref().map(|t| t.id.clone()),
+            grant: req.grant.as_ref().map(|g| g.id.clone()),
+            purpose: req.purpose,
+            policy_version: pack.version().to_owned(),
+            fields: field_map,
+            alerts: alerts::merge_alerts(raw),
+            velocity: velocity.filter(|_| !preview),
+            would_enforce: None,
+        };
+        if self.inner.mode == Mode::Shadow && suspended.is_none() {
+            decision.would_enforce = Some(
+                decision
+                    .fields
+                    .iter()
+                    .map(|(k, f)| (k.clone(), f.outcome))
+                    .collect(),
+            );
+            let shown = if preview {
+                Outcome::Mask
+            } else {
+                Outcome::Reveal
+            };
+            for f in decision.fields.values_mut() {
+                f.outcome = shown;
+            }
+        }
+        self.maybe_sweep(now);
+        let seq = match &self.inner.audit {
+            // No record, no reveal: the caller gets an error instead of the data.
+            Some(log) => Some(log.append_decision_nowait(&decision, req)?),
+            None => None,
+        };
+        Ok(Pending { decision, seq })
+    }
+
+    fn note_suspension(&self, employee: &str, reason: Option<&str>) {
+        let known = self.inner.known_suspended.read().get(employee).cloned();
+        if known.as_deref() != reason {
+            let mut k = self.inner.known_suspended.write();
+            match reason {
+                Some(r) => k.insert(employee.to_owned(), r.to_owned()),
+                None => k.remove(employee),
+            };
+        }
+    }
+
+    fn maybe_sweep(&self, now: crate::Timestamp) {
+        let n = self.inner.decisions.fetch_add(1, Ordering::Relaxed);
+        if self.inner.clock.clock == Clock::Live && n % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.inner.store.sweep(now, self.inner.velocity.window_ms());
+        }
+    }
+
+    fn verified_grant<'r>(
+        &self,
+        req: &'r AccessRequest,
+        alerts: &mut Vec<(String, String)>,
+    ) -> Option<&'r Grant> {
+        let g = req.grant.as_ref()?;
+        if !self.inner.grant_key.verify(g) {
+            alerts.push((
+                kinds::GRANT_INVALID.into(),
+                format!("grant `{}` has no valid signature and was ignored", g.id),
+            ));
+            return None;
+        }
+        if g.kind == GrantKind::BreakGlass {
+            alerts.push((
+                kinds::BREAK_GLASS.into(),
+                format!(
+                    "break-glass grant `{}` (incident {}): {}",
+                    g.id,
+                    g.incident.as_deref().unwrap_or("none"),
+                    g.reason
+                ),
+            ));
+        }
+        Some(g)
+    }
+}
+
+/// Maps `f` over `items` on all cores, keeping the order. Small batches stay on the caller's
+/// thread, where spawning would cost more than it saves.
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len() / 32)
+        .max(1);
+    if threads == 1 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+fn requested_fields(pack: &PolicyPack, req: &AccessRequest) -> Result<Vec<String>, InvalidRequest> {
+    let known = pack.fields();
+    let unknown = |key: String, f: &str| {
+        InvalidRequest::new(
+            key,
+            format!("unknown field `{f}`; the pack decides {}", known.join(", ")),
+        )
+    };
+    if let Some(g) = &req.grant {
+        for (i, f) in g.fields.iter().enumerate() {
+            if !known.contains(f) {
+                return Err(unknown(format!("grant.fields[{i}]"), f));
+            }
+        }
+    }
+    match &req.fields {
+        None => Ok(known.to_vec()),
+        Some(asked) => {
+            let mut out: Vec<String> = Vec::with_capacity(asked.len());
+            for (i, f) in asked.iter().enumerate() {
+                if !known.contains(f) {
+                    return Err(unknown(format!("fields[{i}]"), f));
+                }
+                if !out.contains(f) {
+                    out.push(f.clone());
+                }
+            }
+            Ok(out)
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Input limits (DESIGN.md): checked before any deep conversion, so no input can make the
+//! library recurse, allocate or work in proportion to a size it merely claims.
+
+use crate::error::InvalidRequest;
+use serde_json::Value;
+
+/// Largest request document, in bytes of JSON.
+pub const MAX_DOCUMENT: usize = 64 * 1024;
+/// Deepest nesting of lists and objects.
+pub const MAX_DEPTH: usize = 16;
+/// Longest string, in bytes.
+pub const MAX_STRING: usize = 1024;
+/// Longest `justification`, in bytes.
+pub const MAX_JUSTIFICATION: usize = 4096;
+/// Most items in a list (or keys in an object).
+pub const MAX_ITEMS: usize = 256;
+/// Most requests in one batch call from a binding.
+pub const MAX_BATCH: usize = 100_000;
+
+/// The limit for a string under `key` (the last segment of its path).
+pub fn string_limit(key: &str) -> usize {
+    if key == "justification" {
+        MAX_JUSTIFICATION
+    } else {
+        MAX_STRING
+    }
+}
+
+/// Checks the raw text of a request before it is parsed.
+pub fn check_text(text: &str) -> Result<(), InvalidRequest> {
+    if text.len() > MAX_DOCUMENT {
+        return Err(InvalidRequest::new(
+            "",
+            format!(
+                "the request is {} bytes; at most {MAX_DOCUMENT} are accepted",
+                text.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a parsed value: depth, string lengths, list lengths and total size. The walk is
+/// iterative, so a value nested deeper than the stack allows is refused, not a crash.
+pub fn check_value(v: &Value) -> Result<(), InvalidRequest> {
+    let mut size = 0usize;
+    let mut stack: Vec<(&Value, String, usize)> = vec![(v, String::new(), 0)];
+    while let Some((v, path, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return Err(InvalidRequest::new(
+                path,
+                format!("nested deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        size += 8;
+        match v {
+            Value::String(s) => {
+                let last = path.rsplit(['.', '[']).next().unwrap_or("");
+                let limit = string_limit(last);
+                if s.len() > limit {
+                    return Err(InvalidRequest::new(
+                        path,
+                        format!("is {} bytes long; at most {limit} are accepted", s.len()),
+                    ));
+                }
+                size += s.len();
+            }
+            Value::Array(a) => {
+                if a.len() > MAX_ITEMS {
+                    return Err(InvalidRequest::new(
+                        path,
+                        format!("has {} items; at most {MAX_ITEMS} are accepted", a.len()),
+                    ));
+                }
+                for (i, x) in a.iter().enumerate() {
+                    stack.push((x, format!("{path}[{i}]"), depth + 1));
+                }
+            }
+            Value::Object(o) => {
+                if o.len() > MAX_ITEMS {
+                    return Err(InvalidRequest::new(
+                        path,
+                        format!("has {} keys; at most {MAX_ITEMS} are accepted", o.len()),
+                    ));
+                }
+                for (k, x) in o {
+                    size += k.len();
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    stack.push((x, p, depth + 1));
+                }
+            }
+            _ => {}
+        }
+        if size > MAX_DOCUMENT {
+            return Err(InvalidRequest::new(
+                "",
+                format!("the request is larger than {MAX_DOCUMENT} bytes"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn each_limit_names_the_key() {
+        let long = "x".repeat(MAX_STRING + 1);
+        assert_eq!(
+            check_value(&json!({"employee": {"id": long}}))
+                .unwrap_err()
+                .key,
+            "employee.id"
+        );
+        let ok = "x".repeat(MAX_JUSTIFICATION);
+        check_value(&json!({ "justification": ok })).unwrap();
+        let list: Vec<u8> = vec![0; MAX_ITEMS + 1];
+        assert_eq!(
+            check_value(&json!({"employee": {"teams": list}}))
+                .unwrap_err()
+                .key,
+            "employee.teams"
+        );
+        let mut deep = json!("x");
+        for _ in 0..MAX_DEPTH + 2 {
+            deep = json!([deep]);
+        }
+        assert!(check_value(&json!({ "justification": deep }))
+            .unwrap_err()
+            .reason
+            .contains("nested"));
+        assert!(check_text(&" ".repeat(MAX_DOCUMENT + 1)).is_err());
+    }
+}

@@ -1,0 +1,109 @@
+//! R8 velocity counting and the kill switch, behind one store seam so that a fleet can
+//! share counts and suspensions (Redis) while a single process needs nothing (memory).
+//!
+//! Stores never read a clock: the gate passes the instant to count and prune by (its own
+//! clock when live), so no request can move anybody's window.
+
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+
+pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use redis::{redis_store, RedisOptions, RedisStore};
+
+use crate::error::StoreError;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Limits of R8. They reach the policies through the context, so a pack can be stricter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VelocityConfig {
+    /// Sliding window in seconds (default 3600).
+    pub window_s: u64,
+    /// Soft limit (default 15).
+    pub soft: u64,
+    /// Hard limit (default 30).
+    pub hard: u64,
+}
+
+impl Default for VelocityConfig {
+    fn default() -> Self {
+        Self {
+            window_s: 3600,
+            soft: 15,
+            hard: 30,
+        }
+    }
+}
+
+impl VelocityConfig {
+    pub(crate) fn window_ms(&self) -> i64 {
+        i64::try_from(self.window_s.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
+}
+
+/// What the store knew about one employee when a decision was made.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Observation {
+    /// Distinct customers revealed in the window, not counting this one.
+    pub count: u64,
+    /// This customer is already counted in the window.
+    pub counted: bool,
+    /// The reason, when the employee is suspended through the kill switch.
+    pub suspended: Option<String>,
+}
+
+/// A suspension through the kill switch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspension {
+    /// Employee id.
+    pub employee: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// Where velocity counts and suspensions live.
+///
+/// `admit` is the heart of R8: it must be atomic per employee, so that two concurrent
+/// decisions can never both take a count past the hard limit.
+pub trait VelocityStore: Send + Sync + fmt::Debug {
+    /// Observes the employee's window at `at`, asks `decide` whether `customer` is being
+    /// revealed given that observation, and if so records it, all atomically for this
+    /// employee. `decide` may be called more than once (optimistic stores retry); the
+    /// observation it was last called with is returned.
+    fn admit(
+        &self,
+        employee: &str,
+        customer: &str,
+        at: Timestamp,
+        window_ms: i64,
+        decide: &mut dyn FnMut(&Observation) -> bool,
+    ) -> Result<Observation, StoreError>;
+
+    /// Records a past reveal (warming counts after a restart, test seeding).
+    fn record(
+        &self,
+        employee: &str,
+        customer: &str,
+        at: Timestamp,
+        window_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Suspends an employee everywhere this store is shared.
+    fn suspend(&self, employee: &str, reason: &str, at: Timestamp) -> Result<(), StoreError>;
+
+    /// Lifts a suspension; returns whether there was one.
+    fn reinstate(&self, employee: &str) -> Result<bool, StoreError>;
+
+    /// All current suspensions.
+    fn suspended(&self) -> Result<Vec<Suspension>, StoreError>;
+
+    /// Forgets employees with nothing left in their window at `now` (the gate's clock), so
+    /// memory follows recently active employees. Stores that expire by themselves ignore it.
+    fn sweep(&self, _now: Timestamp, _window_ms: i64) {}
+}
