@@ -17,12 +17,23 @@ export declare class Gate {
   decide(request: AccessRequest): Decision
   /** Decides one request off the main thread; a bad request rejects the promise. */
   decideAsync(request: AccessRequest): Promise<Decision>
-  /** Decides many requests; throws on the first bad one (its `key` names the index). */
-  decideMany(requests: AccessRequest[]): Decision[]
+  /**
+   * Decides many requests: one item per request, in order, each a decision or an
+   * `Error` (not thrown) with `code`, `key` and `index`.
+   */
+  decideMany(requests: AccessRequest[]): Array<Decision | TicketgateError>
   /** The contact record with the decision applied: revealed as is, masked, or null. */
   view(request: AccessRequest, record: Record<string, unknown>): Record<string, unknown>
-  /** `view` over `[request, record]` pairs. */
-  viewMany(items: Array<[AccessRequest, Record<string, unknown>]>): Array<Record<string, unknown>>
+  /**
+   * `view` over `[request, record]` pairs: one item per pair, in order, each the record
+   * or an `Error` (not thrown) with `code`, `key` and `index`.
+   */
+  viewMany(items: Array<[AccessRequest, Record<string, unknown>]>): Array<Record<string, unknown> | TicketgateError>
+  /**
+   * Forces the audit log to disk and publishes its checkpoint; returns the head
+   * `SEQ:HASH` (null without an audit log).
+   */
+  auditCheckpoint(): string | null
   /** Loads a pack directory and swaps it in atomically; on error the old pack keeps serving. */
   reload(policies: string): string
   /** Suspends an employee on every gate sharing this store. */
@@ -49,6 +60,9 @@ export declare class Gate {
   auditCustomer(customer: string, reader?: string | undefined | null): Array<Record<string, unknown>>
 }
 
+/** Test-only: a panic inside the core, to show it arrives as an `Error` with a `code`. */
+export declare function _testPanic(): void
+
 /** May `employee` see these `fields` of `customer` now? */
 export interface AccessRequest {
   employee: Employee
@@ -63,6 +77,8 @@ export interface AccessRequest {
   at?: string | Date | null
   client?: string | null
   sourceIp?: string | null
+  /** `preview` (a list page): every field at most masked, never counted. */
+  intent?: 'view' | 'preview'
 }
 
 /** A customer whose data an employee saw. */
@@ -84,17 +100,20 @@ export interface Alert {
 export interface AuditReport {
   records: number
   files: Array<string>
-  /** `SEQ:HASH` of the last record. */
-  head: string
+  /** One entry per chain (segment). */
+  segments: Array<{ live: string, files: string[], records: number, head: { seq: number, hash: string } }>
+  /** `SEQ:HASH` of the last record, when the trail is one chain. */
+  head?: string
 }
 
 /** The customer whose data is asked for. */
 export interface Customer {
   id: string
-  segment?: 'consumer' | 'business' | 'government'
-  vip?: boolean
+  /** Required, like `vip` and `employee`: a missing sensitivity fact is an invalid request. */
+  segment: 'consumer' | 'business' | 'government'
+  vip: boolean
   /** The customer is also staff. */
-  employee?: boolean
+  employee: boolean
 }
 
 /** The answer to one access request. */
@@ -122,8 +141,8 @@ export interface Employee {
   roles?: Array<string>
   /** Queue (team) names. */
   teams?: Array<string>
-  /** Customer segments served; default `["consumer"]`. */
-  segments?: Array<string>
+  /** Customer segments served. Required: an employee serves nothing until told. */
+  segments: Array<string>
   /** ISO 3166 alpha-2. */
   officeCountry?: string
   /** Absent or null: off shift. */
@@ -152,10 +171,24 @@ export interface GateOptions {
   redisUrl?: string
   /** Called for every alert, after the decision; exceptions are caught and counted. */
   onAlert?: (alert: Alert, decision: Decision) => void
-  /** Secret that signs and verifies grants. */
+  /** Secret that signs and verifies grants (at least 32 bytes). */
   grantKey?: string
   /** `shadow`: compute, audit and alert, but refuse nothing (for gradual rollout). */
   mode?: 'enforce' | 'shadow'
+  /** `live` (default): `at` within the gate's clock window; `replay`: `at` required, as given. */
+  clock?: 'live' | 'replay'
+  /** Seconds `at` may be ahead of the gate's clock (default 30). */
+  maxSkewS?: number
+  /** Seconds a live request's `at` may be behind the gate's clock (default 600). */
+  maxAgeS?: number
+  /** Chain the audit trail with HMAC-SHA256 under this key (at least 32 bytes). */
+  auditKey?: string
+  /** Where the audit head is published after every fsync (a directory for segments). */
+  auditCheckpoint?: string
+  /** Rotate the live audit file at this size. */
+  auditRotateBytes?: number
+  /** Rotate the live audit file every UTC day. */
+  auditRotateDaily?: boolean
 }
 
 /** A time-boxed grant; only honoured with a signature from `gate.signGrant`. */
@@ -175,8 +208,8 @@ export interface Grant {
   signature?: string | null
 }
 
-/** Applies the masking vector of `field` to `value`. */
-export declare function mask(field: string, value: string): string
+/** Applies the masking vector of `field` to `value`; null when the rules cannot mask it. */
+export declare function mask(field: string, value: string): string | null
 
 /** A working shift: on shift means `start <= at < end`. */
 export interface Shift {
@@ -201,6 +234,21 @@ export interface Ticket {
   openedAt: string | Date
   closedAt?: string | Date | null
   callbackAt?: string | Date | null
+  /** When the ticket got its assignee (for detection, not for the rules). */
+  assignedAt?: string | Date | null
+  /** Who assigned it: an employee id, or `router`. */
+  assignedBy?: string
+}
+
+/** The error of one failed item of `decideMany` / `viewMany` (returned, not thrown). */
+export interface TicketgateError {
+  name: string
+  message: string
+  code: 'InvalidRequest' | 'PolicyError' | 'AuditError' | 'StoreError' | 'TicketgateError'
+  /** The bad key, e.g. `[3].ticket.closedAt`. */
+  key?: string
+  /** Position in the batch. */
+  index?: number
 }
 
 /** R8 velocity as seen by this decision. */
@@ -219,7 +267,7 @@ export interface VelocityConfig {
 }
 
 /**
- * Verifies audit log files (rotated files are found by themselves); throws an
+ * Verifies audit files or directories (every segment, each chain on its own); throws an
  * `AuditError` naming the file and line of the first break.
  */
-export declare function verifyAudit(paths: Array<string>, expectHead?: string | undefined | null): AuditReport
+export declare function verifyAudit(paths: Array<string>, expectHead?: string | undefined | null, key?: string | undefined | null, checkpoint?: string | undefined | null): AuditReport

@@ -836,5 +836,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Gate = nativeBinding.Gate
+module.exports._testPanic = nativeBinding._testPanic
 module.exports.mask = nativeBinding.mask
 module.exports.verifyAudit = nativeBinding.verifyAudit

@@ -13,7 +13,7 @@ const { Gate, verifyAudit, mask } = require('../index.js')
 const HERE = path.join(ROOT, 'bindings/node')
 
 test('decisions are plain camelCase objects; field names stay as they are', () => {
-  const d = new Gate().decide(baseRequest())
+  const d = new Gate({ clock: 'replay' }).decide(baseRequest())
   assert.equal(d.fields.email.outcome, 'reveal')
   assert.equal(d.fields.phone.outcome, 'mask')
   assert.deepEqual(d.fields.ticket_numbers.policies, ['R1-own-ticket'])
@@ -27,9 +27,9 @@ test('Date objects are accepted as times', () => {
   const r = baseRequest()
   r.at = new Date('2026-11-28T10:00:00Z')
   r.ticket.openedAt = new Date('2026-11-28T07:00:00Z')
-  assert.equal(new Gate().decide(r).at, '2026-11-28T10:00:00.000Z')
+  assert.equal(new Gate({ clock: 'replay' }).decide(r).at, '2026-11-28T10:00:00.000Z')
   r.at = new Date('nope')
-  assert.throws(() => new Gate().decide(r), { code: 'InvalidRequest', key: 'at' })
+  assert.throws(() => new Gate({ clock: 'replay' }).decide(r), { code: 'InvalidRequest', key: 'at' })
 })
 
 for (const [name, mutate, key] of [
@@ -45,7 +45,7 @@ for (const [name, mutate, key] of [
   test(`invalid request: ${name}`, async () => {
     const r = baseRequest()
     mutate(r)
-    const gate = new Gate()
+    const gate = new Gate({ clock: 'replay' })
     assert.throws(() => gate.decide(r), (e) => e instanceof Error && e.code === 'InvalidRequest' && e.key === key)
     await assert.rejects(gate.decideAsync(r), (e) => e.code === 'InvalidRequest' && e.key === key)
   })
@@ -57,17 +57,17 @@ test('policy errors carry file, line and column', () => {
     fs.copyFileSync(path.join(ROOT, 'policies', f), path.join(dir, f))
   }
   fs.writeFileSync(path.join(dir, 'broken.cedar'), '@id("x")\npermit (principal, action, resource)\nwhen { principal.nope };\n')
-  assert.throws(() => new Gate({ policies: dir }), (e) => e.code === 'PolicyError' && e.file === 'broken.cedar' && e.line === 3 && e.policyId === 'x')
-  const gate = new Gate()
+  assert.throws(() => new Gate({ clock: 'replay', policies: dir }), (e) => e.code === 'PolicyError' && e.file === 'broken.cedar' && e.line === 3 && e.policyId === 'x')
+  const gate = new Gate({ clock: 'replay' })
   const before = gate.policyVersion
   assert.throws(() => gate.reload(dir), { code: 'PolicyError' })
   assert.equal(gate.policyVersion, before)
-  assert.throws(() => new Gate({ velocity: { windowS: 60, soft: 10, hard: 5 } }), { code: 'InvalidRequest' })
-  assert.throws(() => new Gate({ durablity: 'always' }), { code: 'InvalidRequest', key: 'durablity' })
+  assert.throws(() => new Gate({ clock: 'replay', velocity: { windowS: 60, soft: 10, hard: 5 } }), { code: 'InvalidRequest' })
+  assert.throws(() => new Gate({ clock: 'replay', durablity: 'always' }), { code: 'InvalidRequest', key: 'durablity' })
 })
 
 test('1,000 concurrent decideAsync calls all resolve correctly', async () => {
-  const gate = new Gate({ velocity: { windowS: 3600, soft: 100000, hard: 100000 } })
+  const gate = new Gate({ clock: 'replay', velocity: { windowS: 3600, soft: 100000, hard: 100000 } })
   const jobs = []
   for (let i = 0; i < 1000; i++) {
     const r = baseRequest()
@@ -85,7 +85,7 @@ test('1,000 concurrent decideAsync calls all resolve correctly', async () => {
 })
 
 test('view and viewMany mask a record', () => {
-  const gate = new Gate()
+  const gate = new Gate({ clock: 'replay' })
   const record = { name: 'Jane Doe', email: 'jane.doe@example.com', phone: '555-555-1234', ticket_numbers: ['TCK-004512'], plan: 'gold' }
   assert.equal(gate.view(baseRequest(), record).email, 'jane.doe@example.com')
   const r = baseRequest()
@@ -102,6 +102,7 @@ test('kill switch and an onAlert callback that throws', async () => {
   let done
   const called = new Promise((r) => (done = r))
   const gate = new Gate({
+    clock: 'replay',
     onAlert: (alert, decision) => {
       seen.push([alert.kind, decision.employee])
       done()
@@ -126,7 +127,7 @@ test('kill switch and an onAlert callback that throws', async () => {
 test('audit log from Node, verified and tampered', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-audit-'))
   const log = path.join(dir, 'audit.jsonl')
-  const gate = new Gate({ auditLog: log, durability: 'always' })
+  const gate = new Gate({ clock: 'replay', auditLog: log, durability: 'always' })
   gate.decide({ ...baseRequest(), client: 'console' })
   assert.deepEqual(gate.auditAffected('alice', null, null, 'sec').map((a) => a.customer), ['c1'])
   assert.equal(gate.auditCustomer('c1')[0].client, 'console')
@@ -148,10 +149,11 @@ test('a TypeScript usage example type-checks', () => {
   })
 })
 
-test('README JavaScript snippets run', () => {
-  const text = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+const DOCS = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+
+for (const doc of DOCS) test(`JavaScript examples in ${doc} run`, () => {
+  const text = fs.readFileSync(path.join(ROOT, doc), 'utf8')
   const blocks = text.split('```js\n').slice(1).map((b) => b.split('```')[0])
-  assert.ok(blocks.length >= 2)
   for (const b of blocks) {
     const src = b.replaceAll("require('ticketgate')", `require(${JSON.stringify(path.join(HERE, 'index.js'))})`)
     execFileSync(process.execPath, ['-e', src], { cwd: os.tmpdir(), stdio: 'pipe' })
@@ -159,9 +161,9 @@ test('README JavaScript snippets run', () => {
 })
 
 test('shadow mode refuses nothing and says what would have been enforced', () => {
-  const d = new Gate({ mode: 'shadow' }).decide({ ...baseRequest(), ticket: null })
+  const d = new Gate({ clock: 'replay', mode: 'shadow' }).decide({ ...baseRequest(), ticket: null })
   assert.equal(d.fields.name.outcome, 'reveal')
   assert.equal(d.wouldEnforce.name, 'withhold')
-  assert.equal(new Gate().decide(baseRequest()).wouldEnforce, undefined)
-  assert.throws(() => new Gate({ mode: 'lenient' }), { code: 'InvalidRequest', key: 'mode' })
+  assert.equal(new Gate({ clock: 'replay' }).decide(baseRequest()).wouldEnforce, undefined)
+  assert.throws(() => new Gate({ clock: 'replay', mode: 'lenient' }), { code: 'InvalidRequest', key: 'mode' })
 })

@@ -28,10 +28,11 @@ export function baseRequest() {
       id: 'alice',
       roles: ['agent'],
       teams: ['billing'],
+      segments: ['consumer'],
       officeCountry: 'DE',
       shift: { start: '2026-11-28T08:00:00Z', end: '2026-11-28T16:00:00Z' },
     },
-    customer: { id: 'c1', segment: 'consumer' },
+    customer: { id: 'c1', segment: 'consumer', vip: false, employee: false },
     ticket: {
       id: 'T-1',
       customer: 'c1',

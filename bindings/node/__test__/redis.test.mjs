@@ -41,8 +41,8 @@ before(async () => {
 after(() => server?.kill())
 
 test('a suspension on one gate applies on another', async () => {
-  const a = new Gate({ redisUrl: url })
-  const b = new Gate({ redisUrl: url })
+  const a = new Gate({ clock: 'replay', redisUrl: url })
+  const b = new Gate({ clock: 'replay', redisUrl: url })
   assert.equal((await b.decideAsync(baseRequest())).fields.name.outcome, 'reveal')
   a.suspend('alice', 'bulk export')
   const d = await b.decideAsync(baseRequest())
@@ -53,10 +53,10 @@ test('a suspension on one gate applies on another', async () => {
 })
 
 test('unreachable Redis fails closed for reveals, masks still served', async () => {
-  const gate = new Gate({ redisUrl: `redis://127.0.0.1:${await freePort()}/` })
+  const gate = new Gate({ clock: 'replay', redisUrl: `redis://127.0.0.1:${await freePort()}/` })
   const d = gate.decide(baseRequest())
   assert.equal(d.fields.name.outcome, 'mask')
   assert.ok(d.fields.name.errors.some((e) => e.includes('redis')))
   assert.throws(() => gate.suspend('alice', 'x'), { code: 'StoreError' })
-  assert.throws(() => new Gate({ redisUrl: 'not a url' }), { code: 'StoreError' })
+  assert.throws(() => new Gate({ clock: 'replay', redisUrl: 'not a url' }), { code: 'StoreError' })
 })

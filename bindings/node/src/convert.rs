@@ -3,7 +3,7 @@
 use napi::bindgen_prelude::*;
 use napi::{JsDate, JsValue, ValueType};
 use serde_json::{Map, Number, Value};
-use ticketgate::limits::{MAX_DEPTH, MAX_DOCUMENT, MAX_ITEMS, MAX_JUSTIFICATION};
+use ticketgate::limits::{check_items, check_string, MAX_DEPTH, MAX_DOCUMENT};
 use ticketgate::{InvalidRequest, Timestamp};
 
 /// `officeCountry` → `office_country` (snake_case input is accepted unchanged).
@@ -101,13 +101,7 @@ fn spend(left: &mut usize, path: &str, n: usize) -> std::result::Result<(), Inva
 }
 
 fn too_many(path: &str, n: u32) -> std::result::Result<(), InvalidRequest> {
-    if n as usize > MAX_ITEMS {
-        return Err(bad(
-            path,
-            format!("has {n} items; at most {MAX_ITEMS} are accepted"),
-        ));
-    }
-    Ok(())
+    check_items(path, n as usize)
 }
 
 fn walk(
@@ -137,15 +131,7 @@ fn walk(
         }
         ValueType::String => {
             let s = String::from_unknown(*v).map_err(js)?;
-            if s.len() > MAX_JUSTIFICATION {
-                return Err(bad(
-                    path,
-                    format!(
-                        "is {} bytes long; at most {MAX_JUSTIFICATION} are accepted",
-                        s.len()
-                    ),
-                ));
-            }
+            check_string(path, s.len())?;
             spend(left, path, s.len())?;
             Value::String(s)
         }

@@ -22,12 +22,6 @@ pub fn to_js(env: &Env, e: CoreError) -> napi::Error {
 
 /// The JS error for one failed item of a batch, returned (not thrown) with its `index`.
 pub fn error_object<'e>(env: &'e Env, e: CoreError, index: usize) -> Result<Unknown<'e>> {
-    let e = match e {
-        CoreError::InvalidRequest(ir) if !ir.key.starts_with('[') => {
-            CoreError::InvalidRequest(ir.within(&format!("[{index}]")))
-        }
-        other => other,
-    };
     let mut obj = build(env, e)?;
     set(&mut obj, "index", index as u32);
     Ok(obj.to_unknown())

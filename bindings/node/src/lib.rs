@@ -15,7 +15,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use ticketgate::{
-    AccessRequest, Error as CoreError, Gate as CoreGate, GateOptions, InvalidRequest, Timestamp,
+    ffi, AccessRequest, Error as CoreError, Gate as CoreGate, GateOptions, InvalidRequest,
+    Timestamp,
 };
 
 fn invalid(key: &str, reason: impl Into<String>) -> CoreError {
@@ -213,9 +214,10 @@ impl Gate {
             .enumerate()
             .map(|(i, r)| crate::request(r, &format!("[{i}]")))
             .collect();
-        let (ok, slots) = split(parsed);
-        let decided = guarded(env, "decideMany", || Ok(self.inner.decide_many(&ok)))?;
-        merge(env, slots, decided, |env, d| env.to_js_value(&js_value(&d)))
+        let decided = guarded(env, "decideMany", || {
+            Ok(ffi::decide_batch(&self.inner, parsed))
+        })?;
+        results(env, decided, |env, d| env.to_js_value(&js_value(&d)))
     }
 
     /// The contact record with the decision applied: revealed as is, masked, or null.
@@ -259,9 +261,8 @@ impl Gate {
                 ))
             })
             .collect();
-        let (ok, slots) = split(parsed);
-        let viewed = guarded(env, "viewMany", || Ok(self.inner.view_many(&ok)))?;
-        merge(env, slots, viewed, |env, v| {
+        let viewed = guarded(env, "viewMany", || Ok(ffi::view_batch(&self.inner, parsed)))?;
+        results(env, viewed, |env, v| {
             env.to_js_value(&Value::Object(v.record))
         })
     }
@@ -555,47 +556,18 @@ fn array_items<'e>(env: &Env, arr: &Array<'e>) -> Result<Vec<Unknown<'e>>> {
         .collect()
 }
 
-/// The good items to decide, and per slot either its index among them or its error.
-fn split<T>(
-    items: Vec<std::result::Result<T, CoreError>>,
-) -> (Vec<T>, Vec<std::result::Result<usize, CoreError>>) {
-    let mut ok = Vec::new();
-    let slots = items
-        .into_iter()
-        .map(|r| {
-            r.map(|t| {
-                ok.push(t);
-                ok.len() - 1
-            })
-        })
-        .collect();
-    (ok, slots)
-}
-
-/// One JS value per slot: the converted result, or an `Error` object with its index.
-fn merge<'e, T>(
+/// One JS value per item: the converted result, or an `Error` object with its `index`.
+fn results<'e, T>(
     env: &'e Env,
-    slots: Vec<std::result::Result<usize, CoreError>>,
-    results: Vec<std::result::Result<T, CoreError>>,
+    items: Vec<std::result::Result<T, CoreError>>,
     convert: impl Fn(&'e Env, T) -> Result<Unknown<'e>>,
 ) -> Result<Vec<Unknown<'e>>> {
-    let mut results: Vec<Option<std::result::Result<T, CoreError>>> =
-        results.into_iter().map(Some).collect();
-    slots
+    items
         .into_iter()
         .enumerate()
-        .map(|(i, slot)| {
-            let r = match slot {
-                Ok(j) => results
-                    .get_mut(j)
-                    .and_then(Option::take)
-                    .unwrap_or_else(|| Err(invalid("", "missing result"))),
-                Err(e) => Err(e),
-            };
-            match r {
-                Ok(t) => convert(env, t),
-                Err(e) => errors::error_object(env, e, i),
-            }
+        .map(|(i, r)| match r {
+            Ok(t) => convert(env, t),
+            Err(e) => errors::error_object(env, e, i),
         })
         .collect()
 }

@@ -23,8 +23,8 @@ pub struct Employee {
     pub roles: Option<Vec<String>>,
     /// Queue (team) names.
     pub teams: Option<Vec<String>>,
-    /// Customer segments served; default `["consumer"]`.
-    pub segments: Option<Vec<String>>,
+    /// Customer segments served. Required: an employee serves nothing until told.
+    pub segments: Vec<String>,
     /// ISO 3166 alpha-2.
     pub office_country: Option<String>,
     /// Absent or null: off shift.
@@ -37,11 +37,12 @@ pub struct Employee {
 #[napi(object)]
 pub struct Customer {
     pub id: String,
+    /// Required, like `vip` and `employee`: a missing sensitivity fact is an invalid request.
     #[napi(ts_type = "'consumer' | 'business' | 'government'")]
-    pub segment: Option<String>,
-    pub vip: Option<bool>,
+    pub segment: String,
+    pub vip: bool,
     /// The customer is also staff.
-    pub employee: Option<bool>,
+    pub employee: bool,
 }
 
 /// A ticket as it was at the time of the access.
@@ -60,6 +61,11 @@ pub struct Ticket {
     pub closed_at: Option<String>,
     #[napi(ts_type = "string | Date | null")]
     pub callback_at: Option<String>,
+    /// When the ticket got its assignee (for detection, not for the rules).
+    #[napi(ts_type = "string | Date | null")]
+    pub assigned_at: Option<String>,
+    /// Who assigned it: an employee id, or `router`.
+    pub assigned_by: Option<String>,
 }
 
 /// A time-boxed grant; only honoured with a signature from `gate.signGrant`.
@@ -110,6 +116,9 @@ pub struct AccessRequest {
     pub client: Option<String>,
     #[napi(ts_type = "string | null")]
     pub source_ip: Option<String>,
+    /// `preview` (a list page): every field at most masked, never counted.
+    #[napi(ts_type = "'view' | 'preview'")]
+    pub intent: Option<String>,
 }
 
 /// The decision on one field.
@@ -186,11 +195,41 @@ pub struct GateOptions {
     /// Called for every alert, after the decision; exceptions are caught and counted.
     #[napi(ts_type = "(alert: Alert, decision: Decision) => void")]
     pub on_alert: Option<String>,
-    /// Secret that signs and verifies grants.
+    /// Secret that signs and verifies grants (at least 32 bytes).
     pub grant_key: Option<String>,
     /// `shadow`: compute, audit and alert, but refuse nothing (for gradual rollout).
     #[napi(ts_type = "'enforce' | 'shadow'")]
     pub mode: Option<String>,
+    /// `live` (default): `at` within the gate's clock window; `replay`: `at` required, as given.
+    #[napi(ts_type = "'live' | 'replay'")]
+    pub clock: Option<String>,
+    /// Seconds `at` may be ahead of the gate's clock (default 30).
+    pub max_skew_s: Option<u32>,
+    /// Seconds a live request's `at` may be behind the gate's clock (default 600).
+    pub max_age_s: Option<u32>,
+    /// Chain the audit trail with HMAC-SHA256 under this key (at least 32 bytes).
+    pub audit_key: Option<String>,
+    /// Where the audit head is published after every fsync (a directory for segments).
+    pub audit_checkpoint: Option<String>,
+    /// Rotate the live audit file at this size.
+    pub audit_rotate_bytes: Option<u32>,
+    /// Rotate the live audit file every UTC day.
+    pub audit_rotate_daily: Option<bool>,
+}
+
+/// The error of one failed item of `decideMany` / `viewMany` (returned, not thrown).
+#[napi(object)]
+pub struct TicketgateError {
+    pub name: String,
+    pub message: String,
+    #[napi(
+        ts_type = "'InvalidRequest' | 'PolicyError' | 'AuditError' | 'StoreError' | 'TicketgateError'"
+    )]
+    pub code: String,
+    /// The bad key, e.g. `[3].ticket.closedAt`.
+    pub key: Option<String>,
+    /// Position in the batch.
+    pub index: Option<u32>,
 }
 
 /// A suspension through the kill switch.
@@ -206,8 +245,13 @@ pub struct Suspension {
 pub struct AuditReport {
     pub records: u32,
     pub files: Vec<String>,
-    /// `SEQ:HASH` of the last record.
-    pub head: String,
+    /// One entry per chain (segment).
+    #[napi(
+        ts_type = "Array<{ live: string, files: string[], records: number, head: { seq: number, hash: string } }>"
+    )]
+    pub segments: Vec<String>,
+    /// `SEQ:HASH` of the last record, when the trail is one chain.
+    pub head: Option<String>,
 }
 
 /// A customer whose data an employee saw.

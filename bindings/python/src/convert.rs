@@ -4,7 +4,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple, PyType};
 use serde_json::{Map, Number, Value};
-use ticketgate::limits::{MAX_DEPTH, MAX_DOCUMENT, MAX_ITEMS, MAX_JUSTIFICATION};
+use ticketgate::limits::{check_items, check_string, MAX_DEPTH, MAX_DOCUMENT};
 use ticketgate::InvalidRequest;
 
 static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -32,20 +32,11 @@ impl Budget {
 }
 
 fn check_len(path: &str, n: usize) -> Result<(), InvalidRequest> {
-    if n > MAX_ITEMS {
-        return Err(bad(
-            path,
-            format!("has {n} items; at most {MAX_ITEMS} are accepted"),
-        ));
-    }
-    Ok(())
+    check_items(path, n)
 }
 
 fn bad(path: &str, reason: impl Into<String>) -> InvalidRequest {
-    InvalidRequest {
-        key: path.to_owned(),
-        reason: reason.into(),
-    }
+    InvalidRequest::new(path, reason)
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -95,15 +86,7 @@ fn walk(
     }
     if let Ok(s) = obj.cast::<PyString>() {
         let s = s.to_cow().map_err(type_err)?;
-        if s.len() > MAX_JUSTIFICATION {
-            return Err(bad(
-                path,
-                format!(
-                    "is {} bytes long; at most {MAX_JUSTIFICATION} are accepted",
-                    s.len()
-                ),
-            ));
-        }
+        check_string(path, s.len())?;
         budget.spend(path, s.len())?;
         return Ok(Value::String(s.into_owned()));
     }

@@ -11,7 +11,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::Arc;
 use ticketgate::{
-    AccessRequest, Alert, Error, Gate as CoreGate, GateOptions, InvalidRequest, Outcome, Timestamp,
+    ffi, AccessRequest, Alert, Error, Gate as CoreGate, GateOptions, InvalidRequest, Outcome,
+    Timestamp,
 };
 
 fn invalid(key: &str, reason: impl Into<String>) -> Error {
@@ -245,12 +246,13 @@ impl Gate {
         py: Python<'py>,
         requests: &Bound<'py, PyAny>,
     ) -> PyResult<Vec<Py<PyAny>>> {
-        let parsed = batch(py, requests, |i, r| request(&r, &format!("[{i}]")))?;
-        let (ok, slots): (Vec<AccessRequest>, Vec<Result<usize, Error>>) = split(parsed);
-        let decided = detached(py, "decide_many", || Ok(self.0.decide_many(&ok)))?;
-        merge(py, slots, decided, |py, d| {
-            Ok(Py::new(py, Decision(d))?.into_any())
-        })
+        let parsed = batch(requests, |i, r| request(&r, &format!("[{i}]")))?;
+        let decided = detached(py, "decide_many", || Ok(ffi::decide_batch(&self.0, parsed)))?;
+        results(
+            py,
+            decided,
+            |py, d| Ok(Py::new(py, Decision(d))?.into_any()),
+        )
     }
 
     /// The contact record with the decision applied: revealed as is, masked, or None.
@@ -273,7 +275,7 @@ impl Gate {
         py: Python<'py>,
         items: &Bound<'py, PyAny>,
     ) -> PyResult<Vec<Py<PyAny>>> {
-        let parsed = batch(py, items, |i, item| {
+        let parsed = batch(items, |i, item| {
             let (r, rec): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item
                 .extract()
                 .map_err(|_| invalid(&format!("[{i}]"), "expected a (request, record) pair"))?;
@@ -282,9 +284,8 @@ impl Gate {
                 record(&rec, &format!("[{i}].record"))?,
             ))
         })?;
-        let (ok, slots) = split(parsed);
-        let viewed = detached(py, "view_many", || Ok(self.0.view_many(&ok)))?;
-        merge(py, slots, viewed, |py, v| {
+        let viewed = detached(py, "view_many", || Ok(ffi::view_batch(&self.0, parsed)))?;
+        results(py, viewed, |py, v| {
             Ok(to_py(py, &serde_json::Value::Object(v.record))?.unbind())
         })
     }
@@ -452,7 +453,6 @@ fn record_or_raise(
 
 /// Converts each item of an iterable, keeping a failure in its slot rather than raising.
 fn batch<'py, T>(
-    _py: Python<'py>,
     items: &Bound<'py, PyAny>,
     mut convert: impl FnMut(usize, Bound<'py, PyAny>) -> Result<T, Error>,
 ) -> PyResult<Vec<Result<T, Error>>> {
@@ -463,54 +463,22 @@ fn batch<'py, T>(
     Ok(out)
 }
 
-/// The good items to decide, and per slot either its index among them or its error.
-fn split<T>(items: Vec<Result<T, Error>>) -> (Vec<T>, Vec<Result<usize, Error>>) {
-    let mut ok = Vec::new();
-    let slots = items
-        .into_iter()
-        .map(|r| {
-            r.map(|t| {
-                ok.push(t);
-                ok.len() - 1
-            })
-        })
-        .collect();
-    (ok, slots)
-}
-
-/// One Python object per slot: the converted result, or the exception instance.
-fn merge<T>(
+/// One Python object per item: the converted result, or the exception instance with `index`.
+fn results<T>(
     py: Python<'_>,
-    slots: Vec<Result<usize, Error>>,
-    results: Vec<Result<T, Error>>,
+    items: Vec<Result<T, Error>>,
     convert: impl Fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
 ) -> PyResult<Vec<Py<PyAny>>> {
-    let mut results: Vec<Option<Result<T, Error>>> = results.into_iter().map(Some).collect();
-    slots
+    items
         .into_iter()
         .enumerate()
-        .map(|(i, slot)| {
-            let r = match slot {
-                Ok(j) => results
-                    .get_mut(j)
-                    .and_then(Option::take)
-                    .unwrap_or_else(|| Err(invalid("", "missing result"))),
-                Err(e) => Err(e),
-            };
-            match r {
-                Ok(t) => convert(py, t),
-                Err(e) => {
-                    let e = match e {
-                        Error::InvalidRequest(ir) if !ir.key.starts_with('[') => {
-                            Error::InvalidRequest(ir.within(&format!("[{i}]")))
-                        }
-                        other => other,
-                    };
-                    let err = to_pyerr(py, e);
-                    let value = err.value(py);
-                    value.setattr("index", i)?;
-                    Ok(value.clone().into_any().unbind())
-                }
+        .map(|(i, r)| match r {
+            Ok(t) => convert(py, t),
+            Err(e) => {
+                let err = to_pyerr(py, e);
+                let value = err.value(py);
+                value.setattr("index", i)?;
+                Ok(value.clone().into_any().unbind())
             }
         })
         .collect()

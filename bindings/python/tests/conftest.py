@@ -35,10 +35,11 @@ def request_dict() -> Dict[str, Any]:
             "id": "alice",
             "roles": ["agent"],
             "teams": ["billing"],
+            "segments": ["consumer"],
             "office_country": "DE",
             "shift": {"start": "2026-11-28T08:00:00Z", "end": "2026-11-28T16:00:00Z"},
         },
-        "customer": {"id": "c1", "segment": "consumer"},
+        "customer": {"id": "c1", "segment": "consumer", "vip": False, "employee": False},
         "ticket": {
             "id": "T-1",
             "customer": "c1",

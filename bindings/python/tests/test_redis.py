@@ -43,9 +43,9 @@ def redis_url() -> Iterator[str]:
 
 def request(customer: str, employee: str = "alice") -> Dict[str, Any]:
     return {
-        "employee": {"id": employee, "roles": ["agent"], "teams": ["billing"],
+        "employee": {"id": employee, "roles": ["agent"], "teams": ["billing"], "segments": ["consumer"],
                      "shift": {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z"}},
-        "customer": {"id": customer},
+        "customer": {"id": customer, "segment": "consumer", "vip": False, "employee": False},
         "ticket": {"id": f"T-{customer}", "customer": customer, "assignee": employee, "queue": "billing",
                    "status": "open", "opened_at": "2026-11-28T00:00:00Z"},
         "purpose": "support",
@@ -54,7 +54,7 @@ def request(customer: str, employee: str = "alice") -> Dict[str, Any]:
 
 
 def _worker(url: str, employee: str, prefix: str, n: int) -> int:
-    gate = ticketgate.Gate(redis_url=url)
+    gate = ticketgate.Gate(clock="replay", redis_url=url)
     revealed = 0
     for i in range(n):
         d = gate.decide(request(f"{prefix}-{i}", employee))
@@ -71,8 +71,8 @@ def test_two_processes_racing_never_pass_the_hard_limit(redis_url: str) -> None:
 
 
 def test_suspension_reaches_another_gate(redis_url: str) -> None:
-    a = ticketgate.Gate(redis_url=redis_url)
-    b = ticketgate.Gate(redis_url=redis_url)
+    a = ticketgate.Gate(clock="replay", redis_url=redis_url)
+    b = ticketgate.Gate(clock="replay", redis_url=redis_url)
     a.suspend("mallory", "bulk export")
     d = b.decide(request("c1", "mallory"))
     assert d.revealed == [] and any(x["kind"] == "suspended" for x in d.alerts)
@@ -82,7 +82,7 @@ def test_suspension_reaches_another_gate(redis_url: str) -> None:
 
 
 def test_unreachable_redis_fails_closed() -> None:
-    gate = ticketgate.Gate(redis_url=f"redis://127.0.0.1:{free_port()}/")
+    gate = ticketgate.Gate(clock="replay", redis_url=f"redis://127.0.0.1:{free_port()}/")
     d = gate.decide(request("c1"))
     assert d.revealed == []
     assert d.outcome("email") == "mask"
@@ -90,4 +90,4 @@ def test_unreachable_redis_fails_closed() -> None:
     with pytest.raises(ticketgate.StoreError):
         gate.suspend("alice", "x")
     with pytest.raises(ticketgate.StoreError):
-        ticketgate.Gate(redis_url="not a url")
+        ticketgate.Gate(clock="replay", redis_url="not a url")

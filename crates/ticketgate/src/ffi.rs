@@ -4,13 +4,16 @@
 
 use crate::audit::{AuditOptions, ChainKey, Durability};
 use crate::clock::Clock;
+use crate::decision::Decision;
 use crate::decision::Mode;
 use crate::error::{Error, InvalidRequest};
-use crate::gate::GateBuilder;
+use crate::gate::{Gate, GateBuilder, View};
 use crate::grant::GrantKey;
+use crate::model::AccessRequest;
 use crate::pack::PolicyPack;
 use crate::velocity::VelocityConfig;
 use serde::Deserialize;
+use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -149,6 +152,66 @@ impl GateOptions {
         }
         Ok(b)
     }
+}
+
+/// Decides a batch whose items failed or succeeded to convert: the good ones are decided
+/// together (one fsync), each failure stays in its slot, and an invalid item's key names
+/// its index (`[3].ticket.closed_at`). One result per item, in order.
+pub fn decide_batch(
+    gate: &Gate,
+    items: Vec<Result<AccessRequest, Error>>,
+) -> Vec<Result<Decision, Error>> {
+    let (ok, slots) = split(items);
+    merge(slots, gate.decide_many(&ok))
+}
+
+/// A request and the contact record it is for.
+pub type ViewItem = (AccessRequest, Map<String, Value>);
+
+/// [`decide_batch`] for `view_many`.
+pub fn view_batch(gate: &Gate, items: Vec<Result<ViewItem, Error>>) -> Vec<Result<View, Error>> {
+    let (ok, slots) = split(items);
+    merge(slots, gate.view_many(&ok))
+}
+
+fn split<T>(items: Vec<Result<T, Error>>) -> (Vec<T>, Vec<Result<usize, Error>>) {
+    let mut ok = Vec::new();
+    let slots = items
+        .into_iter()
+        .map(|r| {
+            r.map(|t| {
+                ok.push(t);
+                ok.len() - 1
+            })
+        })
+        .collect();
+    (ok, slots)
+}
+
+fn merge<T>(
+    slots: Vec<Result<usize, Error>>,
+    results: Vec<Result<T, Error>>,
+) -> Vec<Result<T, Error>> {
+    let mut results: Vec<Option<Result<T, Error>>> = results.into_iter().map(Some).collect();
+    slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            let r = match slot {
+                Ok(j) => results
+                    .get_mut(j)
+                    .and_then(Option::take)
+                    .unwrap_or_else(|| Err(InvalidRequest::new("", "no result").into())),
+                Err(e) => Err(e),
+            };
+            r.map_err(|e| match e {
+                Error::InvalidRequest(ir) if !ir.key.starts_with('[') => {
+                    Error::InvalidRequest(ir.within(&format!("[{i}]")))
+                }
+                other => other,
+            })
+        })
+        .collect()
 }
 
 /// An error as the CLI and the bindings print it: `{code, message, key, diagnostics}`.

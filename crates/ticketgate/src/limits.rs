@@ -26,6 +26,30 @@ pub fn string_limit(key: &str) -> usize {
     }
 }
 
+/// Refuses a container of `n` items (or keys) at `path` past [`MAX_ITEMS`]; the bindings
+/// call it with a claimed length before reading or allocating anything.
+pub fn check_items(path: &str, n: usize) -> Result<(), InvalidRequest> {
+    if n > MAX_ITEMS {
+        return Err(InvalidRequest::new(
+            path,
+            format!("has {n} items; at most {MAX_ITEMS} are accepted"),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a string at `path` longer than any key may hold; the exact limit of each key is
+/// checked by [`check_value`].
+pub fn check_string(path: &str, len: usize) -> Result<(), InvalidRequest> {
+    if len > MAX_JUSTIFICATION {
+        return Err(InvalidRequest::new(
+            path,
+            format!("is {len} bytes long; at most {MAX_JUSTIFICATION} are accepted"),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the raw text of a request before it is parsed.
 pub fn check_text(text: &str) -> Result<(), InvalidRequest> {
     if text.len() > MAX_DOCUMENT {
@@ -66,23 +90,13 @@ pub fn check_value(v: &Value) -> Result<(), InvalidRequest> {
                 size += s.len();
             }
             Value::Array(a) => {
-                if a.len() > MAX_ITEMS {
-                    return Err(InvalidRequest::new(
-                        path,
-                        format!("has {} items; at most {MAX_ITEMS} are accepted", a.len()),
-                    ));
-                }
+                check_items(&path, a.len())?;
                 for (i, x) in a.iter().enumerate() {
                     stack.push((x, format!("{path}[{i}]"), depth + 1));
                 }
             }
             Value::Object(o) => {
-                if o.len() > MAX_ITEMS {
-                    return Err(InvalidRequest::new(
-                        path,
-                        format!("has {} keys; at most {MAX_ITEMS} are accepted", o.len()),
-                    ));
-                }
+                check_items(&path, o.len())?;
                 for (k, x) in o {
                     size += k.len();
                     let p = if path.is_empty() {

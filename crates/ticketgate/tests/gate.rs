@@ -386,3 +386,300 @@ fn a_hanging_alert_callback_cannot_slow_decisions() {
     );
     drop(release);
 }
+
+/// The Rust side of docs/bad-input.md: each row Rust can express.
+#[test]
+fn the_bad_input_catalogue_in_rust() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/bad-input.md"),
+    )
+    .unwrap();
+    let base = || serde_json::to_value(request(json!({}))).unwrap();
+    let decide = |v: serde_json::Value, clock: Clock| {
+        let gate = Gate::builder().clock(clock).build().unwrap();
+        AccessRequest::from_value(v)
+            .map_err(Error::from)
+            .and_then(|r| gate.decide(&r))
+    };
+    let mut nested = json!("x");
+    for _ in 0..100 {
+        nested = json!([nested]);
+    }
+    let with = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = base();
+        f(&mut v);
+        v
+    };
+    let cases: Vec<(&str, Result<Decision>, &str)> = vec![
+        (
+            "malformed-json",
+            AccessRequest::from_json(r#"{"employee":"#)
+                .map(|_| unreachable!())
+                .map_err(Error::from),
+            "",
+        ),
+        (
+            "wrong-type",
+            decide(
+                with(&|v| v["customer"]["vip"] = json!("yes")),
+                Clock::Replay,
+            ),
+            "customer.vip",
+        ),
+        (
+            "huge-string",
+            decide(
+                with(&|v| v["client"] = json!("x".repeat(2000))),
+                Clock::Replay,
+            ),
+            "client",
+        ),
+        (
+            "huge-list",
+            decide(
+                with(&|v| v["employee"]["teams"] = json!(vec!["t"; 1000])),
+                Clock::Replay,
+            ),
+            "employee.teams",
+        ),
+        (
+            "deep-nesting",
+            decide(
+                with(&|v| v["justification"] = nested.clone()),
+                Clock::Replay,
+            ),
+            "justification",
+        ),
+        (
+            "naive-time",
+            decide(
+                with(&|v| v["at"] = json!("2026-11-28T10:00:00")),
+                Clock::Replay,
+            ),
+            "at",
+        ),
+        (
+            "unknown-key",
+            decide(
+                with(&|v| v["employee"]["nickname"] = json!("x")),
+                Clock::Replay,
+            ),
+            "employee.nickname",
+        ),
+        (
+            "unknown-purpose",
+            decide(with(&|v| v["purpose"] = json!("curiosity")), Clock::Replay),
+            "purpose",
+        ),
+        (
+            "missing-fact",
+            decide(
+                with(&|v| {
+                    v["customer"].as_object_mut().unwrap().remove("vip");
+                }),
+                Clock::Replay,
+            ),
+            "customer",
+        ),
+        ("at-out-of-window", decide(base(), Clock::Live), "at"),
+        (
+            "ticket-mismatch",
+            decide(
+                with(&|v| v["ticket"]["customer"] = json!("c2")),
+                Clock::Replay,
+            ),
+            "ticket.customer",
+        ),
+        (
+            "empty-grant-key",
+            GrantKey::new(Vec::new())
+                .map(|_| unreachable!())
+                .map_err(Error::from),
+            "grant_key",
+        ),
+    ];
+    for (row, result, key) in cases {
+        assert!(
+            doc.contains(&format!("| `{row}` |")),
+            "{row} is not in the catalogue"
+        );
+        let e = result.unwrap_err();
+        assert_eq!(e.code(), "InvalidRequest", "{row}: {e}");
+        let got = e.key().unwrap();
+        assert!(
+            got == key || got.starts_with(&format!("{key}[")),
+            "{row}: key {got}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for s in PolicyPack::default().sources() {
+        std::fs::write(dir.path().join(&s.name), &s.text).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("broken.cedar"),
+        "@id(\"x\")\npermit (principal, action, resource)\nwhen { principal.nope };\n",
+    )
+    .unwrap();
+    assert!(matches!(
+        PolicyPack::from_dir(dir.path()),
+        Err(PolicyError { .. })
+    ));
+}
+
+fn live_request(customer: &str, at: Timestamp) -> AccessRequest {
+    let h = 3_600_000;
+    let t = |ms: i64| {
+        Timestamp::from_millis(at.millis() + ms)
+            .unwrap()
+            .to_string()
+    };
+    AccessRequest::from_value(json!({
+        "employee": {"id": "alice", "roles": ["agent"], "teams": ["billing"], "segments": ["consumer"],
+            "shift": {"start": t(-4 * h), "end": t(4 * h)}},
+        "customer": {"id": customer, "segment": "consumer", "vip": false, "employee": false},
+        "ticket": {"id": format!("T-{customer}"), "customer": customer, "assignee": "alice",
+            "queue": "billing", "status": "open", "opened_at": t(-5 * h)},
+        "purpose": "support",
+        "at": at.to_string()
+    }))
+    .unwrap()
+}
+
+#[test]
+fn no_request_can_move_a_live_velocity_window() {
+    let gate = Gate::builder()
+        .velocity(VelocityConfig {
+            window_s: 3600,
+            soft: 2,
+            hard: 3,
+        })
+        .build()
+        .unwrap();
+    let now = Timestamp::now();
+    for i in 0..3 {
+        let d = gate.decide(&live_request(&format!("c{i}"), now)).unwrap();
+        assert_eq!(d.outcome("name"), Outcome::Reveal);
+    }
+    let later = Timestamp::from_millis(now.millis() + 70 * 60_000).unwrap();
+    let e = gate.decide(&live_request("c3", later)).unwrap_err();
+    assert_eq!(e.key(), Some("at"));
+    // within the accepted skew and age, the window is still counted by the gate's clock
+    let near = Timestamp::from_millis(now.millis() + 20_000).unwrap();
+    let d = gate.decide(&live_request("c4", near)).unwrap();
+    assert_ne!(d.outcome("name"), Outcome::Reveal);
+    assert!(d.has_alert("velocity_hard"));
+}
+
+#[test]
+fn suspension_is_enforced_by_the_gate_in_every_mode_and_pack() {
+    let without_r7: Vec<SourceFile> = PolicyPack::default()
+        .sources()
+        .iter()
+        .map(|s| {
+            let mut text = s.text.clone();
+            if let Some(start) = text.find("@id(\"R7-suspended\")") {
+                let end = start + text[start..].find(';').unwrap() + 1;
+                text.replace_range(start..end, "");
+            }
+            SourceFile {
+                name: s.name.clone(),
+                text,
+            }
+        })
+        .collect();
+    let pack = PolicyPack::from_sources(without_r7).unwrap();
+    assert!(!pack.policy_ids().contains(&"R7-suspended".to_owned()));
+    for mode in [Mode::Enforce, Mode::Shadow] {
+        let gate = Gate::builder()
+            .clock(Clock::Replay)
+            .pack(pack.clone())
+            .mode(mode)
+            .build()
+            .unwrap();
+        assert_eq!(
+            gate.decide(&request(json!({}))).unwrap().outcome("name"),
+            Outcome::Reveal
+        );
+        gate.suspend("alice", "sold data").unwrap();
+        let d = gate.decide(&request(json!({}))).unwrap();
+        assert!(
+            d.fields.values().all(|f| f.outcome == Outcome::Withhold),
+            "{mode:?}: {d:?}"
+        );
+        assert_eq!(d.fields["name"].policies, [SUSPENDED_GUARD]);
+        assert!(d.has_alert("suspended"));
+    }
+}
+
+#[derive(Debug)]
+struct DownStore;
+
+impl VelocityStore for DownStore {
+    fn admit(
+        &self,
+        _: &str,
+        _: &str,
+        _: Timestamp,
+        _: i64,
+        _: &mut dyn FnMut(&Observation) -> bool,
+    ) -> Result<Observation, StoreError> {
+        Err(StoreError {
+            message: "down".into(),
+        })
+    }
+    fn record(&self, _: &str, _: &str, _: Timestamp, _: i64) -> Result<(), StoreError> {
+        Err(StoreError {
+            message: "down".into(),
+        })
+    }
+    fn suspend(&self, _: &str, _: &str, _: Timestamp) -> Result<(), StoreError> {
+        Err(StoreError {
+            message: "down".into(),
+        })
+    }
+    fn reinstate(&self, _: &str) -> Result<bool, StoreError> {
+        Err(StoreError {
+            message: "down".into(),
+        })
+    }
+    fn suspended(&self) -> Result<Vec<Suspension>, StoreError> {
+        Err(StoreError {
+            message: "down".into(),
+        })
+    }
+}
+
+#[test]
+fn a_known_suspension_holds_while_the_store_is_down() {
+    let gate = Gate::builder()
+        .clock(Clock::Replay)
+        .store(Arc::new(DownStore))
+        .build()
+        .unwrap();
+    let mut bob = request(json!({}));
+    bob.employee.id = "bob".into();
+    bob.ticket.as_mut().unwrap().assignee = Some("alice".into());
+    assert_eq!(gate.decide(&bob).unwrap().outcome("name"), Outcome::Mask);
+    assert!(gate.suspend("bob", "investigation").is_err());
+    let d = gate.decide(&bob).unwrap();
+    assert!(
+        d.fields.values().all(|f| f.outcome == Outcome::Withhold),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn batches_give_one_result_per_item_and_previews_are_not_counted() {
+    let gate = Gate::builder().clock(Clock::Replay).build().unwrap();
+    let good = request(json!({}));
+    let mut bad = request(json!({}));
+    bad.ticket.as_mut().unwrap().customer = "c2".into();
+    let out = gate.decide_many(&[good.clone(), bad, good.clone()]);
+    assert_eq!(out.len(), 3);
+    assert!(out[0].is_ok() && out[1].is_err() && out[2].is_ok());
+    let mut preview = request(json!({"intent": "preview"}));
+    preview.customer.id = "c1".into();
+    let d = gate.decide(&preview).unwrap();
+    assert_eq!(d.outcome("name"), Outcome::Mask);
+    assert!(d.velocity.is_none());
+}

@@ -21,6 +21,7 @@ Evaluation releases the GIL. Errors are ``TicketgateError`` subclasses.
 
 from ._errors import AuditError, InvalidRequest, PolicyError, StoreError, TicketgateError
 from ._native import OUTCOMES, Decision, Gate, mask, verify_audit
+from ._types import AccessRequest, Customer, Employee, Grant, Shift, Ticket
 
 __all__ = [
     "Gate",
@@ -33,4 +34,10 @@ __all__ = [
     "verify_audit",
     "mask",
     "OUTCOMES",
+    "AccessRequest",
+    "Customer",
+    "Employee",
+    "Grant",
+    "Shift",
+    "Ticket",
 ]

@@ -7,6 +7,7 @@ use super::record::{self, ChainKey, Head};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 const CHUNK: u64 = 8192;
 
@@ -181,7 +182,19 @@ pub(crate) fn new_segment_name(dir: &Path) -> PathBuf {
             }
         })
         .collect();
-    let start = chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ");
+    // Strictly increasing within the process, so two gates made in the same microsecond
+    // still get their own segments.
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = chrono::Utc::now().timestamp_micros();
+    let prev = LAST.fetch_max(now, Ordering::SeqCst);
+    let us = if prev >= now {
+        LAST.fetch_add(1, Ordering::SeqCst) + 1
+    } else {
+        now
+    };
+    let start = chrono::DateTime::from_timestamp_micros(us)
+        .unwrap_or_default()
+        .format("%Y%m%dT%H%M%S%6fZ");
     dir.join(format!("{host}-{}-{start}.jsonl", std::process::id()))
 }
 

@@ -179,6 +179,27 @@ struct State {
     broken: Option<String>,
 }
 
+impl State {
+    /// A writer's state right after opening `live`, whose head is `head`.
+    fn opened(file: Box<dyn SegmentFile>, live: PathBuf, size: u64, head: Head) -> Self {
+        let seq = head.seq;
+        State {
+            file: Some(file),
+            live,
+            pid: std::process::id(),
+            size,
+            day: None,
+            head,
+            buffer: Vec::new(),
+            buffered_upto: seq,
+            durable_upto: seq,
+            checkpointed_upto: seq,
+            flushing: false,
+            broken: None,
+        }
+    }
+}
+
 struct Shared {
     opts: AuditOptions,
     state: Mutex<State>,
@@ -319,7 +340,6 @@ impl AuditLog {
                     .map_err(|m| err(&live, m))?;
             }
         }
-        let seq = o.head.seq;
         let file: Box<dyn SegmentFile> = {
             #[cfg(test)]
             {
@@ -337,20 +357,7 @@ impl AuditLog {
             }
         };
         let log = AuditLog(Arc::new(Shared {
-            state: Mutex::new(State {
-                file: Some(file),
-                live,
-                pid: std::process::id(),
-                size: o.size,
-                day: None,
-                head: o.head,
-                buffer: Vec::new(),
-                buffered_upto: seq,
-                durable_upto: seq,
-                checkpointed_upto: seq,
-                flushing: false,
-                broken: None,
-            }),
+            state: Mutex::new(State::opened(file, live, o.size, o.head)),
             opts,
             flushed: Condvar::new(),
             recovery: o.recovery,
@@ -484,21 +491,7 @@ impl AuditLog {
             std::process::id(),
             live.display()
         );
-        let seq = o.head.seq;
-        **s = State {
-            file: Some(Box::new(o.file)),
-            live,
-            pid: std::process::id(),
-            size: o.size,
-            day: None,
-            head: o.head,
-            buffer: Vec::new(),
-            buffered_upto: seq,
-            durable_upto: seq,
-            checkpointed_upto: seq,
-            flushing: false,
-            broken: None,
-        };
+        **s = State::opened(Box::new(o.file), live, o.size, o.head);
         self.start_sync_thread();
         Ok(())
     }

@@ -1,0 +1,122 @@
+// Hostile and careless callers (issue 11) and the audit trail (issue 12), through the npm package.
+import test from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import { baseRequest, ROOT } from './helpers.mjs'
+
+const require = createRequire(import.meta.url)
+const native = require('../index.js')
+const { Gate, mask, verifyAudit } = native
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tg-'))
+
+function liveRequest(customer, at = new Date()) {
+  const r = baseRequest()
+  const h = 3600_000
+  r.at = at
+  r.employee.shift = { start: new Date(at - 4 * h), end: new Date(+at + 4 * h) }
+  r.customer.id = customer
+  Object.assign(r.ticket, { id: `T-${customer}`, customer, openedAt: new Date(at - 5 * h) })
+  return r
+}
+
+test('a request dated ahead cannot empty the velocity window', () => {
+  const gate = new Gate({ velocity: { windowS: 3600, soft: 2, hard: 3 } })
+  for (let i = 0; i < 3; i++) assert.equal(gate.decide(liveRequest(`c${i}`)).fields.name.outcome, 'reveal')
+  assert.notEqual(gate.decide(liveRequest('c3')).fields.name.outcome, 'reveal')
+  for (const ahead of [new Date(Date.now() + 70 * 60_000), new Date('9999-01-01T00:00:00Z')]) {
+    assert.throws(() => gate.decide(liveRequest('c4', ahead)), (e) => e.code === 'InvalidRequest' && e.key === 'at')
+  }
+  assert.notEqual(gate.decide(liveRequest('c5')).fields.name.outcome, 'reveal')
+})
+
+test('masks follow the rules in every script; unmaskable values are null', () => {
+  assert.equal(mask('phone', '０９０-１２３４-５６７８'), '***-****-５６７８')
+  assert.equal(mask('phone', '٠٥٠١٢٣٤٥٦٧'), '******٤٥٦٧')
+  assert.equal(mask('ticket_numbers', 'billing-42'), 'billing-**')
+  assert.equal(mask('phone', 'n/a'), null)
+})
+
+test('empty and short grant keys are refused', () => {
+  for (const grantKey of ['', 'short', 'x'.repeat(31)]) {
+    assert.throws(() => new Gate({ grantKey }), (e) => e.code === 'InvalidRequest' && e.key === 'grantKey')
+  }
+})
+
+test('hostile shapes get typed errors, not crashes', () => {
+  const gate = new Gate({ clock: 'replay' })
+  let deep = 'x'
+  for (let i = 0; i < 200_000; i++) deep = [deep]
+  const huge = Object.assign([], { length: 2 ** 32 - 1 })
+  const cases = [
+    [{ ...baseRequest(), justification: deep }, 'justification'],
+    [{ ...baseRequest(), employee: { ...baseRequest().employee, teams: huge } }, 'employee.teams'],
+    [{ ...baseRequest(), client: 'x'.repeat(5000) }, 'client'],
+  ]
+  for (const [req, key] of cases) {
+    assert.throws(() => gate.decide(req), (e) => e.code === 'InvalidRequest' && e.key.startsWith(key), key)
+  }
+  const both = baseRequest()
+  both.ticket.opened_at = '2026-11-28T07:00:00Z' // beside openedAt
+  assert.throws(() => gate.decide(both), (e) => e.code === 'InvalidRequest')
+})
+
+test('a record error names the field as written', () => {
+  const gate = new Gate({ clock: 'replay' })
+  assert.throws(() => gate.view(baseRequest(), { ticket_numbers: 5 }), (e) => e.key === 'record.ticket_numbers')
+  const shadow = new Gate({ clock: 'replay', mode: 'shadow' })
+  const d = shadow.decide({ ...baseRequest(), ticket: null })
+  assert.ok('ticket_numbers' in d.wouldEnforce)
+})
+
+test('a panic inside the core is an Error with a code, and the process lives on', () => {
+  assert.throws(() => native._testPanic(), (e) => e.code === 'TicketgateError')
+  assert.equal(mask('name', 'Jane'), 'J***')
+})
+
+test('batches return one result per item and keep the good ones', () => {
+  const gate = new Gate({ clock: 'replay' })
+  const out = gate.decideMany([baseRequest(), { employee: { id: 'x' } }, baseRequest()])
+  assert.equal(out.length, 3)
+  assert.equal(out[0].fields.name.outcome, 'reveal')
+  assert.ok(out[1] instanceof Error && out[1].code === 'InvalidRequest' && out[1].index === 1)
+  assert.ok(out[1].key.startsWith('[1]'))
+  assert.equal(out[2].fields.name.outcome, 'reveal')
+})
+
+test('suspension holds in shadow mode', () => {
+  const gate = new Gate({ clock: 'replay', mode: 'shadow' })
+  gate.suspend('alice', 'sold data')
+  const d = gate.decide(baseRequest())
+  assert.deepEqual(new Set(Object.values(d.fields).map((f) => f.outcome)), new Set(['withhold']))
+})
+
+test('audit: one writer per file, segments per gate in a directory, keyed chains, cut tails', () => {
+  const dir = tmp()
+  const log = path.join(dir, 'audit.jsonl')
+  const first = new Gate({ clock: 'replay', auditLog: log })
+  assert.throws(() => new Gate({ clock: 'replay', auditLog: log }), (e) => e.code === 'AuditError')
+  first.decide(baseRequest())
+  const segs = path.join(dir, 'segments')
+  fs.mkdirSync(segs)
+  const a = new Gate({ clock: 'replay', auditLog: segs })
+  const b = new Gate({ clock: 'replay', auditLog: segs })
+  a.decide(baseRequest())
+  b.decide(baseRequest())
+  const report = verifyAudit([segs])
+  assert.equal(report.records, 2)
+  assert.equal(report.segments.length, 2)
+
+  const keyed = path.join(dir, 'keyed.jsonl')
+  const cp = path.join(dir, 'elsewhere', 'head')
+  const key = 'k'.repeat(32)
+  const g = new Gate({ clock: 'replay', auditLog: keyed, auditKey: key, auditCheckpoint: cp })
+  for (let i = 0; i < 4; i++) g.decide(baseRequest())
+  assert.match(g.auditCheckpoint(), /^4:/)
+  verifyAudit([keyed], null, key)
+  assert.throws(() => verifyAudit([keyed], null, 'j'.repeat(32)), (e) => e.code === 'AuditError')
+  assert.throws(() => new Gate({ auditLog: '/dev/full' }), (e) => e.code === 'AuditError')
+})

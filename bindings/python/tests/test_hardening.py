@@ -1,0 +1,285 @@
+"""Hostile and careless callers (issue 11) and the audit trail in real deployments (issue 12),
+through the Python package."""
+
+import copy
+import os
+import pathlib
+import sys
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List
+
+import pytest
+
+import ticketgate
+from conftest import ROOT
+
+NOW = datetime.now(timezone.utc)
+
+
+def live_request(base: Dict[str, Any], customer: str, at: datetime = NOW) -> Dict[str, Any]:
+    """`base` moved to the live clock: a shift and an open ticket around `at`."""
+    r = copy.deepcopy(base)
+    r["at"] = at
+    r["employee"]["shift"] = {"start": at - timedelta(hours=4), "end": at + timedelta(hours=4)}
+    r["customer"]["id"] = customer
+    r["ticket"].update(id=f"T-{customer}", customer=customer, opened_at=at - timedelta(hours=5))
+    return r
+
+
+def test_a_request_dated_ahead_cannot_empty_the_velocity_window(request_dict: Dict[str, Any]) -> None:
+    gate = ticketgate.Gate(velocity={"window_s": 3600, "soft": 2, "hard": 3})
+    for i in range(3):
+        assert gate.decide(live_request(request_dict, f"c{i}")).outcome("name") == "reveal"
+    assert gate.decide(live_request(request_dict, "c3")).outcome("name") != "reveal"
+    # the old trick: one request 70 minutes (or 8,000 years) ahead
+    for ahead in (timedelta(minutes=70), datetime(9999, 1, 1, tzinfo=timezone.utc) - NOW):
+        with pytest.raises(ticketgate.InvalidRequest) as e:
+            gate.decide(live_request(request_dict, "c4", NOW + ahead))
+        assert e.value.key == "at"
+    # and back at the present the window is as full as before
+    assert gate.decide(live_request(request_dict, "c5")).outcome("name") != "reveal"
+
+
+def test_a_request_too_far_in_the_past_is_refused_on_a_live_gate(request_dict: Dict[str, Any]) -> None:
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.Gate().decide(live_request(request_dict, "c1", NOW - timedelta(hours=1)))
+    assert e.value.key == "at" and "behind" in e.value.reason
+    # a replay gate takes history at its own times, and needs `at`
+    replay = ticketgate.Gate(clock="replay")
+    assert replay.decide(request_dict).outcome("name") == "reveal"
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        replay.decide({k: v for k, v in request_dict.items() if k != "at"})
+    assert e.value.key == "at"
+
+
+@pytest.mark.parametrize(
+    "field,value,masked",
+    [
+        ("phone", "０９０-１２３４-５６７８", "***-****-５６７８"),
+        ("phone", "٠٥٠١٢٣٤٥٦٧", "******٤٥٦٧"),
+        ("phone", "tel:555-1234", "*******-1234"),
+        ("ticket_numbers", "billing-42", "billing-**"),
+        ("phone", "no digits", None),
+        ("email", "not-an-email", None),
+    ],
+)
+def test_masks_follow_the_rules_in_every_script(field: str, value: str, masked: Any) -> None:
+    assert ticketgate.mask(field, value) == masked
+
+
+def test_an_unmaskable_value_is_withheld_in_a_view(request_dict: Dict[str, Any]) -> None:
+    request_dict["ticket"]["assignee"] = "bob"  # alice sees masks only
+    view = ticketgate.Gate(clock="replay").view(request_dict, {"email": "no at sign", "phone": "n/a"})
+    assert view == {"email": None, "phone": None}
+
+
+@pytest.mark.parametrize("key", ["", "short", b"x" * 31])
+def test_short_grant_keys_are_refused(key: Any) -> None:
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.Gate(grant_key=key)
+    assert e.value.key == "grant_key"
+
+
+@pytest.mark.parametrize(
+    "part,key", [("customer", "segment"), ("customer", "vip"), ("customer", "employee"), ("employee", "segments")]
+)
+def test_missing_sensitivity_facts_are_invalid(request_dict: Dict[str, Any], part: str, key: str) -> None:
+    del request_dict[part][key]
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.Gate(clock="replay").decide(request_dict)
+    assert key in str(e.value)
+
+
+def test_hostile_shapes_get_typed_errors_not_crashes(request_dict: Dict[str, Any]) -> None:
+    gate = ticketgate.Gate(clock="replay")
+    deep: Any = "x"
+    for _ in range(100_000):
+        deep = [deep]
+    cases = [
+        ({**request_dict, "justification": deep}, "justification"),
+        ({**request_dict, "employee": {**request_dict["employee"], "teams": ["t"] * 1_000_000}}, "employee.teams"),
+        ({**request_dict, "justification": "x" * 10_000}, "justification"),
+        ({**request_dict, "client": "x" * 2_000}, "client"),
+    ]
+    for req, key in cases:
+        with pytest.raises(ticketgate.InvalidRequest) as e:
+            gate.decide(req)
+        assert e.value.key.startswith(key), e.value
+    teams = {"billing"}  # any iterable is a list
+    assert gate.decide({**request_dict, "employee": {**request_dict["employee"], "teams": teams}}).outcome("name") == "reveal"
+
+
+def test_a_panic_inside_the_core_is_an_exception() -> None:
+    with pytest.raises(ticketgate.TicketgateError):
+        ticketgate._native._test_panic()  # type: ignore[attr-defined]
+    assert ticketgate.mask("name", "Jane") == "J***"  # the process is alive
+
+
+def without_r7(tmp_path: pathlib.Path) -> pathlib.Path:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    for f in (ROOT / "policies").glob("*.ceda*"):
+        text = f.read_text()
+        if "R7-suspended" in text:
+            start = text.index('@id("R7-suspended")')
+            end = text.index(";", start) + 1
+            text = text[:start] + text[end:]
+        (pack / f.name).write_text(text)
+    return pack
+
+
+@pytest.mark.parametrize("mode", ["enforce", "shadow"])
+def test_suspension_holds_in_every_mode_and_without_r7(
+    tmp_path: pathlib.Path, request_dict: Dict[str, Any], mode: str
+) -> None:
+    gate = ticketgate.Gate(policies=without_r7(tmp_path), mode=mode, clock="replay")
+    assert gate.decide(request_dict).outcome("name") == "reveal"
+    gate.suspend("alice", "sold data")
+    d = gate.decide(request_dict)
+    assert {d.outcome(f) for f in gate.fields} == {"withhold"}
+    assert "suspended" in [a["kind"] for a in d.alerts]
+    flagged = copy.deepcopy(request_dict)
+    flagged["employee"]["suspended"] = True
+    gate.reinstate("alice")
+    assert {gate.decide(flagged).outcome(f) for f in gate.fields} == {"withhold"}
+
+
+def test_a_kill_switched_employee_gets_nothing_while_the_store_is_down(request_dict: Dict[str, Any]) -> None:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    gate = ticketgate.Gate(clock="replay", redis_url=f"redis://127.0.0.1:{port}/")
+    with pytest.raises(ticketgate.StoreError):
+        gate.suspend("alice", "investigation")
+    d = gate.decide(request_dict)
+    assert {d.outcome(f) for f in gate.fields} == {"withhold"}  # not even masks
+    request_dict["employee"]["id"] = "bob"
+    request_dict["ticket"]["assignee"] = "alice"
+    assert ticketgate.Gate(clock="replay", redis_url=f"redis://127.0.0.1:{port}/").decide(request_dict).outcome("name") == "mask"
+
+
+# ---- the audit trail --------------------------------------------------------------------
+
+KEY = "k" * 32
+
+
+def test_a_second_writer_is_refused_and_a_directory_gives_segments(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    log = tmp_path / "audit.jsonl"
+    first = ticketgate.Gate(clock="replay", audit_log=log)
+    with pytest.raises(ticketgate.AuditError) as e:
+        ticketgate.Gate(clock="replay", audit_log=log)
+    assert "another writer" in str(e.value)
+    del first
+    d = tmp_path / "segments"
+    d.mkdir()
+    a = ticketgate.Gate(clock="replay", audit_log=d)
+    b = ticketgate.Gate(clock="replay", audit_log=d)
+    a.decide(request_dict)
+    b.decide(request_dict)
+    report = ticketgate.verify_audit([d])
+    assert report["records"] == 2 and len(report["segments"]) == 2
+
+
+def test_a_keyed_trail_detects_a_plain_rewrite(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    log = tmp_path / "audit.jsonl"
+    gate = ticketgate.Gate(clock="replay", audit_log=log, audit_key=KEY)
+    gate.decide(request_dict)
+    del gate
+    ticketgate.verify_audit([log], key=KEY)
+    log.unlink()
+    forged = ticketgate.Gate(clock="replay", audit_log=log)
+    forged.decide(request_dict)
+    del forged
+    with pytest.raises(ticketgate.AuditError):
+        ticketgate.verify_audit([log], key=KEY)
+    with pytest.raises(ticketgate.InvalidRequest):
+        ticketgate.Gate(audit_log=tmp_path / "x.jsonl", audit_key="short")
+
+
+def test_a_cut_tail_is_refused_at_restart(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    log = tmp_path / "audit.jsonl"
+    cp = tmp_path / "elsewhere" / "head"
+    gate = ticketgate.Gate(clock="replay", audit_log=log, audit_checkpoint=cp)
+    for _ in range(4):
+        gate.decide(request_dict)
+    head = gate.audit_checkpoint()
+    assert head is not None and head.startswith("4:")
+    del gate
+    lines = log.read_text().splitlines(keepends=True)
+    log.write_text("".join(lines[:2]))
+    with pytest.raises(ticketgate.AuditError) as e:
+        ticketgate.Gate(clock="replay", audit_log=log, audit_checkpoint=cp)
+    assert "cut" in str(e.value)
+    with pytest.raises(ticketgate.AuditError):
+        ticketgate.verify_audit([log], checkpoint=cp)
+
+
+@pytest.mark.parametrize("path", ["/dev/full", "/dev/zero"])
+def test_special_files_are_refused_at_once(path: str) -> None:
+    with pytest.raises(ticketgate.AuditError):
+        ticketgate.Gate(audit_log=path)
+
+
+def test_a_batch_costs_one_record_per_item_and_all_or_nothing_durability(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    log = tmp_path / "audit.jsonl"
+    gate = ticketgate.Gate(clock="replay", audit_log=log)
+    rows = [(request_dict, {"name": "Jane Doe"})] * 50
+    views = gate.view_many(rows)
+    assert all(isinstance(v, dict) and v["name"] == "Jane Doe" for v in views)
+    assert ticketgate.verify_audit([log])["records"] == 50
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_gate_made_before_fork_writes_its_own_segment_and_delivers_alerts(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    d = tmp_path / "audit"
+    d.mkdir()
+    seen: List[str] = []
+    gate = ticketgate.Gate(clock="replay", audit_log=d, on_alert=lambda a, _d: seen.append(a["kind"]))
+    gate.decide(request_dict)
+    no_ticket = {**request_dict, "ticket": None}
+    pids = []
+    for _ in range(4):
+        pid = os.fork()
+        if pid == 0:  # a worker
+            code = 1
+            try:
+                for _ in range(5):
+                    gate.decide(no_ticket)
+                import time
+
+                deadline = time.time() + 5
+                while gate.alerts_delivered() < 5 and time.time() < deadline:
+                    time.sleep(0.01)
+                code = 0 if gate.alerts_delivered() >= 5 else 3
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    for pid in pids:
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    report = ticketgate.verify_audit([d])
+    assert report["records"] == 1 + 4 * 5 and len(report["segments"]) == 5
+    checker = ticketgate.Gate(clock="replay", audit_log=tmp_path / "reader")
+    del checker
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_single_file_mode_refuses_a_forked_child(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    gate = ticketgate.Gate(clock="replay", audit_log=tmp_path / "audit.jsonl")
+    gate.decide(request_dict)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            gate.decide(request_dict)
+        except ticketgate.AuditError as e:
+            code = 0 if "fork" in str(e) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert gate.decide(request_dict).outcome("name") == "reveal"  # the parent goes on
+    assert sys.platform.startswith("linux") or True
