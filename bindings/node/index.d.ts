@@ -44,8 +44,19 @@ export declare class Gate {
   suspended(): Suspension[]
   /** Records a past reveal (warming velocity counts after a restart). */
   recordReveal(employeeId: string, customerId: string, at: string | Date): void
-  /** Returns the grant signed so that gates sharing this gate's key honour it. */
+  /** Returns the grant signed as it is (no issuing checks: for tests and migrations). */
   signGrant(grant: Grant): Grant
+  /**
+   * Records a request for an `approved` grant; returns it signed as pending (it reveals
+   * nothing until approved, and lapses after 12 h).
+   */
+  requestGrant(grant: Grant): Grant
+  /** Approves a pending request; `approver` is the approving employee's facts. */
+  approveGrant(grant: Grant, approver: Employee): Grant
+  /** Issues a break-glass grant (reason and incident required, at most 1 h). */
+  issueBreakGlass(grant: Grant): Grant
+  /** Revokes a grant on every gate sharing this gate's store. */
+  revokeGrant(grantId: string): void
   /** `sha256:` version of the pack deciding now. */
   get policyVersion(): string
   /** The fields the pack decides. */
@@ -205,6 +216,8 @@ export interface Grant {
   approverRoles?: Array<string>
   issuedAt: string | Date
   expiresAt: string | Date
+  /** When it was requested (set by `requestGrant`). */
+  requestedAt?: string | Date | null
   signature?: string | null
 }
 

@@ -120,3 +120,33 @@ test('audit: one writer per file, segments per gate in a directory, keyed chains
   assert.throws(() => verifyAudit([keyed], null, 'j'.repeat(32)), (e) => e.code === 'AuditError')
   assert.throws(() => new Gate({ auditLog: '/dev/full' }), (e) => e.code === 'AuditError')
 })
+
+test('grants: requested, approved by someone else, narrow to their fields, revoked, keys rotate', () => {
+  const key = 'a fleet key of at least 32 bytes!'
+  const a = new Gate({ grantKey: key })
+  const now = Date.now()
+  const grant = {
+    id: 'g-1', kind: 'approved', grantee: 'alice', customer: 'vip-1', fields: ['phone'], purpose: 'support',
+    reason: 'customer called about fraud', issuedAt: new Date(now - 60_000), expiresAt: new Date(now + 3600_000),
+  }
+  const vip = (g) => {
+    const r = liveRequest('vip-1')
+    r.customer.vip = true
+    r.ticket = null
+    r.grant = g
+    return r
+  }
+  const pending = a.requestGrant(grant)
+  assert.equal(a.decide(vip(pending)).fields.phone.outcome, 'withhold')
+  const sup = { id: 'sam', roles: ['supervisor'], segments: ['consumer'] }
+  assert.throws(() => a.approveGrant(pending, { ...sup, id: 'alice' }), (e) => e.key === 'approver.id')
+  const approved = a.approveGrant(pending, sup)
+  const b = new Gate({ grantKey: ['a newer fleet key, 32 bytes long', key] })
+  const d = b.decide(vip(approved))
+  assert.equal(d.fields.phone.outcome, 'reveal')
+  assert.notEqual(d.fields.email.outcome, 'reveal')
+  a.revokeGrant(approved.id)
+  assert.equal(a.decide(vip(approved)).fields.phone.outcome, 'withhold')
+  assert.throws(() => a.issueBreakGlass({ ...grant, id: 'g-2', kind: 'break_glass', incident: 'INC-1', expiresAt: new Date(now + 2 * 3600_000) }),
+    (e) => e.code === 'InvalidRequest' && e.key === 'grant.expiresAt')
+})

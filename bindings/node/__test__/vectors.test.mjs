@@ -21,6 +21,7 @@ for (const c of cases) {
       return
     }
     const before = new Date(Date.parse(request.at) - 60_000)
+    if (c.revoke_grant) gate.revokeGrant(request.grant.id)
     for (let i = 0; i < (c.velocity_count ?? 0); i++) gate.recordReveal(request.employee.id, `velocity-seed-${i}`, before)
     const d = gate.decide(request)
     const got = Object.fromEntries(Object.keys(c.expect).map((f) => [f, d.fields[f]?.outcome ?? 'withhold']))

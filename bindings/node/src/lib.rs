@@ -321,15 +321,54 @@ impl Gate {
         })
     }
 
-    /// Returns the grant signed so that gates sharing this gate's key honour it.
+    /// Returns the grant signed as it is (no issuing checks: for tests and migrations).
     #[napi(ts_args_type = "grant: Grant", ts_return_type = "Grant")]
     pub fn sign_grant(&self, env: Env, grant: Unknown<'_>) -> Result<Value> {
         guarded(&env, "signGrant", || {
-            let v = to_json(&grant, "grant", Keys::Snake)?;
-            let g: ticketgate::Grant =
-                serde_json::from_value(v).map_err(|e| invalid("grant", e.to_string()))?;
-            Ok(js_value(&self.inner.sign_grant(g)))
+            Ok(js_value(&self.inner.sign_grant(grant_arg(&grant)?)))
         })
+    }
+
+    /// Records a request for an `approved` grant; returns it signed as pending (it reveals
+    /// nothing until approved, and lapses after 12 h).
+    #[napi(ts_args_type = "grant: Grant", ts_return_type = "Grant")]
+    pub fn request_grant(&self, env: Env, grant: Unknown<'_>) -> Result<Value> {
+        guarded(&env, "requestGrant", || {
+            Ok(js_value(&self.inner.request_grant(grant_arg(&grant)?)?))
+        })
+    }
+
+    /// Approves a pending request; `approver` is the approving employee's facts.
+    #[napi(
+        ts_args_type = "grant: Grant, approver: Employee",
+        ts_return_type = "Grant"
+    )]
+    pub fn approve_grant(
+        &self,
+        env: Env,
+        grant: Unknown<'_>,
+        approver: Unknown<'_>,
+    ) -> Result<Value> {
+        guarded(&env, "approveGrant", || {
+            let a =
+                ffi::employee_from_value(to_json(&approver, "approver", Keys::Snake)?, "approver")
+                    .map_err(|e| InvalidRequest::new(camel_path(&e.key), e.reason))?;
+            Ok(js_value(&self.inner.approve_grant(grant_arg(&grant)?, &a)?))
+        })
+    }
+
+    /// Issues a break-glass grant (reason and incident required, at most 1 h).
+    #[napi(ts_args_type = "grant: Grant", ts_return_type = "Grant")]
+    pub fn issue_break_glass(&self, env: Env, grant: Unknown<'_>) -> Result<Value> {
+        guarded(&env, "issueBreakGlass", || {
+            Ok(js_value(&self.inner.issue_break_glass(grant_arg(&grant)?)?))
+        })
+    }
+
+    /// Revokes a grant on every gate sharing this gate's store.
+    #[napi]
+    pub fn revoke_grant(&self, env: Env, grant_id: String) -> Result<()> {
+        guarded(&env, "revokeGrant", || self.inner.revoke_grant(&grant_id))
     }
 
     /// `sha256:` version of the pack deciding now.
@@ -411,6 +450,10 @@ impl Gate {
         })
         .map(|rows| js_value(&rows))
     }
+}
+
+fn grant_arg(v: &Unknown<'_>) -> std::result::Result<ticketgate::Grant, CoreError> {
+    Ok(ffi::grant_from_value(to_json(v, "grant", Keys::Snake)?)?)
 }
 
 fn to_json_skipping(o: &Unknown<'_>, skip: &str) -> std::result::Result<Value, InvalidRequest> {

@@ -89,6 +89,9 @@ pub struct Grant {
     pub issued_at: String,
     #[napi(ts_type = "string | Date")]
     pub expires_at: String,
+    /// When it was requested (set by `requestGrant`).
+    #[napi(ts_type = "string | Date | null")]
+    pub requested_at: Option<String>,
     #[napi(ts_type = "string | null")]
     pub signature: Option<String>,
 }

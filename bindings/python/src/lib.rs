@@ -332,10 +332,57 @@ impl Gate {
         py: Python<'py>,
         grant: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let v = to_json(grant, "grant").map_err(|e| to_pyerr(py, e.into()))?;
-        let g: ticketgate::Grant =
-            serde_json::from_value(v).map_err(|e| to_pyerr(py, invalid("grant", e.to_string())))?;
+        let g = grant_arg(py, grant)?;
         part(py, &self.0.sign_grant(g))
+    }
+
+    /// Records a request for an `approved` grant; returns it signed as pending (it reveals
+    /// nothing until approved, and lapses after 12 h).
+    fn request_grant<'py>(
+        &self,
+        py: Python<'py>,
+        grant: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let g = grant_arg(py, grant)?;
+        part(
+            py,
+            &detached(py, "request_grant", || self.0.request_grant(g))?,
+        )
+    }
+
+    /// Approves a pending request; `approver` is the approving employee's facts.
+    fn approve_grant<'py>(
+        &self,
+        py: Python<'py>,
+        grant: &Bound<'py, PyAny>,
+        approver: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let g = grant_arg(py, grant)?;
+        let a = to_json(approver, "approver")
+            .and_then(|v| ffi::employee_from_value(v, "approver"))
+            .map_err(|e| to_pyerr(py, e.into()))?;
+        part(
+            py,
+            &detached(py, "approve_grant", || self.0.approve_grant(g, &a))?,
+        )
+    }
+
+    /// Issues a break-glass grant (reason and incident required, at most 1 h).
+    fn issue_break_glass<'py>(
+        &self,
+        py: Python<'py>,
+        grant: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let g = grant_arg(py, grant)?;
+        part(
+            py,
+            &detached(py, "issue_break_glass", || self.0.issue_break_glass(g))?,
+        )
+    }
+
+    /// Revokes a grant on every gate sharing this gate's store.
+    fn revoke_grant(&self, py: Python<'_>, grant_id: String) -> PyResult<()> {
+        detached(py, "revoke_grant", || self.0.revoke_grant(&grant_id))
     }
 
     /// `sha256:` version of the pack deciding now.
@@ -423,6 +470,12 @@ impl Gate {
     fn __repr__(&self) -> String {
         format!("<Gate policy_version={}>", self.0.policy_version())
     }
+}
+
+fn grant_arg(py: Python<'_>, grant: &Bound<'_, PyAny>) -> PyResult<ticketgate::Grant> {
+    to_json(grant, "grant")
+        .and_then(ffi::grant_from_value)
+        .map_err(|e| to_pyerr(py, e.into()))
 }
 
 fn request_or_raise(

@@ -283,3 +283,75 @@ def test_single_file_mode_refuses_a_forked_child(tmp_path: pathlib.Path, request
     assert os.waitstatus_to_exitcode(status) == 0
     assert gate.decide(request_dict).outcome("name") == "reveal"  # the parent goes on
     assert sys.platform.startswith("linux") or True
+
+
+# ---- grants with a lifecycle (issue 14) -----------------------------------------------------
+
+
+def grant_request(now: datetime, fields: List[str], minutes: int = 60, kind: str = "approved") -> Dict[str, Any]:
+    g: Dict[str, Any] = {
+        "id": "g-1", "kind": kind, "grantee": "alice", "customer": "vip-1", "fields": fields,
+        "purpose": "support", "reason": "customer called about fraud",
+        "issued_at": now - timedelta(minutes=1), "expires_at": now + timedelta(minutes=minutes - 1),
+    }
+    if kind == "break_glass":
+        g["incident"] = "INC-7"
+    return g
+
+
+def vip_request(base: Dict[str, Any], grant: Any) -> Dict[str, Any]:
+    r = live_request(base, "vip-1")
+    r["customer"]["vip"] = True
+    r["ticket"] = None
+    r["grant"] = grant
+    return r
+
+
+def test_grants_are_issued_with_checks_and_revoked_across_gates(request_dict: Dict[str, Any]) -> None:
+    import socket
+    import subprocess
+    import time
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+                              stdout=subprocess.DEVNULL)
+    try:
+        url = f"redis://127.0.0.1:{port}/"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        key = "a fleet key of at least 32 bytes!"
+        a = ticketgate.Gate(grant_key=key, redis_url=url)
+        b = ticketgate.Gate(grant_key=["a newer fleet key, 32 bytes long", key], redis_url=url)
+        now = datetime.now(timezone.utc)
+        pending = a.request_grant(grant_request(now, ["phone"]))
+        assert a.decide(vip_request(request_dict, pending)).outcome("phone") == "withhold"
+        sup = {"id": "sam", "roles": ["supervisor"], "segments": ["consumer"]}
+        with pytest.raises(ticketgate.InvalidRequest) as e:
+            a.approve_grant(pending, {**sup, "id": "alice"})
+        assert e.value.key == "approver.id"
+        with pytest.raises(ticketgate.InvalidRequest) as e:
+            a.approve_grant(pending, {**sup, "roles": ["agent"]})
+        assert e.value.key == "approver.roles"
+        approved = a.approve_grant(pending, sup)
+        d = b.decide(vip_request(request_dict, approved))  # b verifies with the old key
+        assert d.outcome("phone") == "reveal" and d.outcome("email") != "reveal"
+        a.revoke_grant(approved["id"])
+        d = b.decide(vip_request(request_dict, approved))
+        assert d.outcome("phone") == "withhold" and "grant_revoked" in [x["kind"] for x in d.alerts]
+        with pytest.raises(ticketgate.InvalidRequest):
+            a.request_grant(grant_request(now, ["phone"], minutes=9 * 60))
+        with pytest.raises(ticketgate.InvalidRequest):
+            a.issue_break_glass(grant_request(now, ["phone"], minutes=61, kind="break_glass"))
+        bg = a.issue_break_glass({**grant_request(now, ["name"], minutes=30, kind="break_glass"), "id": "g-2"})
+        d = a.decide(vip_request(request_dict, bg))
+        assert d.outcome("name") == "reveal" and "break_glass" in [x["kind"] for x in d.alerts]
+    finally:
+        server.kill()
+        server.wait()

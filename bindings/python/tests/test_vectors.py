@@ -24,6 +24,8 @@ def test_vector(name: str, case: Dict[str, Any]) -> None:
         with pytest.raises(getattr(ticketgate, case["expect_error"])):
             gate.decide(request)
         return
+    if case.get("revoke_grant"):
+        gate.revoke_grant(request["grant"]["id"])
     for i in range(case.get("velocity_count", 0)):
         gate.record_reveal(request["employee"]["id"], f"velocity-seed-{i}", one_minute_before(request["at"]))
     decision = gate.decide(request)

@@ -32,8 +32,9 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Evaluate a team's own access history (CSV/JSONL) and report what would be refused.
     Replay(replay::ReplayArgs),
-    /// Sign a grant with the fleet's grant key so gates honour it.
-    Grant(grant::GrantArgs),
+    /// Request, approve, issue (break-glass), revoke and inspect grants.
+    #[command(subcommand)]
+    Grant(grant::GrantCommand),
     /// Verify the audit trail and answer forensic questions.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -50,7 +51,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => validate::validate(a),
         Command::Test(a) => policy_test::test(a),
         Command::Audit(a) => audit::run(a),
-        Command::Grant(a) => grant::grant_sign(a),
+        Command::Grant(a) => grant::run(a),
         Command::Demo(a) => demo::demo(a),
         Command::Replay(a) => replay::replay(a),
     };

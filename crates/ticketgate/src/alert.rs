@@ -20,6 +20,8 @@ pub mod kinds {
     pub const VELOCITY_SOFT: &str = "velocity_soft";
     /// A grant whose signature does not verify.
     pub const GRANT_INVALID: &str = "grant_invalid";
+    /// A revoked grant was presented.
+    pub const GRANT_REVOKED: &str = "grant_revoked";
     /// A break-glass grant was presented.
     pub const BREAK_GLASS: &str = "break_glass";
     /// The velocity store could not be reached.

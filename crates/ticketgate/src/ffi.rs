@@ -8,8 +8,8 @@ use crate::decision::Decision;
 use crate::decision::Mode;
 use crate::error::{Error, InvalidRequest};
 use crate::gate::{Gate, GateBuilder, View};
-use crate::grant::GrantKey;
-use crate::model::AccessRequest;
+use crate::grant::{GrantKey, GrantKeys};
+use crate::model::{AccessRequest, Employee, Grant};
 use crate::pack::PolicyPack;
 use crate::velocity::VelocityConfig;
 use serde::Deserialize;
@@ -42,6 +42,16 @@ impl Secret {
     }
 }
 
+/// One secret, or several.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Secrets {
+    /// One.
+    One(Secret),
+    /// Several, the first in use.
+    Many(Vec<Secret>),
+}
+
 /// Every option of a gate, as the bindings take them (Python keyword arguments, the keys
 /// of Node's options object). Unknown keys are refused.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -65,8 +75,9 @@ pub struct GateOptions {
     pub velocity: Option<VelocityConfig>,
     /// `redis://...` to share counts and suspensions across hosts.
     pub redis_url: Option<String>,
-    /// The secret that signs and verifies grants (at least 32 bytes).
-    pub grant_key: Option<Secret>,
+    /// The secret that signs and verifies grants (at least 32 bytes), or a list for
+    /// rotation: the first signs, every one verifies.
+    pub grant_key: Option<Secrets>,
     /// `enforce` (default) or `shadow`.
     pub mode: Mode,
     /// `live` (default) or `replay`.
@@ -104,7 +115,14 @@ impl GateOptions {
             b = b.velocity(v);
         }
         if let Some(k) = &self.grant_key {
-            b = b.grant_key(GrantKey::new(k.bytes())?);
+            let keys = match k {
+                Secrets::One(s) => vec![GrantKey::new(s.bytes())?],
+                Secrets::Many(list) => list
+                    .iter()
+                    .map(|s| GrantKey::new(s.bytes()))
+                    .collect::<Result<_, _>>()?,
+            };
+            b = b.grant_keys(GrantKeys::new(keys)?);
         }
         let audit_only = [
             ("audit_key", self.audit_key.is_some()),
@@ -212,6 +230,16 @@ fn merge<T>(
             })
         })
         .collect()
+}
+
+/// A grant from JSON, its errors' keys under `grant.`.
+pub fn grant_from_value(v: Value) -> Result<Grant, InvalidRequest> {
+    crate::model::part_from_value(v, "grant")
+}
+
+/// An employee's facts from JSON (e.g. an approver), errors' keys under `prefix`.
+pub fn employee_from_value(v: Value, prefix: &str) -> Result<Employee, InvalidRequest> {
+    crate::model::part_from_value(v, prefix)
 }
 
 /// An error as the CLI and the bindings print it: `{code, message, key, diagnostics}`.

@@ -27,7 +27,7 @@ pub use error::{
 };
 pub use ffi::GateOptions;
 pub use gate::{Gate, GateBuilder, View, SUSPENDED_GUARD};
-pub use grant::GrantKey;
+pub use grant::{GrantKey, GrantKeys};
 pub use model::{
     AccessRequest, Customer, Employee, Grant, GrantKind, Intent, Purpose, Segment, Shift, Status,
     Ticket,

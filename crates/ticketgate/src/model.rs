@@ -187,6 +187,9 @@ pub struct Grant {
     pub issued_at: Timestamp,
     /// End of validity (exclusive).
     pub expires_at: Timestamp,
+    /// When it was requested (set by `request_grant`; a request lapses after 12 h).
+    #[serde(default)]
+    pub requested_at: Option<Timestamp>,
     /// Set by the gate that signed it; an unsigned or altered grant is refused.
     #[serde(default)]
     pub signature: Option<String>,
@@ -402,6 +405,16 @@ fn check_ticket(
         }
     }
     Ok(())
+}
+
+/// Parses any part of the contract from JSON within the input limits, its errors' keys
+/// under `prefix` (e.g. `approver.roles`).
+pub(crate) fn part_from_value<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    prefix: &str,
+) -> Result<T, InvalidRequest> {
+    crate::limits::check_value(&value).map_err(|e| e.within(prefix))?;
+    serde_path_to_error::deserialize(value).map_err(|e| path_error(e).within(prefix))
 }
 
 fn path_error(e: serde_path_to_error::Error<serde_json::Error>) -> InvalidRequest {

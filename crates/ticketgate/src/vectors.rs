@@ -36,6 +36,9 @@ pub struct Case {
     /// Runners sign a grant in the request through the public API unless this is false.
     #[serde(default)]
     pub sign_grant: Option<bool>,
+    /// Runners revoke the request's grant through the public API before deciding.
+    #[serde(default)]
+    pub revoke_grant: Option<bool>,
 }
 
 /// Reads a vector file.
@@ -66,6 +69,11 @@ pub fn run_case(pack: &PolicyPack, case: &Case) -> Result<(), String> {
     let result = AccessRequest::from_value(request)
         .map_err(Error::from)
         .and_then(|req| {
+            if case.revoke_grant == Some(true) {
+                if let Some(g) = &req.grant {
+                    gate.revoke_grant(&g.id)?;
+                }
+            }
             if let Some(n) = case.velocity_count {
                 let at = req.at.unwrap_or_else(Timestamp::now);
                 let before = Timestamp::from_millis(at.millis() - 60_000).unwrap_or(at);

@@ -5,7 +5,7 @@ from typing import Any, Callable, Dict, Iterable, List, Literal, Mapping, Option
 from typing_extensions import TypeAlias, final
 
 from ._errors import TicketgateError
-from ._types import AccessRequest, Grant
+from ._types import AccessRequest, Employee, Grant
 
 _Outcome: TypeAlias = Literal["reveal", "mask", "withhold"]
 _Path: TypeAlias = Union[str, "PathLike[str]"]
@@ -60,7 +60,7 @@ class Gate:
         velocity: Optional[Mapping[str, int]] = None,
         redis_url: Optional[str] = None,
         on_alert: Optional[Callable[[Dict[str, str], Decision], object]] = None,
-        grant_key: Optional[_Secret] = None,
+        grant_key: Optional[Union[_Secret, List[_Secret]]] = None,
         mode: Literal["enforce", "shadow"] = "enforce",
         clock: Literal["live", "replay"] = "live",
         audit_key: Optional[_Secret] = None,
@@ -82,6 +82,10 @@ class Gate:
     def suspended(self) -> List[Dict[str, str]]: ...
     def record_reveal(self, employee_id: str, customer_id: str, at: _Time) -> None: ...
     def sign_grant(self, grant: Union[Grant, Mapping[str, Any]]) -> Dict[str, Any]: ...
+    def request_grant(self, grant: Union[Grant, Mapping[str, Any]]) -> Dict[str, Any]: ...
+    def approve_grant(self, grant: Union[Grant, Mapping[str, Any]], approver: Union[Employee, Mapping[str, Any]]) -> Dict[str, Any]: ...
+    def issue_break_glass(self, grant: Union[Grant, Mapping[str, Any]]) -> Dict[str, Any]: ...
+    def revoke_grant(self, grant_id: str) -> None: ...
     @property
     def policy_version(self) -> str: ...
     @property

@@ -72,6 +72,7 @@ class Grant(_GrantRequired, total=False):
     incident: Optional[str]
     approver: Optional[str]
     approver_roles: Optional[List[str]]
+    requested_at: Optional[Time]
     signature: Optional[str]
 
 

@@ -212,6 +212,14 @@ pub mod kind {
     pub const REINSTATE: &str = "reinstate";
     /// Somebody read the trail through the library.
     pub const AUDIT_READ: &str = "audit_read";
+    /// A grant was requested.
+    pub const GRANT_REQUESTED: &str = "grant_requested";
+    /// A grant was approved.
+    pub const GRANT_APPROVED: &str = "grant_approved";
+    /// A break-glass grant was issued.
+    pub const BREAK_GLASS: &str = "break_glass";
+    /// A grant was revoked.
+    pub const GRANT_REVOKED: &str = "grant_revoked";
 }
 
 /// What the writer serialises for a decision (the read side is [`Record`]).

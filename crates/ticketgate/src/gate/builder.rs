@@ -8,7 +8,7 @@ use crate::cedar::EntityCache;
 use crate::clock::{Clock, ClockPolicy};
 use crate::decision::Mode;
 use crate::error::{InvalidRequest, Result};
-use crate::grant::GrantKey;
+use crate::grant::{GrantKey, GrantKeys};
 use crate::pack::PolicyPack;
 use crate::velocity::{MemoryStore, VelocityConfig, VelocityStore};
 use cedar_policy::Authorizer;
@@ -27,7 +27,7 @@ pub struct GateBuilder {
     velocity: VelocityConfig,
     mode: Mode,
     clock: ClockPolicy,
-    grant_key: Option<GrantKey>,
+    grant_keys: Option<GrantKeys>,
     sink: Option<Arc<dyn AlertSink>>,
     audit: Option<AuditOptions>,
 }
@@ -84,7 +84,13 @@ impl GateBuilder {
 
     /// Key that signs and verifies grants (default: random, this process only).
     pub fn grant_key(mut self, key: GrantKey) -> Self {
-        self.grant_key = Some(key);
+        self.grant_keys = Some(GrantKeys::from_one(key));
+        self
+    }
+
+    /// Keys for rotation: the first signs, every one verifies.
+    pub fn grant_keys(mut self, keys: GrantKeys) -> Self {
+        self.grant_keys = Some(keys);
         self
     }
 
@@ -126,7 +132,7 @@ impl GateBuilder {
                 velocity: v,
                 mode: self.mode,
                 clock: self.clock,
-                grant_key: self.grant_key.unwrap_or_else(GrantKey::random),
+                grant_keys: self.grant_keys.unwrap_or_else(GrantKeys::random),
                 alerts: self.sink.map(Dispatcher::new),
                 audit,
                 entities: EntityCache::default(),

@@ -236,12 +236,33 @@ impl Gate {
         alerts: &mut Vec<(String, String)>,
     ) -> Option<&'r Grant> {
         let g = req.grant.as_ref()?;
-        if !self.inner.grant_key.verify(g) {
+        if !self.inner.grant_keys.verify(g) {
             alerts.push((
                 kinds::GRANT_INVALID.into(),
                 format!("grant `{}` has no valid signature and was ignored", g.id),
             ));
             return None;
+        }
+        match self.inner.store.is_revoked(&g.id, crate::Timestamp::now()) {
+            Ok(false) => {}
+            Ok(true) => {
+                alerts.push((
+                    kinds::GRANT_REVOKED.into(),
+                    format!("grant `{}` was revoked and was ignored", g.id),
+                ));
+                return None;
+            }
+            Err(e) => {
+                // a revocation that cannot be checked cannot be ruled out
+                alerts.push((
+                    kinds::GRANT_INVALID.into(),
+                    format!(
+                        "grant `{}` ignored: its revocation cannot be checked ({e})",
+                        g.id
+                    ),
+                ));
+                return None;
+            }
         }
         if g.kind == GrantKind::BreakGlass {
             alerts.push((

@@ -11,6 +11,7 @@ mod alerts;
 mod builder;
 mod decide;
 mod evaluate;
+mod grants;
 mod view;
 
 pub use builder::GateBuilder;
@@ -23,7 +24,7 @@ use crate::cedar::EntityCache;
 use crate::clock::ClockPolicy;
 use crate::decision::Mode;
 use crate::error::{InvalidRequest, Result};
-use crate::grant::GrantKey;
+use crate::grant::GrantKeys;
 use crate::model::Grant;
 use crate::pack::PolicyPack;
 use crate::time::Timestamp;
@@ -47,7 +48,7 @@ struct Inner {
     velocity: VelocityConfig,
     mode: Mode,
     clock: ClockPolicy,
-    grant_key: GrantKey,
+    grant_keys: GrantKeys,
     alerts: Option<Dispatcher>,
     audit: Option<AuditLog>,
     entities: EntityCache,
@@ -156,9 +157,16 @@ impl Gate {
             .record(employee, customer, at, self.inner.velocity.window_ms())?)
     }
 
-    /// Signs a grant so that gates holding the same key honour it.
+    /// Signs a grant as it is, without the issuing checks of [`Gate::request_grant`],
+    /// [`Gate::approve_grant`] and [`Gate::issue_break_glass`]: for tests and for migrating
+    /// grants issued elsewhere. The policies still decide whether it applies.
     pub fn sign_grant(&self, grant: Grant) -> Grant {
-        self.inner.grant_key.sign(grant)
+        self.inner.grant_keys.sign(grant)
+    }
+
+    /// Whether one of this gate's keys verifies the grant's signature.
+    pub fn verify_grant(&self, grant: &Grant) -> bool {
+        self.inner.grant_keys.verify(grant)
     }
 
     /// Alert deliveries that failed or were dropped.

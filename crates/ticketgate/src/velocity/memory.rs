@@ -16,6 +16,8 @@ pub struct MemoryStore {
     shards: Vec<Mutex<HashMap<String, Arc<Mutex<Window>>>>>,
     hasher: std::collections::hash_map::RandomState,
     suspensions: RwLock<HashMap<String, Suspension>>,
+    /// grant id → until (ms)
+    revoked: RwLock<HashMap<String, i64>>,
 }
 
 #[derive(Default)]
@@ -48,6 +50,7 @@ impl Default for MemoryStore {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             hasher: Default::default(),
             suspensions: RwLock::new(HashMap::new()),
+            revoked: RwLock::new(HashMap::new()),
         }
     }
 }
@@ -169,6 +172,20 @@ impl VelocityStore for MemoryStore {
 
     fn sweep(&self, now: Timestamp, window_ms: i64) {
         self.sweep_at(now.millis(), window_ms);
+        self.revoked
+            .write()
+            .retain(|_, until| *until > now.millis());
+    }
+
+    fn revoke(&self, grant: &str, until: Timestamp) -> Result<(), StoreError> {
+        self.revoked
+            .write()
+            .insert(grant.to_owned(), until.millis());
+        Ok(())
+    }
+
+    fn is_revoked(&self, grant: &str, _now: Timestamp) -> Result<bool, StoreError> {
+        Ok(self.revoked.read().contains_key(grant))
     }
 }
 

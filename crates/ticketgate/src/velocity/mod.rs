@@ -103,6 +103,21 @@ pub trait VelocityStore: Send + Sync + fmt::Debug {
     /// All current suspensions.
     fn suspended(&self) -> Result<Vec<Suspension>, StoreError>;
 
+    /// Revokes a grant on every gate sharing this store, until `until` (the store may
+    /// forget it after that instant, when the grant can no longer be used anyway).
+    fn revoke(&self, _grant: &str, _until: Timestamp) -> Result<(), StoreError> {
+        Err(StoreError {
+            message: "this store cannot hold revocations".into(),
+        })
+    }
+
+    /// Whether a grant is revoked. A store that cannot tell makes the grant unusable.
+    fn is_revoked(&self, _grant: &str, _now: Timestamp) -> Result<bool, StoreError> {
+        Err(StoreError {
+            message: "this store cannot hold revocations".into(),
+        })
+    }
+
     /// Forgets employees with nothing left in their window at `now` (the gate's clock), so
     /// memory follows recently active employees. Stores that expire by themselves ignore it.
     fn sweep(&self, _now: Timestamp, _window_ms: i64) {}

@@ -329,6 +329,18 @@ impl VelocityStore for RedisStore {
         self.with_conn(|c| c.hset::<_, _, _, ()>(self.susp_key(), employee, json))
     }
 
+    fn revoke(&self, grant: &str, until: Timestamp) -> Result<(), StoreError> {
+        let ttl = (until.millis() - Timestamp::now().millis()).max(1000);
+        let ttl = u64::try_from(ttl).unwrap_or(1000);
+        let key = format!("{}revoked:{grant}", self.opts.prefix);
+        self.with_conn(|c| c.pset_ex::<_, _, ()>(&key, 1, ttl))
+    }
+
+    fn is_revoked(&self, grant: &str, _now: Timestamp) -> Result<bool, StoreError> {
+        let key = format!("{}revoked:{grant}", self.opts.prefix);
+        self.with_conn(|c| c.exists(&key))
+    }
+
     fn reinstate(&self, employee: &str) -> Result<bool, StoreError> {
         let n: i64 = self.with_conn(|c| c.hdel(self.susp_key(), employee))?;
         Ok(n > 0)

@@ -1,0 +1,91 @@
+//! The grant lifecycle: requested, approved by someone else, or issued as break-glass, each
+//! checked before it is signed and audited; revoked fleet-wide through the store.
+
+use super::Gate;
+use crate::audit::kind;
+use crate::error::Result;
+use crate::grant::{self, REVOCATION_KEEP_MS};
+use crate::model::{Employee, Grant};
+use crate::time::Timestamp;
+
+fn summary(g: &Grant) -> String {
+    serde_json::json!({
+        "grantee": g.grantee, "customer": g.customer, "fields": g.fields,
+        "purpose": g.purpose, "kind": g.kind, "approver": g.approver,
+        "issued_at": g.issued_at, "expires_at": g.expires_at,
+        "reason": g.reason, "incident": g.incident,
+    })
+    .to_string()
+}
+
+impl Gate {
+    /// Records a request for an `approved` grant and returns it signed as pending: it
+    /// reveals nothing until a supervisor approves it, and lapses after 12 h.
+    pub fn request_grant(&self, grant: Grant) -> Result<Grant> {
+        let g = grant::pending(grant, Timestamp::now())?;
+        self.check_fields(&g)?;
+        self.issue(g, kind::GRANT_REQUESTED)
+    }
+
+    /// Approves a pending request signed by this fleet. Refused for self-approval, an
+    /// approver without `supervisor` (in `approver`, the approving employee's facts), a
+    /// grant that is not pending, a lapsed request, or a lifetime past 8 h.
+    pub fn approve_grant(&self, grant: Grant, approver: &Employee) -> Result<Grant> {
+        if !self.inner.grant_keys.verify(&grant) {
+            return Err(crate::error::InvalidRequest::new(
+                "grant.signature",
+                "is not a request signed by this fleet's grant keys",
+            )
+            .into());
+        }
+        let g = grant::approved(grant, approver, Timestamp::now())?;
+        self.issue(g, kind::GRANT_APPROVED)
+    }
+
+    /// Issues a break-glass grant (reason and incident id required, at most 1 h). It is
+    /// audited here and raises a `break_glass` alert at every use.
+    pub fn issue_break_glass(&self, grant: Grant) -> Result<Grant> {
+        let g = grant::break_glass(grant, Timestamp::now())?;
+        self.check_fields(&g)?;
+        self.issue(g, kind::BREAK_GLASS)
+    }
+
+    /// Revokes a grant: refused at the next decision on every gate sharing the store.
+    pub fn revoke_grant(&self, grant_id: &str) -> Result<()> {
+        if grant_id.is_empty() {
+            return Err(crate::error::InvalidRequest::new("grant_id", "must not be empty").into());
+        }
+        let until = Timestamp::from_millis(Timestamp::now().millis() + REVOCATION_KEEP_MS)
+            .unwrap_or_else(Timestamp::now);
+        self.inner.store.revoke(grant_id, until)?;
+        if let Some(a) = &self.inner.audit {
+            a.append_event(kind::GRANT_REVOKED, grant_id, "")?;
+        }
+        Ok(())
+    }
+
+    fn check_fields(&self, g: &Grant) -> Result<()> {
+        let pack = self.pack();
+        for (i, f) in g.fields.iter().enumerate() {
+            if !pack.fields().contains(f) {
+                return Err(crate::error::InvalidRequest::new(
+                    format!("grant.fields[{i}]"),
+                    format!(
+                        "unknown field `{f}`; the pack decides {}",
+                        pack.fields().join(", ")
+                    ),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    fn issue(&self, g: Grant, what: &str) -> Result<Grant> {
+        let signed = self.inner.grant_keys.sign(g);
+        if let Some(a) = &self.inner.audit {
+            a.append_event(what, &signed.id, &summary(&signed))?;
+        }
+        Ok(signed)
+    }
+}
