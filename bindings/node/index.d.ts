@@ -119,7 +119,7 @@ export interface AuditReport {
 
 /** The customer whose data is asked for. */
 export interface Customer {
-  id: string
+  id: string | number
   /** Required, like `vip` and `employee`: a missing sensitivity fact is an invalid request. */
   segment: 'consumer' | 'business' | 'government'
   vip: boolean
@@ -147,7 +147,7 @@ export interface Decision {
 
 /** The employee asking, as the calling service knows them. */
 export interface Employee {
-  id: string
+  id: string | number
   /** `agent`, `senior_agent`, `supervisor`, `security_reviewer`, ... */
   roles?: Array<string>
   /** Queue (team) names. */
@@ -224,10 +224,17 @@ export interface Grant {
 /** Applies the masking vector of `field` to `value`; null when the rules cannot mask it. */
 export declare function mask(field: string, value: string): string | null
 
-/** A working shift: on shift means `start <= at < end`. */
+/**
+ * A working shift: on shift means `start <= at < end`. Either absolute (`start`, `end` as
+ * instants) or a weekly schedule (`days`, local `start`/`end` as `HH:MM`, `tz`), where an
+ * end before the start wraps past midnight and DST is honoured.
+ */
 export interface Shift {
   start: string | Date
   end: string | Date
+  days?: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>
+  /** IANA time zone of a weekly schedule, e.g. `Europe/Berlin`. */
+  tz?: string
 }
 
 /** A suspension through the kill switch. */
@@ -239,7 +246,7 @@ export interface Suspension {
 
 /** A ticket as it was at the time of the access. */
 export interface Ticket {
-  id: string
+  id: string | number
   customer: string
   assignee?: string | null
   queue: string

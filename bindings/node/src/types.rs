@@ -6,18 +6,25 @@
 use napi_derive::napi;
 use std::collections::HashMap;
 
-/// A working shift: on shift means `start <= at < end`.
+/// A working shift: on shift means `start <= at < end`. Either absolute (`start`, `end` as
+/// instants) or a weekly schedule (`days`, local `start`/`end` as `HH:MM`, `tz`), where an
+/// end before the start wraps past midnight and DST is honoured.
 #[napi(object)]
 pub struct Shift {
     #[napi(ts_type = "string | Date")]
     pub start: String,
     #[napi(ts_type = "string | Date")]
     pub end: String,
+    #[napi(ts_type = "Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>")]
+    pub days: Option<Vec<String>>,
+    /// IANA time zone of a weekly schedule, e.g. `Europe/Berlin`.
+    pub tz: Option<String>,
 }
 
 /// The employee asking, as the calling service knows them.
 #[napi(object)]
 pub struct Employee {
+    #[napi(ts_type = "string | number")]
     pub id: String,
     /// `agent`, `senior_agent`, `supervisor`, `security_reviewer`, ...
     pub roles: Option<Vec<String>>,
@@ -36,6 +43,7 @@ pub struct Employee {
 /// The customer whose data is asked for.
 #[napi(object)]
 pub struct Customer {
+    #[napi(ts_type = "string | number")]
     pub id: String,
     /// Required, like `vip` and `employee`: a missing sensitivity fact is an invalid request.
     #[napi(ts_type = "'consumer' | 'business' | 'government'")]
@@ -48,6 +56,7 @@ pub struct Customer {
 /// A ticket as it was at the time of the access.
 #[napi(object)]
 pub struct Ticket {
+    #[napi(ts_type = "string | number")]
     pub id: String,
     pub customer: String,
     #[napi(ts_type = "string | null")]

@@ -63,7 +63,7 @@ pub fn employee_at(e: &EmployeeRow, at: Timestamp) -> Employee {
         teams: e.teams.clone(),
         segments: e.segments.clone(),
         office_country: e.office_country.clone(),
-        shift: shift_at(e, at.utc()).map(|(s, en)| Shift {
+        shift: shift_at(e, at.utc()).map(|(s, en)| Shift::Absolute {
             start: Timestamp::from_utc(s),
             end: Timestamp::from_utc(en),
         }),

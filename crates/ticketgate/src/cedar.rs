@@ -2,7 +2,7 @@
 //! a context per field. Everything here is typed by construction against the pack's
 //! schema, so no per-request schema validation is needed.
 
-use crate::model::{AccessRequest, Customer, Employee, Grant, Ticket};
+use crate::model::{AccessRequest, Customer, Employee, Grant, Shift, Ticket};
 use crate::pack::PolicyPack;
 use crate::time::Timestamp;
 use cedar_policy::{
@@ -105,11 +105,19 @@ impl Prepared {
         let principal = uid(&EMPLOYEE, &req.employee.id);
         let resource = uid(&CUSTOMER, &req.customer.id);
         let mut entities = Vec::with_capacity(4 + pack.action_entities().len());
-        entities.push(cached(
-            &cache.employees,
-            &(req.employee.clone(), suspended),
-            || employee(&req.employee, principal.clone(), suspended),
-        )?);
+        // A weekly schedule becomes the absolute shift containing `at` (or none), so the
+        // cache key is what the entity is built from.
+        let mut emp = req.employee.clone();
+        emp.shift = match &emp.shift {
+            Some(s) => s
+                .resolve(at)
+                .map_err(|e| e.to_string())?
+                .map(|(start, end)| Shift::Absolute { start, end }),
+            None => None,
+        };
+        entities.push(cached(&cache.employees, &(emp.clone(), suspended), || {
+            employee(&emp, principal.clone(), suspended)
+        })?);
         let c = &req.customer;
         entities.push(cached(&cache.customers, c, || {
             entity(
@@ -197,14 +205,15 @@ fn employee(e: &Employee, uid: EntityUid, suspended: bool) -> Result<Entity, Str
         ("suspended".to_owned(), Rx::new_bool(suspended)),
     ]);
     let shift = match &e.shift {
-        Some(sh) => Some(
+        Some(Shift::Absolute { start, end }) => Some(
             Rx::new_record([
-                ("start".to_owned(), dt(sh.start)),
-                ("end".to_owned(), dt(sh.end)),
+                ("start".to_owned(), dt(*start)),
+                ("end".to_owned(), dt(*end)),
             ])
             .map_err(|e| e.to_string())?,
         ),
-        None => None,
+        // resolved by `Prepared::new` before this is called
+        Some(Shift::Weekly(_)) | None => None,
     };
     let attrs = with_optional(
         attrs,

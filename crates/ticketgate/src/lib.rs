@@ -14,6 +14,7 @@ pub mod limits;
 pub mod mask;
 mod model;
 mod pack;
+mod shift;
 mod time;
 pub mod vectors;
 pub mod velocity;
@@ -30,7 +31,7 @@ pub use gate::{Gate, GateBuilder, View, SUSPENDED_GUARD};
 pub use grant::{GrantKey, GrantKeys};
 pub use model::{
     AccessRequest, Customer, Employee, Grant, GrantKind, Intent, Purpose, Segment, Shift, Status,
-    Ticket,
+    Ticket, Weekly,
 };
 pub use pack::{PolicyPack, SourceFile};
 pub use time::Timestamp;

@@ -2,6 +2,7 @@
 //! unknown keys, wrong types and naive times are errors naming the key.
 
 use crate::error::InvalidRequest;
+pub use crate::shift::{Shift, Weekly};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +10,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Employee {
-    /// Stable employee id.
+    /// Stable employee id (an integer is taken as its decimal text).
+    #[serde(deserialize_with = "id")]
     pub id: String,
     /// Roles such as `agent`, `senior_agent`, `supervisor`, `security_reviewer`.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -22,22 +24,12 @@ pub struct Employee {
     /// ISO 3166 alpha-2 country of the employee's office.
     #[serde(default)]
     pub office_country: Option<String>,
-    /// Current shift; absent means off shift.
+    /// An absolute shift or a weekly schedule; absent means off shift.
     #[serde(default)]
     pub shift: Option<Shift>,
     /// Suspended by the calling service.
     #[serde(default, deserialize_with = "null_as_default")]
     pub suspended: bool,
-}
-
-/// A working shift: on shift means `start <= at < end`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Shift {
-    /// First instant on shift.
-    pub start: Timestamp,
-    /// First instant off shift again.
-    pub end: Timestamp,
 }
 
 /// Customer segments.
@@ -65,7 +57,8 @@ impl Segment {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Customer {
-    /// Stable customer id.
+    /// Stable customer id (an integer is taken as its decimal text).
+    #[serde(deserialize_with = "id")]
     pub id: String,
     /// Segment. Required, like `vip` and `employee`: a missing sensitivity fact is an
     /// invalid request, never "not sensitive".
@@ -109,11 +102,13 @@ impl Status {
 #[serde(deny_unknown_fields)]
 pub struct Ticket {
     /// Ticket id.
+    #[serde(deserialize_with = "id")]
     pub id: String,
     /// Id of the customer the ticket is for.
+    #[serde(deserialize_with = "id")]
     pub customer: String,
     /// Employee id of the assignee.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "opt_id")]
     pub assignee: Option<String>,
     /// Queue (team) the ticket sits in.
     pub queue: String,
@@ -131,7 +126,7 @@ pub struct Ticket {
     #[serde(default)]
     pub assigned_at: Option<Timestamp>,
     /// Who assigned it: an employee id (maybe the assignee) or `router`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "opt_id")]
     pub assigned_by: Option<String>,
 }
 
@@ -164,8 +159,10 @@ pub struct Grant {
     /// `approved` or `break_glass`.
     pub kind: GrantKind,
     /// Employee the grant is for.
+    #[serde(deserialize_with = "id")]
     pub grantee: String,
     /// Customer id the grant covers.
+    #[serde(deserialize_with = "id")]
     pub customer: String,
     /// Fields it may reveal.
     pub fields: Vec<String>,
@@ -178,7 +175,7 @@ pub struct Grant {
     #[serde(default)]
     pub incident: Option<String>,
     /// Employee id of the approver; null for break-glass.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "opt_id")]
     pub approver: Option<String>,
     /// Roles the approver held when approving.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -264,6 +261,33 @@ pub struct AccessRequest {
     pub intent: Option<Intent>,
 }
 
+/// An id given as a string or an integer (helpdesks key rows by integers); always kept as text.
+fn id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an id (a string or an integer)")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_owned())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+    }
+    d.deserialize_any(V)
+}
+
+fn opt_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Id(#[serde(deserialize_with = "id")] String);
+    Ok(Option::<Id>::deserialize(d)?.map(|i| i.0))
+}
+
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -305,12 +329,7 @@ impl AccessRequest {
             }
         }
         if let Some(s) = &e.shift {
-            if s.end <= s.start {
-                return Err(InvalidRequest::new(
-                    "employee.shift.end",
-                    "must be after shift.start",
-                ));
-            }
+            s.check()?;
         }
         if let Some(t) = &self.ticket {
             check_ticket(t, &self.customer.id, at, skew_ms)?;

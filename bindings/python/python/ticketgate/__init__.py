@@ -21,7 +21,7 @@ Evaluation releases the GIL. Errors are ``TicketgateError`` subclasses.
 
 from ._errors import AuditError, InvalidRequest, PolicyError, StoreError, TicketgateError
 from ._native import OUTCOMES, Decision, Gate, mask, verify_audit
-from ._types import AccessRequest, Customer, Employee, Grant, Shift, Ticket
+from ._types import AccessRequest, Customer, Employee, Grant, Shift, Ticket, WeeklyShift
 
 __all__ = [
     "Gate",
@@ -40,4 +40,5 @@ __all__ = [
     "Grant",
     "Shift",
     "Ticket",
+    "WeeklyShift",
 ]

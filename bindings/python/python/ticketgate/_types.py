@@ -12,16 +12,42 @@ Time = Union[str, datetime]
 
 Purpose = Literal["support", "security_review", "legal_request", "incident"]
 
-__all__ = ["AccessRequest", "Customer", "Employee", "Grant", "Purpose", "Shift", "Ticket", "Time"]
+__all__ = [
+    "AbsoluteShift",
+    "AccessRequest",
+    "Customer",
+    "Employee",
+    "Grant",
+    "Id",
+    "Purpose",
+    "Shift",
+    "Ticket",
+    "Time",
+    "WeeklyShift",
+]
 
 
-class Shift(TypedDict):
+Id = Union[str, int]
+"""Ids are text; an integer is taken as its decimal text."""
+
+
+class AbsoluteShift(TypedDict):
     start: Time
     end: Time
 
 
+class WeeklyShift(TypedDict):
+    days: List[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]]
+    start: str  # local "HH:MM"
+    end: str  # local "HH:MM"; before the start: the next day
+    tz: str  # IANA, e.g. "Europe/Berlin"
+
+
+Shift = Union[AbsoluteShift, WeeklyShift]
+
+
 class _EmployeeRequired(TypedDict):
-    id: str
+    id: Id
     segments: List[str]  # an employee serves nothing until told
 
 
@@ -34,22 +60,22 @@ class Employee(_EmployeeRequired, total=False):
 
 
 class Customer(TypedDict):
-    id: str
+    id: Id
     segment: Literal["consumer", "business", "government"]
     vip: bool
     employee: bool
 
 
 class _TicketRequired(TypedDict):
-    id: str
-    customer: str
+    id: Id
+    customer: Id
     queue: str
     status: Literal["open", "pending", "solved", "closed"]
     opened_at: Time
 
 
 class Ticket(_TicketRequired, total=False):
-    assignee: Optional[str]
+    assignee: Optional[Id]
     closed_at: Optional[Time]
     callback_at: Optional[Time]
     assigned_at: Optional[Time]
