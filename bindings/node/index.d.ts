@@ -178,8 +178,13 @@ export interface GateOptions {
   auditLog?: string
   durability?: 'always' | 'batched' | 'none'
   velocity?: VelocityConfig
-  /** Share velocity counts and suspensions across hosts. */
+  /** Share velocity counts and suspensions across hosts (same as a `redis://` velocityStore). */
   redisUrl?: string
+  /**
+   * `memory` (default; one process), `sqlite:///path` (the processes of one host) or
+   * `redis://host:port` (a fleet).
+   */
+  velocityStore?: string
   /** Called for every alert, after the decision; exceptions are caught and counted. */
   onAlert?: (alert: Alert, decision: Decision) => void
   /** Secret that signs and verifies grants (at least 32 bytes). */

@@ -202,8 +202,11 @@ pub struct GateOptions {
     #[napi(ts_type = "'always' | 'batched' | 'none'")]
     pub durability: Option<String>,
     pub velocity: Option<VelocityConfig>,
-    /// Share velocity counts and suspensions across hosts.
+    /// Share velocity counts and suspensions across hosts (same as a `redis://` velocityStore).
     pub redis_url: Option<String>,
+    /// `memory` (default; one process), `sqlite:///path` (the processes of one host) or
+    /// `redis://host:port` (a fleet).
+    pub velocity_store: Option<String>,
     /// Called for every alert, after the decision; exceptions are caught and counted.
     #[napi(ts_type = "(alert: Alert, decision: Decision) => void")]
     pub on_alert: Option<String>,

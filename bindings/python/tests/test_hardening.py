@@ -355,3 +355,41 @@ def test_grants_are_issued_with_checks_and_revoked_across_gates(request_dict: Di
     finally:
         server.kill()
         server.wait()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_sqlite_store_holds_the_limit_and_the_kill_switch_across_8_processes(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    url = f"sqlite://{tmp_path / 'velocity.db'}"
+    gate = ticketgate.Gate(velocity_store=url)  # made before the fork, as with gunicorn --preload
+    r, w = os.pipe()
+    pids = []
+    for p in range(8):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                revealed = 0
+                for i in range(10):
+                    d = gate.decide(live_request(request_dict, f"c{p}-{i}"))
+                    revealed += d.outcome("name") == "reveal"
+                os.write(w, f"{revealed}\n".encode())
+                code = 0
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    for pid in pids:
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    os.close(w)
+    with os.fdopen(r) as f:
+        counts = [int(x) for x in f.read().split()]
+    assert sum(counts) == 30, counts
+    # a suspension made by one process is seen by another at its next decision
+    other = ticketgate.Gate(velocity_store=url)
+    gate.suspend("bob", "investigation")
+    bob = live_request(request_dict, "z1")
+    bob["employee"]["id"] = "bob"
+    bob["ticket"]["assignee"] = "bob"
+    assert {other.decide(bob).outcome(f) for f in other.fields} == {"withhold"}
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.Gate(velocity_store="mongodb://nope")
+    assert e.value.key == "velocity_store"

@@ -73,7 +73,10 @@ pub struct GateOptions {
     pub audit_rotate_daily: bool,
     /// `{window_s, soft, hard}`.
     pub velocity: Option<VelocityConfig>,
-    /// `redis://...` to share counts and suspensions across hosts.
+    /// Where counts, suspensions and revocations live: `memory` (default; one process),
+    /// `sqlite:///path` (the processes of one host) or `redis://...` (a fleet).
+    pub velocity_store: Option<String>,
+    /// `redis://...`: the same as `velocity_store` with a Redis URL.
     pub redis_url: Option<String>,
     /// The secret that signs and verifies grants (at least 32 bytes), or a list for
     /// rotation: the first signs, every one verifies.
@@ -153,20 +156,31 @@ impl GateOptions {
                 }
             }
         }
-        if let Some(url) = &self.redis_url {
-            #[cfg(feature = "redis")]
-            {
-                b = b.store(crate::velocity::redis_store(url)?);
-            }
-            #[cfg(not(feature = "redis"))]
-            {
-                let _ = url;
+        match (&self.velocity_store, &self.redis_url) {
+            (Some(_), Some(_)) => {
                 return Err(InvalidRequest::new(
                     "redis_url",
-                    "this build of ticketgate has no Redis support",
+                    "give either velocity_store or redis_url, not both",
                 )
-                .into());
+                .into())
             }
+            (Some(url), None) => b = b.store(crate::velocity::store_from_url(url)?),
+            (None, Some(url)) => {
+                #[cfg(feature = "redis")]
+                {
+                    b = b.store(crate::velocity::redis_store(url)?);
+                }
+                #[cfg(not(feature = "redis"))]
+                {
+                    let _ = url;
+                    return Err(InvalidRequest::new(
+                        "redis_url",
+                        "this build has no Redis support",
+                    )
+                    .into());
+                }
+            }
+            (None, None) => {}
         }
         Ok(b)
     }

@@ -35,6 +35,10 @@ pub use model::{
 };
 pub use pack::{PolicyPack, SourceFile};
 pub use time::Timestamp;
+#[cfg(feature = "sqlite")]
+pub use velocity::SqliteStore;
 #[cfg(feature = "redis")]
 pub use velocity::{redis_store, RedisOptions, RedisStore};
-pub use velocity::{MemoryStore, Observation, Suspension, VelocityConfig, VelocityStore};
+pub use velocity::{
+    store_from_url, MemoryStore, Observation, Suspension, VelocityConfig, VelocityStore,
+};

@@ -7,15 +7,65 @@
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::{redis_store, RedisOptions, RedisStore};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 
 use crate::error::StoreError;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// A store from a URL: `memory`, `sqlite:///path/to/file.db` (the processes of one host)
+/// or `redis://host:port/db` (a fleet).
+pub fn store_from_url(url: &str) -> Result<std::sync::Arc<dyn VelocityStore>, crate::error::Error> {
+    use crate::error::InvalidRequest;
+    if url == "memory" {
+        return Ok(std::sync::Arc::new(MemoryStore::new()));
+    }
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        #[cfg(feature = "sqlite")]
+        {
+            if path.is_empty() {
+                return Err(InvalidRequest::new(
+                    "velocity_store",
+                    "`sqlite://` needs a path, e.g. sqlite:///var/lib/app/velocity.db",
+                )
+                .into());
+            }
+            return Ok(std::sync::Arc::new(SqliteStore::open(path)?));
+        }
+        #[cfg(not(feature = "sqlite"))]
+        {
+            let _ = path;
+            return Err(
+                InvalidRequest::new("velocity_store", "this build has no SQLite support").into(),
+            );
+        }
+    }
+    if url.starts_with("redis://") || url.starts_with("rediss://") {
+        #[cfg(feature = "redis")]
+        {
+            return Ok(redis_store(url)?);
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            return Err(
+                InvalidRequest::new("velocity_store", "this build has no Redis support").into(),
+            );
+        }
+    }
+    Err(InvalidRequest::new(
+        "velocity_store",
+        format!("`{url}` is not `memory`, `sqlite:///path` or `redis://host:port`"),
+    )
+    .into())
+}
 
 /// Limits of R8. They reach the policies through the context, so a pack can be stricter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
