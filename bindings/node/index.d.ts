@@ -186,7 +186,7 @@ export interface GateOptions {
    */
   velocityStore?: string
   /** Called for every alert, after the decision; exceptions are caught and counted. */
-  onAlert?: (alert: Alert, decision: Decision) => void
+  onAlert?: (alert: Alert, decision: Decision | null) => void
   /** Secret that signs and verifies grants (at least 32 bytes). */
   grantKey?: string
   /** `shadow`: compute, audit and alert, but refuse nothing (for gradual rollout). */

@@ -91,16 +91,13 @@ struct NodeSink {
     failed: Arc<AtomicU64>,
 }
 
-impl ticketgate::AlertSink for NodeSink {
-    fn alert(
-        &self,
-        d: &ticketgate::Decision,
-        a: &ticketgate::Alert,
-    ) -> std::result::Result<(), String> {
+impl NodeSink {
+    /// Calls `onAlert(alert, decision)`; `decision` is null for an alert outside a decision.
+    fn call(&self, decision: Value, a: &ticketgate::Alert) -> std::result::Result<(), String> {
         let failed = self.failed.clone();
         let status = self.tsfn.call_with_return_value(
             FnArgs {
-                data: (js_value(a), js_value(d)),
+                data: (js_value(a), decision),
             },
             ThreadsafeFunctionCallMode::NonBlocking,
             move |ok: Result<bool>, _env| {
@@ -114,6 +111,19 @@ impl ticketgate::AlertSink for NodeSink {
             Status::Ok => Ok(()),
             other => Err(format!("alert callback queue: {other}")),
         }
+    }
+}
+
+impl ticketgate::AlertSink for NodeSink {
+    fn alert(
+        &self,
+        d: &ticketgate::Decision,
+        a: &ticketgate::Alert,
+    ) -> std::result::Result<(), String> {
+        self.call(js_value(d), a)
+    }
+    fn event(&self, a: &ticketgate::Alert) -> std::result::Result<(), String> {
+        self.call(Value::Null, a)
     }
 }
 

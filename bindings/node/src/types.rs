@@ -208,7 +208,7 @@ pub struct GateOptions {
     /// `redis://host:port` (a fleet).
     pub velocity_store: Option<String>,
     /// Called for every alert, after the decision; exceptions are caught and counted.
-    #[napi(ts_type = "(alert: Alert, decision: Decision) => void")]
+    #[napi(ts_type = "(alert: Alert, decision: Decision | null) => void")]
     pub on_alert: Option<String>,
     /// Secret that signs and verifies grants (at least 32 bytes).
     pub grant_key: Option<String>,

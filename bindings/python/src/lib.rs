@@ -152,15 +152,19 @@ fn part<'py, T: serde::Serialize + ?Sized>(py: Python<'py>, v: &T) -> PyResult<B
 
 struct PySink(Py<PyAny>);
 
-impl ticketgate::AlertSink for PySink {
-    fn alert(&self, d: &ticketgate::Decision, a: &Alert) -> Result<(), String> {
+impl PySink {
+    /// Calls `on_alert(alert, decision)`; `decision` is None for an alert outside a decision.
+    fn call(&self, d: Option<&ticketgate::Decision>, a: &Alert) -> Result<(), String> {
         Python::attach(|py| {
             let alert = PyDict::new(py);
             alert.set_item("kind", &a.kind).map_err(|e| e.to_string())?;
             alert
                 .set_item("message", &a.message)
                 .map_err(|e| e.to_string())?;
-            let dec = Py::new(py, Decision(d.clone())).map_err(|e| e.to_string())?;
+            let dec = match d {
+                Some(d) => Some(Py::new(py, Decision(d.clone())).map_err(|e| e.to_string())?),
+                None => None,
+            };
             self.0
                 .call1(py, (alert, dec))
                 .map(|_| ())
@@ -169,8 +173,18 @@ impl ticketgate::AlertSink for PySink {
     }
 }
 
-/// The gate. See the package docstring for the arguments.
-#[pyclass(module = "ticketgate._native", frozen)]
+impl ticketgate::AlertSink for PySink {
+    fn alert(&self, d: &ticketgate::Decision, a: &Alert) -> Result<(), String> {
+        self.call(Some(d), a)
+    }
+    fn event(&self, a: &Alert) -> Result<(), String> {
+        self.call(None, a)
+    }
+}
+
+/// The gate. See the package docstring for the arguments. Subclassed in Python by
+/// `ticketgate.Gate`, which adds the awaitable methods.
+#[pyclass(module = "ticketgate._native", frozen, subclass)]
 struct Gate(CoreGate);
 
 #[pymethods]

@@ -249,3 +249,16 @@ def test_shadow_mode(request_dict: Dict[str, Any]) -> None:
     assert ticketgate.Gate(clock="replay").decide(request_dict).would_enforce is None
     with pytest.raises(ticketgate.InvalidRequest):
         ticketgate.Gate(clock="replay", mode="lenient")
+
+
+def test_async_decisions_for_asgi_views(request_dict: Dict[str, Any]) -> None:
+    import asyncio
+
+    gate = ticketgate.Gate(clock="replay")
+
+    async def main() -> List[str]:
+        ds = await asyncio.gather(*(gate.decide_async(request_dict) for _ in range(20)))
+        card = await gate.view_async(request_dict, {"name": "Jane Doe"})
+        return [d.outcome("name") for d in ds] + [card["name"]]
+
+    assert asyncio.run(main()) == ["reveal"] * 20 + ["Jane Doe"]

@@ -241,13 +241,19 @@ def test_a_gate_made_before_fork_writes_its_own_segment_and_delivers_alerts(tmp_
     gate.decide(request_dict)
     no_ticket = {**request_dict, "ticket": None}
     pids = []
-    for _ in range(4):
+    for w in range(4):
         pid = os.fork()
         if pid == 0:  # a worker
             code = 1
             try:
                 for _ in range(5):
                     gate.decide(no_ticket)
+                for i in range(3):
+                    c = f"w{w}-{i}"
+                    r = copy.deepcopy(request_dict)
+                    r["customer"]["id"] = c
+                    r["ticket"].update(id=f"T-{c}", customer=c)
+                    assert gate.decide(r).outcome("name") == "reveal"
                 import time
 
                 deadline = time.time() + 5
@@ -261,9 +267,10 @@ def test_a_gate_made_before_fork_writes_its_own_segment_and_delivers_alerts(tmp_
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
     report = ticketgate.verify_audit([d])
-    assert report["records"] == 1 + 4 * 5 and len(report["segments"]) == 5
-    checker = ticketgate.Gate(clock="replay", audit_log=tmp_path / "reader")
-    del checker
+    assert report["records"] == 1 + 4 * (5 + 3) and len(report["segments"]) == 5
+    # the forensic answer over the merged trail is what the workers were shown
+    affected = {a["customer"] for a in gate.audit_affected("alice", reader="sec")}
+    assert affected == {"c1"} | {f"w{w}-{i}" for w in range(4) for i in range(3)}
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
@@ -393,3 +400,20 @@ def test_a_sqlite_store_holds_the_limit_and_the_kill_switch_across_8_processes(t
     with pytest.raises(ticketgate.InvalidRequest) as e:
         ticketgate.Gate(velocity_store="mongodb://nope")
     assert e.value.key == "velocity_store"
+
+
+def test_break_glass_is_alerted_at_issue(request_dict: Dict[str, Any]) -> None:
+    import threading
+
+    got: List[Any] = []
+    done = threading.Event()
+
+    def on_alert(alert: Dict[str, str], decision: Any) -> None:
+        got.append((alert["kind"], decision))
+        done.set()
+
+    gate = ticketgate.Gate(on_alert=on_alert)
+    now = datetime.now(timezone.utc)
+    gate.issue_break_glass(grant_request(now, ["name"], minutes=30, kind="break_glass"))
+    assert done.wait(5)
+    assert got == [("break_glass", None)]

@@ -33,6 +33,12 @@ pub trait AlertSink: Send + Sync {
     /// Called once per alert, off the deciding thread, with the decision that raised it.
     /// An `Err` (or a panic) is counted in [`DeliveryStats::failed`] and logged.
     fn alert(&self, decision: &Decision, alert: &Alert) -> Result<(), String>;
+
+    /// Called for an alert raised outside a decision (a break-glass grant issued). The
+    /// default drops it: it is in the audit trail either way.
+    fn event(&self, _alert: &Alert) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 impl<F: Fn(&Decision, &Alert) -> Result<(), String> + Send + Sync> AlertSink for F {
@@ -54,7 +60,9 @@ pub struct DeliveryStats {
 
 const QUEUE: usize = 10_000;
 
-type Queue = SyncSender<(Arc<Decision>, Alert)>;
+/// An alert, with the decision that raised it (none for an event outside a decision).
+type Item = (Option<Arc<Decision>>, Alert);
+type Queue = SyncSender<Item>;
 
 pub(crate) struct Dispatcher {
     sink: Arc<dyn AlertSink>,
@@ -72,14 +80,16 @@ impl fmt::Debug for Dispatcher {
 }
 
 fn spawn(sink: Arc<dyn AlertSink>, stats: Arc<DeliveryStats>) -> Option<Queue> {
-    let (tx, rx) = sync_channel::<(Arc<Decision>, Alert)>(QUEUE);
+    let (tx, rx) = sync_channel::<Item>(QUEUE);
     // The thread ends when the dispatcher (the only sender) is dropped.
     let spawned = std::thread::Builder::new()
         .name("ticketgate-alerts".into())
         .spawn(move || {
             for (d, a) in rx {
-                let run =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.alert(&d, &a)));
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &d {
+                    Some(d) => sink.alert(d, &a),
+                    None => sink.event(&a),
+                }));
                 let why = match run {
                     Ok(Ok(())) => {
                         stats.delivered.fetch_add(1, Ordering::Relaxed);
@@ -120,6 +130,18 @@ impl Dispatcher {
         if decision.alerts.is_empty() {
             return;
         }
+        let d = Arc::new(decision.clone());
+        for a in &decision.alerts {
+            self.enqueue((Some(d.clone()), a.clone()));
+        }
+    }
+
+    /// An alert raised outside a decision.
+    pub(crate) fn send_event(&self, alert: Alert) {
+        self.enqueue((None, alert));
+    }
+
+    fn enqueue(&self, item: Item) {
         let tx = {
             let mut guard = self.tx.lock();
             let pid = std::process::id();
@@ -129,17 +151,14 @@ impl Dispatcher {
             }
             guard.1.clone()
         };
-        let d = Arc::new(decision.clone());
-        for a in &decision.alerts {
-            let sent = tx.as_ref().map(|tx| tx.try_send((d.clone(), a.clone())));
-            if !matches!(sent, Some(Ok(()))) {
-                let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-                if n.is_power_of_two() {
-                    log::warn!(
-                        "ticketgate: alert queue full, {} alerts dropped so far (slow callback?)",
-                        n + 1
-                    );
-                }
+        let sent = tx.as_ref().map(|tx| tx.try_send(item));
+        if !matches!(sent, Some(Ok(()))) {
+            let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            if n.is_power_of_two() {
+                log::warn!(
+                    "ticketgate: alert queue full, {} alerts dropped so far (slow callback?)",
+                    n + 1
+                );
             }
         }
     }

@@ -20,8 +20,30 @@ Evaluation releases the GIL. Errors are ``TicketgateError`` subclasses.
 """
 
 from ._errors import AuditError, InvalidRequest, PolicyError, StoreError, TicketgateError
-from ._native import OUTCOMES, Decision, Gate, mask, verify_audit
+import asyncio
+from typing import Any, Dict, Mapping
+
+from . import _native
+from ._native import OUTCOMES, Decision, mask, verify_audit
 from ._types import AccessRequest, Customer, Employee, Grant, Shift, Ticket, WeeklyShift
+
+
+
+class Gate(_native.Gate):
+    """Decides, per contact field, what an employee may see (see the module docstring).
+
+    Besides the blocking methods, ``decide_async`` and ``view_async`` are awaitable for ASGI
+    views: they run on the event loop's thread pool, and the work itself releases the GIL.
+    """
+
+    async def decide_async(self, request: Any) -> Decision:
+        """``decide`` off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.decide, request)
+
+    async def view_async(self, request: Any, record: Mapping[str, Any]) -> Dict[str, Any]:
+        """``view`` off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.view, request, record)
+
 
 __all__ = [
     "Gate",

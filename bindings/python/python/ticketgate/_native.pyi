@@ -2,7 +2,7 @@ from datetime import datetime
 from os import PathLike
 from typing import Any, Callable, Dict, Iterable, List, Literal, Mapping, Optional, Tuple, Union
 
-from typing_extensions import TypeAlias, final
+from typing_extensions import TypeAlias, disjoint_base, final
 
 from ._errors import TicketgateError
 from ._types import AccessRequest, Employee, Grant
@@ -50,7 +50,7 @@ class Decision:
     def outcome(self, field: str) -> _Outcome: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
-@final
+@disjoint_base
 class Gate:
     def __new__(
         cls,
@@ -59,7 +59,7 @@ class Gate:
         durability: Literal["always", "batched", "none"] = "always",
         velocity: Optional[Mapping[str, int]] = None,
         redis_url: Optional[str] = None,
-        on_alert: Optional[Callable[[Dict[str, str], Decision], object]] = None,
+        on_alert: Optional[Callable[[Dict[str, str], Optional[Decision]], object]] = None,
         grant_key: Optional[Union[_Secret, List[_Secret]]] = None,
         mode: Literal["enforce", "shadow"] = "enforce",
         clock: Literal["live", "replay"] = "live",

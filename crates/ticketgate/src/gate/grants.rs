@@ -2,7 +2,9 @@
 //! checked before it is signed and audited; revoked fleet-wide through the store.
 
 use super::Gate;
+use crate::alert::kinds;
 use crate::audit::kind;
+use crate::decision::Alert;
 use crate::error::Result;
 use crate::grant::{self, REVOCATION_KEEP_MS};
 use crate::model::{Employee, Grant};
@@ -47,7 +49,21 @@ impl Gate {
     pub fn issue_break_glass(&self, grant: Grant) -> Result<Grant> {
         let g = grant::break_glass(grant, Timestamp::now())?;
         self.check_fields(&g)?;
-        self.issue(g, kind::BREAK_GLASS)
+        let issued = self.issue(g, kind::BREAK_GLASS)?;
+        if let Some(d) = &self.inner.alerts {
+            d.send_event(Alert {
+                kind: kinds::BREAK_GLASS.into(),
+                message: format!(
+                    "break-glass grant `{}` issued to `{}` for customer `{}` (incident {}): {}",
+                    issued.id,
+                    issued.grantee,
+                    issued.customer,
+                    issued.incident.as_deref().unwrap_or("none"),
+                    issued.reason
+                ),
+            });
+        }
+        Ok(issued)
     }
 
     /// Revokes a grant: refused at the next decision on every gate sharing the store.
