@@ -3,7 +3,7 @@
 
 use super::record::Record;
 use super::segments::expand;
-use super::writer::{check_regular, err};
+use super::segments::{check_regular, err};
 use crate::decision::Outcome;
 use crate::error::AuditError;
 use crate::model::Purpose;

@@ -4,12 +4,31 @@
 //! opening a log costs the same whatever its size.
 
 use super::record::{self, ChainKey, Head};
+use crate::error::AuditError;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 
 const CHUNK: u64 = 8192;
+
+pub(crate) fn err(path: &Path, message: impl Into<String>) -> AuditError {
+    AuditError {
+        path: Some(path.display().to_string()),
+        message: message.into(),
+    }
+}
+
+/// A regular file or nothing: `/dev/full`, a FIFO or a socket would hang or lie.
+pub(crate) fn check_regular(path: &Path) -> Result<(), AuditError> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.file_type().is_file() => Err(err(
+            path,
+            "is not a regular file (a device, FIFO or directory cannot hold an audit chain)",
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// Length of the prefix of `file` that ends with a newline (0 if there is none).
 pub(crate) fn complete_prefix_len(file: &mut File, len: u64) -> std::io::Result<u64> {

@@ -1,9 +1,9 @@
 //! Verifying a trail: every segment's chain on its own (sequence, links, hashes under the
 //! key), and optionally against heads kept elsewhere, which detects a cut tail.
 
+use super::checkpoint::read_checkpoint;
 use super::record::{self, ChainKey, Head};
 use super::segments::{expand, Segment};
-use super::writer::read_checkpoint;
 use serde::Serialize;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -131,7 +131,7 @@ fn verify_segment(
     let mut head = Head::genesis();
     let mut matched = false;
     for file in &seg.files {
-        super::writer::check_regular(file).map_err(|e| brk(file, 0, e.message))?;
+        super::segments::check_regular(file).map_err(|e| brk(file, 0, e.message))?;
         let f = std::fs::File::open(file).map_err(|e| brk(file, 0, format!("cannot open: {e}")))?;
         let mut reader = BufReader::with_capacity(1 << 20, f);
         let mut buf = Vec::with_capacity(1024);

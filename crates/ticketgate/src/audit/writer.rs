@@ -1,8 +1,9 @@
 //! The append-only writer: one writer per file (an exclusive lock), group commit, rotation,
 //! checkpoints, and a fresh segment per process when the log is a directory.
 
+use super::checkpoint::{checkpoint_path, read_checkpoint, write_checkpoint};
 use super::record::{self, ChainKey, DecisionRecord, EventRecord, Head};
-use super::segments;
+use super::segments::{self, check_regular, err};
 use crate::decision::Decision;
 use crate::error::AuditError;
 use crate::model::AccessRequest;
@@ -220,24 +221,6 @@ impl std::fmt::Debug for AuditLog {
     }
 }
 
-pub(crate) fn err(path: &Path, message: impl Into<String>) -> AuditError {
-    AuditError {
-        path: Some(path.display().to_string()),
-        message: message.into(),
-    }
-}
-
-/// A regular file or nothing: `/dev/full`, a FIFO or a socket would hang or lie.
-pub(crate) fn check_regular(path: &Path) -> Result<(), AuditError> {
-    match std::fs::metadata(path) {
-        Ok(m) if !m.file_type().is_file() => Err(err(
-            path,
-            "is not a regular file (a device, FIFO or directory cannot hold an audit chain)",
-        )),
-        _ => Ok(()),
-    }
-}
-
 struct Opened {
     file: File,
     size: u64,
@@ -333,7 +316,7 @@ impl AuditLog {
             opts.path.clone()
         };
         let o = open_live(&live, &opts.key)?;
-        if let Some(cp) = checkpoint_path(&opts, &live) {
+        if let Some(cp) = checkpoint_path(opts.checkpoint.as_deref(), opts.is_dir(), &live) {
             if cp.exists() {
                 let expected = read_checkpoint(&cp)?;
                 segments::check_against(&live, &o.head, &expected, &opts.key)
@@ -575,7 +558,13 @@ impl AuditLog {
     /// The checkpoint file to publish `upto` to, unless that would move it backwards.
     fn checkpoint_target(&self, s: &State, upto: u64) -> Option<PathBuf> {
         (upto > s.checkpointed_upto)
-            .then(|| checkpoint_path(&self.0.opts, &s.live))
+            .then(|| {
+                checkpoint_path(
+                    self.0.opts.checkpoint.as_deref(),
+                    self.0.opts.is_dir(),
+                    &s.live,
+                )
+            })
             .flatten()
     }
 
@@ -657,41 +646,4 @@ impl AuditLog {
             Err(e) => Err(self.fail(s, format!("cannot reopen after rotation: {e}"))),
         }
     }
-}
-
-fn checkpoint_path(opts: &AuditOptions, live: &Path) -> Option<PathBuf> {
-    let cp = opts.checkpoint.as_ref()?;
-    if opts.is_dir() {
-        let name = live.file_name()?.to_string_lossy().into_owned();
-        Some(cp.join(format!("{name}.head")))
-    } else {
-        Some(cp.clone())
-    }
-}
-
-/// Replaces the checkpoint atomically and durably: temp file, fsync, rename, fsync of the
-/// directory, so a reader never sees half a head and a crash never loses a published one.
-fn write_checkpoint(path: &Path, head: &Head) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let mut f = File::create(&tmp)?;
-    Write::write_all(&mut f, format!("{head}\n").as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    File::open(dir)?.sync_all()
-}
-
-/// Reads a checkpoint written by a log (`SEQ:HASH`).
-pub fn read_checkpoint(path: &Path) -> Result<Head, AuditError> {
-    check_regular(path)?;
-    let mut text = String::new();
-    File::open(path)
-        .and_then(|f| f.take(256).read_to_string(&mut text))
-        .map_err(|e| err(path, format!("cannot read checkpoint: {e}")))?;
-    text.trim().parse().map_err(|e: String| err(path, e))
 }
