@@ -22,13 +22,18 @@ export declare class Gate {
    * `Error` (not thrown) with `code`, `key` and `index`.
    */
   decideMany(requests: AccessRequest[]): Array<Decision | TicketgateError>
-  /** The contact record with the decision applied: revealed as is, masked, or null. */
-  view(request: AccessRequest, record: Record<string, unknown>): Record<string, unknown>
   /**
-   * `view` over `[request, record]` pairs: one item per pair, in order, each the record
-   * or an `Error` (not thrown) with `code`, `key` and `index`.
+   * The contact record with the decision applied (revealed as is, masked, or null), and
+   * that decision: one decision, one audit record.
    */
-  viewMany(items: Array<[AccessRequest, Record<string, unknown>]>): Array<Record<string, unknown> | TicketgateError>
+  view(request: AccessRequest, record: Record<string, unknown>): View
+  /** `view` off the main thread; a bad request rejects the promise. */
+  viewAsync(request: AccessRequest, record: Record<string, unknown>): Promise<View>
+  /**
+   * `view` over `[request, record]` pairs: one item per pair, in order, each a
+   * `{record, decision}` or an `Error` (not thrown) with `code`, `key` and `index`.
+   */
+  viewMany(items: Array<[AccessRequest, Record<string, unknown>]>): Array<View | TicketgateError>
   /**
    * Forces the audit log to disk and publishes its checkpoint; returns the head
    * `SEQ:HASH` (null without an audit log).
@@ -296,3 +301,10 @@ export interface VelocityConfig {
  * `AuditError` naming the file and line of the first break.
  */
 export declare function verifyAudit(paths: Array<string>, expectHead?: string | undefined | null, key?: string | undefined | null, checkpoint?: string | undefined | null): AuditReport
+
+/** A contact record with a decision applied, and that decision. */
+export interface View {
+  /** Revealed values as they are, masked values masked, withheld values null, other keys untouched. */
+  record: Record<string, unknown>
+  decision: Decision
+}

@@ -87,10 +87,12 @@ test('1,000 concurrent decideAsync calls all resolve correctly', async () => {
 test('view and viewMany mask a record', () => {
   const gate = new Gate({ clock: 'replay' })
   const record = { name: 'Jane Doe', email: 'jane.doe@example.com', phone: '555-555-1234', ticket_numbers: ['TCK-004512'], plan: 'gold' }
-  assert.equal(gate.view(baseRequest(), record).email, 'jane.doe@example.com')
+  const v = gate.view(baseRequest(), record)
+  assert.equal(v.record.email, 'jane.doe@example.com')
+  assert.equal(v.decision.fields.email.outcome, 'reveal')
   const r = baseRequest()
   r.ticket.assignee = 'bob'
-  assert.deepEqual(gate.viewMany([[r, record]])[0], {
+  assert.deepEqual(gate.viewMany([[r, record]])[0].record, {
     name: 'J*** D**', email: 'j***@example.com', phone: '***-***-1234', ticket_numbers: null, plan: 'gold',
   })
   assert.throws(() => gate.view(r, { phone: 5551234 }), { code: 'InvalidRequest', key: 'record.phone' })
@@ -155,7 +157,10 @@ for (const doc of DOCS) test(`JavaScript examples in ${doc} run`, () => {
   const text = fs.readFileSync(path.join(ROOT, doc), 'utf8')
   const blocks = text.split('```js\n').slice(1).map((b) => b.split('```')[0])
   for (const b of blocks) {
-    const src = b.replaceAll("require('ticketgate')", `require(${JSON.stringify(path.join(HERE, 'index.js'))})`)
+    const src = b
+      .replaceAll("require('ticketgate')", `require(${JSON.stringify(path.join(HERE, 'index.js'))})`)
+      .replaceAll("require('ticketgate/express')", `require(${JSON.stringify(path.join(HERE, 'express.js'))})`)
+      .replaceAll("require('express')", `require(${JSON.stringify(path.join(HERE, 'node_modules', 'express'))})`)
     execFileSync(process.execPath, ['-e', src], { cwd: os.tmpdir(), stdio: 'pipe' })
   }
 })

@@ -15,7 +15,7 @@ const request: AccessRequest = {
 const decision: Decision = gate.decide(request)
 const outcome: 'reveal' | 'mask' | 'withhold' = decision.fields['ticket_numbers'].outcome
 const count: number | undefined = decision.velocity?.windowS
-const masked: Record<string, unknown> = gate.view(request, { name: 'Jane Doe' })
+const masked: Record<string, unknown> = gate.view(request, { name: 'Jane Doe' }).record
 const batch = gate.decideMany([request, request])
 const firstOk: string = batch[0] && 'decisionId' in batch[0] ? batch[0].decisionId : batch[0].code
 

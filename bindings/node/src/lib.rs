@@ -202,12 +202,14 @@ impl Gate {
         ts_args_type = "request: AccessRequest",
         ts_return_type = "Promise<Decision>"
     )]
-    pub fn decide_async(&self, request: Unknown<'_>) -> AsyncTask<DecideTask> {
-        let req = catch_unwind(AssertUnwindSafe(|| crate::request(&request, "")))
-            .unwrap_or_else(|_| Err(invalid("", "internal error while reading the request")));
-        AsyncTask::new(DecideTask {
+    pub fn decide_async(&self, request: Unknown<'_>) -> AsyncTask<GateTask> {
+        let work = catch_unwind(AssertUnwindSafe(|| {
+            crate::request(&request, "").map(Work::Decide)
+        }))
+        .unwrap_or_else(|_| Err(invalid("", "internal error while reading the request")));
+        AsyncTask::new(GateTask {
             gate: self.inner.clone(),
-            req: Some(req),
+            work: Some(work),
         })
     }
 
@@ -230,22 +232,42 @@ impl Gate {
         results(env, decided, |env, d| env.to_js_value(&js_value(&d)))
     }
 
-    /// The contact record with the decision applied: revealed as is, masked, or null.
+    /// The contact record with the decision applied (revealed as is, masked, or null), and
+    /// that decision: one decision, one audit record.
     #[napi(
         ts_args_type = "request: AccessRequest, record: Record<string, unknown>",
-        ts_return_type = "Record<string, unknown>"
+        ts_return_type = "View"
     )]
     pub fn view(&self, env: Env, request: Unknown<'_>, record: Unknown<'_>) -> Result<Value> {
         let req = guarded(&env, "view", || crate::request(&request, ""))?;
         let rec = guarded(&env, "view", || crate::record(&record, "record"))?;
-        guarded(&env, "view", || self.inner.view(&req, &rec)).map(|v| Value::Object(v.record))
+        guarded(&env, "view", || self.inner.view(&req, &rec)).map(view_value)
     }
 
-    /// `view` over `[request, record]` pairs: one item per pair, in order, each the record
-    /// or an `Error` (not thrown) with `code`, `key` and `index`.
+    /// `view` off the main thread; a bad request rejects the promise.
+    #[napi(
+        ts_args_type = "request: AccessRequest, record: Record<string, unknown>",
+        ts_return_type = "Promise<View>"
+    )]
+    pub fn view_async(&self, request: Unknown<'_>, record: Unknown<'_>) -> AsyncTask<GateTask> {
+        let work = catch_unwind(AssertUnwindSafe(|| {
+            Ok(Work::View(
+                crate::request(&request, "")?,
+                crate::record(&record, "record")?,
+            ))
+        }))
+        .unwrap_or_else(|_| Err(invalid("", "internal error while reading the request")));
+        AsyncTask::new(GateTask {
+            gate: self.inner.clone(),
+            work: Some(work),
+        })
+    }
+
+    /// `view` over `[request, record]` pairs: one item per pair, in order, each a
+    /// `{record, decision}` or an `Error` (not thrown) with `code`, `key` and `index`.
     #[napi(
         ts_args_type = "items: Array<[AccessRequest, Record<string, unknown>]>",
-        ts_return_type = "Array<Record<string, unknown> | TicketgateError>"
+        ts_return_type = "Array<View | TicketgateError>"
     )]
     pub fn view_many<'e>(&self, env: &'e Env, items: Array<'e>) -> Result<Vec<Unknown<'e>>> {
         let items = array_items(env, &items)?;
@@ -272,9 +294,7 @@ impl Gate {
             })
             .collect();
         let viewed = guarded(env, "viewMany", || Ok(ffi::view_batch(&self.inner, parsed)))?;
-        results(env, viewed, |env, v| {
-            env.to_js_value(&Value::Object(v.record))
-        })
+        results(env, viewed, |env, v| env.to_js_value(&view_value(v)))
     }
 
     /// Forces the audit log to disk and publishes its checkpoint; returns the head
@@ -501,24 +521,39 @@ fn build(
     b.build()
 }
 
-/// `gate.decideAsync` work: decided on libuv's thread pool.
-pub struct DecideTask {
-    gate: CoreGate,
-    req: Option<std::result::Result<AccessRequest, CoreError>>,
+/// A view as JS sees it: `{ record, decision }`.
+fn view_value(v: ticketgate::View) -> Value {
+    serde_json::json!({ "record": Value::Object(v.record), "decision": js_value(&v.decision) })
 }
 
-impl<'task> napi::ScopedTask<'task> for DecideTask {
-    type Output = std::result::Result<ticketgate::Decision, Option<CoreError>>;
+/// What `decideAsync` and `viewAsync` do on libuv's thread pool.
+pub enum Work {
+    Decide(AccessRequest),
+    View(AccessRequest, Map<String, Value>),
+}
+
+/// `decideAsync` / `viewAsync` work, decided off the main thread.
+pub struct GateTask {
+    gate: CoreGate,
+    work: Option<std::result::Result<Work, CoreError>>,
+}
+
+impl<'task> napi::ScopedTask<'task> for GateTask {
+    type Output = std::result::Result<Value, Option<CoreError>>;
     type JsValue = Unknown<'task>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let req = match self.req.take() {
-            Some(Ok(r)) => r,
+        let work = match self.work.take() {
+            Some(Ok(w)) => w,
             Some(Err(e)) => return Ok(Err(Some(e))),
             None => return Ok(Err(None)),
         };
         let gate = &self.gate;
-        Ok(match catch_unwind(AssertUnwindSafe(|| gate.decide(&req))) {
+        let run = catch_unwind(AssertUnwindSafe(|| match &work {
+            Work::Decide(r) => gate.decide(r).map(|d| js_value(&d)),
+            Work::View(r, rec) => gate.view(r, rec).map(view_value),
+        }));
+        Ok(match run {
             Ok(r) => r.map_err(Some),
             Err(_) => Err(None),
         })
@@ -526,9 +561,9 @@ impl<'task> napi::ScopedTask<'task> for DecideTask {
 
     fn resolve(&mut self, env: &'task Env, output: Self::Output) -> Result<Unknown<'task>> {
         match output {
-            Ok(d) => env.to_js_value(&js_value(&d)),
+            Ok(v) => env.to_js_value(&v),
             Err(Some(e)) => Err(to_js(env, e)),
-            Err(None) => Err(internal(env, "decideAsync")),
+            Err(None) => Err(internal(env, "a promise of the gate")),
         }
     }
 }

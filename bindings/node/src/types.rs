@@ -281,3 +281,12 @@ pub struct Affected {
 
 /// Contact fields as the caller holds them; other keys pass through untouched.
 pub type ContactRecord = HashMap<String, serde_json::Value>;
+
+/// A contact record with a decision applied, and that decision.
+#[napi(object)]
+pub struct View {
+    /// Revealed values as they are, masked values masked, withheld values null, other keys untouched.
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub record: ContactRecord,
+    pub decision: Decision,
+}

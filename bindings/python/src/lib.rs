@@ -271,21 +271,25 @@ impl Gate {
         )
     }
 
-    /// The contact record with the decision applied: revealed as is, masked, or None.
+    /// The contact record with the decision applied (revealed as is, masked, or None), and
+    /// that decision: one decision, one audit record. `ticketgate.Gate.view` wraps the pair.
     fn view<'py>(
         &self,
         py: Python<'py>,
         request: &Bound<'py, PyAny>,
         record: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<(Bound<'py, PyAny>, Decision)> {
         let req = request_or_raise(py, request, "")?;
         let rec = record_or_raise(py, record, "record")?;
         let view = detached(py, "view", || self.0.view(&req, &rec))?;
-        to_py(py, &serde_json::Value::Object(view.record))
+        Ok((
+            to_py(py, &serde_json::Value::Object(view.record))?,
+            Decision(view.decision),
+        ))
     }
 
-    /// `view` over `(request, record)` pairs: one item per pair, in order, each the record
-    /// or the exception (not raised) for that pair.
+    /// `view` over `(request, record)` pairs: one item per pair, in order, each a
+    /// `(record, decision)` pair or the exception (not raised) for that pair.
     fn view_many<'py>(
         &self,
         py: Python<'py>,
@@ -302,7 +306,11 @@ impl Gate {
         })?;
         let viewed = detached(py, "view_many", || Ok(ffi::view_batch(&self.0, parsed)))?;
         results(py, viewed, |py, v| {
-            Ok(to_py(py, &serde_json::Value::Object(v.record))?.unbind())
+            let record = to_py(py, &serde_json::Value::Object(v.record))?;
+            Ok((record, Py::new(py, Decision(v.decision))?)
+                .into_pyobject(py)?
+                .into_any()
+                .unbind())
         })
     }
 

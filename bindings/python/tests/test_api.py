@@ -262,3 +262,15 @@ def test_async_decisions_for_asgi_views(request_dict: Dict[str, Any]) -> None:
         return [d.outcome("name") for d in ds] + [card["name"]]
 
     assert asyncio.run(main()) == ["reveal"] * 20 + ["Jane Doe"]
+
+
+def test_view_carries_its_one_decision(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    log = tmp_path / "audit.jsonl"
+    gate = ticketgate.Gate(clock="replay", audit_log=log)
+    v = gate.view(request_dict, {"name": "Jane Doe", "phone": "555-555-1234"})
+    assert isinstance(v, ticketgate.View) and v == {"name": "Jane Doe", "phone": "***-***-1234"}
+    assert v.decision.outcome("phone") == "mask" and v.decision.decision_id
+    assert ticketgate.verify_audit([log])["records"] == 1  # one decision, one record
+    many = gate.view_many([(request_dict, {"name": "Jane Doe"}), ({"employee": {}}, {})])
+    assert isinstance(many[0], ticketgate.View) and many[0].decision.outcome("name") == "reveal"
+    assert isinstance(many[1], ticketgate.InvalidRequest) and many[1].index == 1

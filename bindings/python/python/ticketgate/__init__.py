@@ -21,12 +21,24 @@ Evaluation releases the GIL. Errors are ``TicketgateError`` subclasses.
 
 from ._errors import AuditError, InvalidRequest, PolicyError, StoreError, TicketgateError
 import asyncio
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Iterable, List, Mapping, Tuple, Union
 
 from . import _native
 from ._native import OUTCOMES, Decision, mask, verify_audit
 from ._types import AccessRequest, Customer, Employee, Grant, Shift, Ticket, WeeklyShift
 
+
+
+class View(Dict[str, Any]):
+    """A contact record with a decision applied: revealed values as they are, masked values
+    masked, withheld values ``None``, other keys untouched. ``decision`` is the one decision
+    (and audit record) behind it, with its id and reasons to show."""
+
+    decision: Decision
+
+    def __init__(self, record: Mapping[str, Any], decision: Decision) -> None:
+        super().__init__(record)
+        self.decision = decision
 
 
 class Gate(_native.Gate):
@@ -36,11 +48,22 @@ class Gate(_native.Gate):
     views: they run on the event loop's thread pool, and the work itself releases the GIL.
     """
 
+    def view(self, request: Any, record: Mapping[str, Any]) -> View:  # type: ignore[override]
+        """The record with the decision applied, and the decision (``.decision``)."""
+        shown, decision = super().view(request, record)
+        return View(shown, decision)
+
+    def view_many(  # type: ignore[override]
+        self, items: Iterable[Tuple[Any, Mapping[str, Any]]]
+    ) -> List[Union[View, TicketgateError]]:
+        """``view`` for many pairs: a ``View`` or the exception (not raised) per pair."""
+        return [x if isinstance(x, TicketgateError) else View(*x) for x in super().view_many(items)]
+
     async def decide_async(self, request: Any) -> Decision:
         """``decide`` off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(None, self.decide, request)
 
-    async def view_async(self, request: Any, record: Mapping[str, Any]) -> Dict[str, Any]:
+    async def view_async(self, request: Any, record: Mapping[str, Any]) -> View:
         """``view`` off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(None, self.view, request, record)
 
@@ -48,6 +71,7 @@ class Gate(_native.Gate):
 __all__ = [
     "Gate",
     "Decision",
+    "View",
     "TicketgateError",
     "InvalidRequest",
     "PolicyError",

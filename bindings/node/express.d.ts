@@ -1,0 +1,17 @@
+import type { AccessRequest, Gate } from './index'
+
+/** Options of `gateRecord`. */
+export interface GateRecordOptions {
+  /** Who asks for whose data, from the request and `res.locals`. */
+  access: (req: any, res: any) => AccessRequest
+  /** Key of the record on `res.locals` (default `record`). */
+  record?: string
+  /** Key the decision is put under on `res.locals` (default `decision`). */
+  decision?: string
+}
+
+/** Express middleware: replaces `res.locals[record]` with what the agent may see. */
+export function gateRecord(gate: Gate, options: GateRecordOptions): (req: any, res: any, next: (err?: unknown) => void) => void
+
+/** Express error handler for ticketgate errors (400 for InvalidRequest, 503 for AuditError/StoreError). */
+export function errorHandler(err: any, req: any, res: any, next: (err?: unknown) => void): void
