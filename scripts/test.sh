@@ -32,7 +32,7 @@ cargo run -q -p ticketgate-cli -- decide --request examples/request.json > /dev/
 step "python: build the module (debug) into .venv and run pytest"
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q "maturin>=1.7,<2" "pytest>=7" "mypy>=1.8" typing_extensions
+.venv/bin/python -m pip install -q "maturin>=1.7,<2" "pytest>=7" "mypy>=1.8" typing_extensions "django>=4.2,<6"
 (cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" PATH="$PWD/../../.venv/bin:$PATH" maturin develop -q)
 (cd bindings/python && ../../.venv/bin/python -m pytest -q)
 

@@ -1,0 +1,141 @@
+"""Django integration: one gate per process configured from ``settings.TICKETGATE``, access
+requests built from ``request.user`` through a small adapter the project supplies, a template
+filter and tag that render a gated contact card, and middleware that records ``client`` and
+``source_ip``.
+
+Add ``"ticketgate.django"`` to ``INSTALLED_APPS`` and ``"ticketgate.django.TicketgateMiddleware"``
+to ``MIDDLEWARE``, and configure::
+
+    TICKETGATE = {
+        "velocity_store": "sqlite:////var/lib/helpdesk/velocity.db",  # any Gate option
+        "audit_log": "/var/log/helpdesk/audit/",                         # a directory: a segment per worker
+        "adapter": "helpdesk.access.Adapter",                            # optional; see EmployeeAdapter
+        "client": "helpdesk-web",
+    }
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, Mapping, Optional, Protocol
+
+from .. import Gate, View
+
+__all__ = ["EmployeeAdapter", "ProfileAdapter", "TicketgateMiddleware", "access", "gate", "view"]
+
+_lock = threading.Lock()
+_gate: Optional[Gate] = None
+_pid: Optional[int] = None
+_NOT_GATE_OPTIONS = {"adapter", "client", "trusted_proxy"}
+
+
+def _settings() -> Dict[str, Any]:
+    from django.conf import settings
+
+    return dict(getattr(settings, "TICKETGATE", {}))
+
+
+def gate() -> Gate:
+    """The process's gate, made on first use from ``settings.TICKETGATE`` (and again in a
+    process forked after it was made, so each worker has its own)."""
+    global _gate, _pid
+    with _lock:
+        if _gate is None or _pid != os.getpid():
+            options = {k: v for k, v in _settings().items() if k not in _NOT_GATE_OPTIONS}
+            _gate, _pid = Gate(**options), os.getpid()
+        return _gate
+
+
+class EmployeeAdapter(Protocol):
+    """Turns the signed-in user into the employee facts of an access request."""
+
+    def employee(self, user: Any) -> Dict[str, Any]: ...
+
+
+def _listed(v: Any) -> list:
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [x.strip() for x in v.split(",") if x.strip()]
+    return list(v)
+
+
+class ProfileAdapter:
+    """The default adapter, for a user model carrying a profile (``user.profile`` by default)
+    with ``roles``, ``teams``, ``segments`` (lists or comma-separated text), ``office_country``
+    and ``shift`` (an absolute ``{start, end}`` or a weekly ``{days, start, end, tz}``)."""
+
+    def __init__(self, attribute: str = "profile") -> None:
+        self.attribute = attribute
+
+    def employee(self, user: Any) -> Dict[str, Any]:
+        profile = getattr(user, self.attribute)
+        return {
+            "id": str(user.pk),
+            "roles": _listed(getattr(profile, "roles", None)),
+            "teams": _listed(getattr(profile, "teams", None)),
+            "segments": _listed(getattr(profile, "segments", None)),
+            "office_country": getattr(profile, "office_country", None) or None,
+            "shift": getattr(profile, "shift", None) or None,
+            "suspended": not user.is_active,
+        }
+
+
+def _adapter() -> EmployeeAdapter:
+    path = _settings().get("adapter")
+    if not path:
+        return ProfileAdapter()
+    from django.utils.module_loading import import_string
+
+    return import_string(path)()
+
+
+class TicketgateMiddleware:
+    """Records the calling tool and the client's address on ``request.ticketgate``. Behind a
+    proxy you trust, set ``TICKETGATE["trusted_proxy"] = True`` to take the first
+    ``X-Forwarded-For`` address."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        conf = _settings()
+        ip = request.META.get("REMOTE_ADDR")
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+        if conf.get("trusted_proxy") and forwarded:
+            ip = forwarded.split(",")[0].strip()
+        request.ticketgate = {"client": conf.get("client", "django"), "source_ip": ip or None}
+        return self.get_response(request)
+
+
+def access(
+    request: Any,
+    *,
+    customer: Mapping[str, Any],
+    ticket: Optional[Mapping[str, Any]] = None,
+    purpose: str = "support",
+    fields: Optional[Iterable[str]] = None,
+    intent: Optional[str] = None,
+    grant: Optional[Mapping[str, Any]] = None,
+    justification: Optional[str] = None,
+) -> Dict[str, Any]:
+    """The access request for the signed-in user of a Django request."""
+    r: Dict[str, Any] = {
+        "employee": _adapter().employee(request.user),
+        "customer": dict(customer),
+        "ticket": dict(ticket) if ticket is not None else None,
+        "purpose": purpose,
+        "at": datetime.now(timezone.utc),
+        **getattr(request, "ticketgate", {}),
+    }
+    for k, v in (("fields", fields), ("intent", intent), ("grant", grant), ("justification", justification)):
+        if v is not None:
+            r[k] = list(v) if k == "fields" else v
+    return r
+
+
+def view(request: Any, record: Mapping[str, Any], **kwargs: Any) -> View:
+    """The record as the signed-in user may see it, with its decision (``.decision``)."""
+    return gate().view(access(request, **kwargs), record)
