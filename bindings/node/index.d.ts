@@ -72,6 +72,11 @@ export declare class Gate {
   auditHead(): string | null
   /** Customers whose data `employee` saw (recorded as an `audit_read` by `reader`). */
   auditAffected(employee: string, since?: string | Date | null, until?: string | Date | null, reader?: string): Affected[]
+  /**
+   * Employees who saw customers who reported scam contact, most suspicious first
+   * (recorded as an `audit_read` by `reader`).
+   */
+  auditSuspects(customers: string[], field?: string | null, reader?: string): Array<{ employee: string, matched: number, revealedCustomers: number, pValue: number }>
   /** Every access to one customer (recorded as an `audit_read` by `reader`). */
   auditCustomer(customer: string, reader?: string | undefined | null): Array<Record<string, unknown>>
 }
@@ -185,6 +190,8 @@ export interface GateOptions {
   velocity?: VelocityConfig
   /** Share velocity counts and suspensions across hosts (same as a `redis://` velocityStore). */
   redisUrl?: string
+  /** Canary customer ids: any reveal or mask of one raises a `canary` alert. */
+  canaries?: Array<string>
   /**
    * `memory` (default; one process), `sqlite:///path` (the processes of one host) or
    * `redis://host:port` (a fleet).

@@ -150,3 +150,22 @@ test('grants: requested, approved by someone else, narrow to their fields, revok
   assert.throws(() => a.issueBreakGlass({ ...grant, id: 'g-2', kind: 'break_glass', incident: 'INC-1', expiresAt: new Date(now + 2 * 3600_000) }),
     (e) => e.code === 'InvalidRequest' && e.key === 'grant.expiresAt')
 })
+
+test('canaries alert; suspects rank the employee who saw the complainants', () => {
+  const dir = tmp()
+  const gate = new Gate({ clock: 'replay', auditLog: path.join(dir, 'a.jsonl'), canaries: ['c-canary'] })
+  const at = (emp, c) => {
+    const r = baseRequest()
+    r.employee.id = emp
+    r.customer.id = c
+    Object.assign(r.ticket, { id: `T-${c}`, customer: c, assignee: emp })
+    return r
+  }
+  assert.ok(gate.decide(at('alice', 'c-canary')).alerts.some((a) => a.kind === 'canary'))
+  for (const c of ['v1', 'v2', 'v3']) gate.decide(at('mallory', c))
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 15; j++) gate.decide(at(`a${i}`, `n${i}-${j}`))
+  const ranked = gate.auditSuspects(['v1', 'v2', 'v3'], null, 'sec')
+  assert.equal(ranked[0].employee, 'mallory')
+  assert.equal(ranked[0].matched, 3)
+  assert.ok(ranked[0].pValue < 1e-3)
+})

@@ -466,6 +466,27 @@ impl Gate {
         .map(|rows| js_value(&rows))
     }
 
+    /// Employees who saw customers who reported scam contact, most suspicious first
+    /// (recorded as an `audit_read` by `reader`).
+    #[napi(
+        ts_args_type = "customers: string[], field?: string | null, reader?: string",
+        ts_return_type = "Array<{ employee: string, matched: number, revealedCustomers: number, pValue: number }>"
+    )]
+    pub fn audit_suspects(
+        &self,
+        env: Env,
+        customers: Vec<String>,
+        field: Option<String>,
+        reader: Option<String>,
+    ) -> Result<Value> {
+        let reader = reader.as_deref().unwrap_or("node");
+        guarded(&env, "auditSuspects", || {
+            self.inner
+                .audit_suspects(reader, &customers, field.as_deref())
+        })
+        .map(|rows| js_value(&rows))
+    }
+
     /// Every access to one customer (recorded as an `audit_read` by `reader`).
     #[napi(ts_return_type = "Array<Record<string, unknown>>")]
     pub fn audit_customer(

@@ -204,6 +204,8 @@ pub struct GateOptions {
     pub velocity: Option<VelocityConfig>,
     /// Share velocity counts and suspensions across hosts (same as a `redis://` velocityStore).
     pub redis_url: Option<String>,
+    /// Canary customer ids: any reveal or mask of one raises a `canary` alert.
+    pub canaries: Option<Vec<String>>,
     /// `memory` (default; one process), `sqlite:///path` (the processes of one host) or
     /// `redis://host:port` (a fleet).
     pub velocity_store: Option<String>,

@@ -190,7 +190,7 @@ struct Gate(CoreGate);
 #[pymethods]
 impl Gate {
     #[new]
-    #[pyo3(signature = (policies=None, audit_log=None, durability="always", velocity=None, redis_url=None, on_alert=None, grant_key=None, mode="enforce", clock="live", audit_key=None, audit_checkpoint=None, audit_rotate_bytes=None, audit_rotate_daily=false, max_skew_s=None, max_age_s=None, velocity_store=None))]
+    #[pyo3(signature = (policies=None, audit_log=None, durability="always", velocity=None, redis_url=None, on_alert=None, grant_key=None, mode="enforce", clock="live", audit_key=None, audit_checkpoint=None, audit_rotate_bytes=None, audit_rotate_daily=false, max_skew_s=None, max_age_s=None, velocity_store=None, canaries=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -210,6 +210,7 @@ impl Gate {
         max_skew_s: Option<u64>,
         max_age_s: Option<u64>,
         velocity_store: Option<&Bound<'_, PyAny>>,
+        canaries: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let build = || -> Result<CoreGate, Error> {
             let mut o = serde_json::Map::new();
@@ -222,6 +223,7 @@ impl Gate {
                 ("audit_key", audit_key),
                 ("audit_checkpoint", audit_checkpoint),
                 ("velocity_store", velocity_store),
+                ("canaries", canaries),
             ] {
                 if let Some(v) = v {
                     o.insert(k.into(), to_json(v, k)?);
@@ -473,6 +475,22 @@ impl Gate {
             .map_err(|e| to_pyerr(py, e))?;
         let rows = detached(py, "audit_affected", || {
             self.0.audit_affected(reader, &employee, since, until)
+        })?;
+        part(py, &rows)
+    }
+
+    /// Employees who saw customers who reported scam contact, most suspicious first:
+    /// `[{employee, matched, revealed_customers, p_value}]` (recorded as an `audit_read`).
+    #[pyo3(signature = (customers, field=None, reader="python"))]
+    fn audit_suspects<'py>(
+        &self,
+        py: Python<'py>,
+        customers: Vec<String>,
+        field: Option<String>,
+        reader: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let rows = detached(py, "audit_suspects", || {
+            self.0.audit_suspects(reader, &customers, field.as_deref())
         })?;
         part(py, &rows)
     }

@@ -417,3 +417,23 @@ def test_break_glass_is_alerted_at_issue(request_dict: Dict[str, Any]) -> None:
     gate.issue_break_glass(grant_request(now, ["name"], minutes=30, kind="break_glass"))
     assert done.wait(5)
     assert got == [("break_glass", None)]
+
+
+def test_canaries_and_suspects(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    gate = ticketgate.Gate(clock="replay", audit_log=tmp_path / "a.jsonl", canaries=["c-canary"])
+    canary = copy.deepcopy(request_dict)
+    canary["customer"]["id"] = "c-canary"
+    canary["ticket"]["customer"] = "c-canary"
+    assert "canary" in [a["kind"] for a in gate.decide(canary).alerts]
+    assert "canary" not in [a["kind"] for a in gate.decide(request_dict).alerts]
+    # mallory sees 3 customers, all of whom complain; 5 agents see 20 customers each
+    for emp, customers in [("mallory", ["v1", "v2", "v3"])] + [(f"a{i}", [f"n{i}-{j}" for j in range(20)]) for i in range(5)]:
+        for c in customers:
+            r = copy.deepcopy(request_dict)
+            r["employee"]["id"] = emp
+            r["customer"]["id"] = c
+            r["ticket"].update(customer=c, assignee=emp, id=f"T-{c}")
+            gate.decide(r)
+    ranked = gate.audit_suspects(["v1", "v2", "v3", "n0-1"], reader="sec")
+    assert ranked[0]["employee"] == "mallory" and ranked[0]["matched"] == 3
+    assert ranked[0]["p_value"] < ranked[1]["p_value"]

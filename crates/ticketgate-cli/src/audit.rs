@@ -61,6 +61,24 @@ pub enum AuditCommand {
         #[command(flatten)]
         out: Output,
     },
+    /// Rank the employees who saw customers who reported scam contact, most suspicious first
+    /// (hypergeometric tail of the overlap given each employee's own reveal volume).
+    Suspects {
+        /// Complaining customers' ids, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        customers: Vec<String>,
+        /// Count only reveals of this field (e.g. `phone` for scam calls).
+        #[arg(long)]
+        field: Option<String>,
+        /// From (RFC 3339).
+        #[arg(long, value_parser = parse_time)]
+        since: Option<Timestamp>,
+        /// Until, exclusive (RFC 3339).
+        #[arg(long, value_parser = parse_time)]
+        until: Option<Timestamp>,
+        #[command(flatten)]
+        out: Output,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -179,6 +197,35 @@ pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
             print_rows(
                 &out,
                 &["customer", "fields", "first", "last", "reveals"],
+                &rows,
+                json,
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Suspects {
+            customers,
+            field,
+            since,
+            until,
+            out,
+        } => {
+            let list = audit::suspects(&out.logs, &customers, field.as_deref(), since, until)
+                .map_err(|e| e.to_string())?;
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.employee.clone(),
+                        s.matched.to_string(),
+                        s.revealed_customers.to_string(),
+                        format!("{:.3e}", s.p_value),
+                    ]
+                })
+                .collect();
+            let json = serde_json::to_value(&list).unwrap_or_default();
+            print_rows(
+                &out,
+                &["employee", "matched", "revealed_customers", "p_value"],
                 &rows,
                 json,
             );

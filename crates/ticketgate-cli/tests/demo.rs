@@ -85,6 +85,41 @@ fn demo_stops_the_insiders_and_not_the_agents() {
     assert!(stdout.contains("chain verified"));
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("bulk_reader"));
+    // three complaints from the patient reader's victims name the patient reader first
+    let accesses = std::fs::read_to_string(out.path().join("dataset/accesses.csv")).unwrap();
+    let header: Vec<&str> = accesses.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let insider = accesses
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|r| r[col("label")] == "patient_reader")
+        .map(|r| r[col("employee")].to_owned())
+        .unwrap();
+    let log = out.path().join("audit.jsonl");
+    let json = |args: &[&str]| -> serde_json::Value {
+        let o = ticketgate()
+            .args(args)
+            .arg("--log")
+            .arg(&log)
+            .arg("--json")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let leaked = json(&["audit", "affected", "--employee", &insider]);
+    let victims: Vec<String> = leaked
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(3)
+        .map(|a| a["customer"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(victims.len(), 3);
+    let ranked = json(&["audit", "suspects", "--customers", &victims.join(",")]);
+    assert_eq!(ranked[0]["employee"], insider.as_str(), "{ranked}");
+    assert_eq!(ranked[0]["matched"], 3);
     // the dataset it wrote replays to the same decisions
     let d = out.path().join("dataset");
     let again = tempfile::tempdir().unwrap();

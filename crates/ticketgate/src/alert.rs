@@ -24,6 +24,8 @@ pub mod kinds {
     pub const GRANT_REVOKED: &str = "grant_revoked";
     /// A break-glass grant was presented.
     pub const BREAK_GLASS: &str = "break_glass";
+    /// A canary customer's data was shown (revealed or masked).
+    pub const CANARY: &str = "canary";
     /// The velocity store could not be reached.
     pub const STORE_UNAVAILABLE: &str = "store_unavailable";
 }

@@ -81,6 +81,8 @@ pub struct GateOptions {
     /// The secret that signs and verifies grants (at least 32 bytes), or a list for
     /// rotation: the first signs, every one verifies.
     pub grant_key: Option<Secrets>,
+    /// Canary customer ids: any reveal or mask of one raises a `canary` alert.
+    pub canaries: Vec<String>,
     /// `enforce` (default) or `shadow`.
     pub mode: Mode,
     /// `live` (default) or `replay`.
@@ -104,7 +106,10 @@ impl GateOptions {
     /// A builder with every option applied; the caller adds what cannot be data
     /// (an alert callback, a custom store).
     pub fn builder(self) -> Result<GateBuilder, Error> {
-        let mut b = GateBuilder::default().mode(self.mode).clock(self.clock);
+        let mut b = GateBuilder::default()
+            .mode(self.mode)
+            .clock(self.clock)
+            .canaries(self.canaries.iter().cloned());
         if let Some(dir) = &self.policies {
             b = b.pack(PolicyPack::from_dir(dir)?);
         }

@@ -6,6 +6,7 @@ mod checkpoint;
 pub mod query;
 pub mod record;
 pub mod segments;
+pub mod suspects;
 pub mod verify;
 mod writer;
 
@@ -13,6 +14,7 @@ pub use checkpoint::read_checkpoint;
 pub use query::{affected, customer_accesses, for_each_record, Access, Affected};
 pub use record::{kind, ChainKey, Head, Record, GENESIS, MIN_KEY_BYTES};
 pub use segments::{expand, Segment};
+pub use suspects::{hypergeometric_tail, suspects, Suspect};
 pub use verify::{verify, ChainBreak, SegmentReport, VerifyOptions, VerifyReport};
 pub use writer::{AuditLog, AuditOptions, Durability, Recovery};
 

@@ -30,6 +30,7 @@ pub struct GateBuilder {
     grant_keys: Option<GrantKeys>,
     sink: Option<Arc<dyn AlertSink>>,
     audit: Option<AuditOptions>,
+    canaries: std::collections::HashSet<String>,
 }
 
 impl fmt::Debug for GateBuilder {
@@ -100,6 +101,13 @@ impl GateBuilder {
         self
     }
 
+    /// Canary customers: decoy records no legitimate work touches. Any reveal or mask of one
+    /// raises a `canary` alert. Kept in the gate's configuration, never in a request.
+    pub fn canaries(mut self, ids: impl IntoIterator<Item = String>) -> Self {
+        self.canaries = ids.into_iter().collect();
+        self
+    }
+
     /// Records every decision in a hash-chained audit log.
     pub fn audit_log(mut self, options: AuditOptions) -> Self {
         self.audit = Some(options);
@@ -137,6 +145,7 @@ impl GateBuilder {
                 audit,
                 entities: EntityCache::default(),
                 known_suspended: RwLock::new(known),
+                canaries: self.canaries,
                 decisions: AtomicU64::new(0),
             }),
         })

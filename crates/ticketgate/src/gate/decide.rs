@@ -165,6 +165,17 @@ impl Gate {
                 };
             }
         }
+        if self.inner.canaries.contains(&req.customer.id)
+            && field_map.values().any(|f| f.outcome != Outcome::Withhold)
+        {
+            raw.push((
+                kinds::CANARY.into(),
+                format!(
+                    "canary customer `{}` shown to `{}`",
+                    req.customer.id, req.employee.id
+                ),
+            ));
+        }
         if preview {
             for f in field_map.values_mut() {
                 if f.outcome == Outcome::Reveal {

@@ -54,6 +54,7 @@ struct Inner {
     entities: EntityCache,
     /// Suspensions last read from the store: what the gate enforces while the store is down.
     known_suspended: RwLock<builder::Known>,
+    canaries: std::collections::HashSet<String>,
     decisions: AtomicU64,
 }
 
@@ -201,6 +202,25 @@ impl Gate {
     ) -> Result<Vec<audit::Affected>> {
         let paths = self.audit_read(reader, &format!("affected employee={employee}"))?;
         Ok(audit::affected(&paths, employee, since, until)?)
+    }
+
+    /// Employees ranked by how unlikely their overlap with customers who reported scam
+    /// contact is (see [`audit::suspects`]). The read is itself audited.
+    pub fn audit_suspects(
+        &self,
+        reader: &str,
+        complainants: &[String],
+        field: Option<&str>,
+    ) -> Result<Vec<audit::Suspect>> {
+        let paths = self.audit_read(
+            reader,
+            &format!(
+                "suspects customers={} field={}",
+                complainants.join(","),
+                field.unwrap_or("any")
+            ),
+        )?;
+        Ok(audit::suspects(&paths, complainants, field, None, None)?)
     }
 
     /// Every decision about `customer`, over every segment. The read is itself audited.
