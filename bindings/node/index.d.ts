@@ -11,7 +11,7 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The gate: decides, per contact field, what an employee may see. */
 export declare class Gate {
-  /** `new Gate({ policies, auditLog, durability, velocity, redisUrl, onAlert, grantKey, mode })`. */
+  /** `new Gate(options)`: see `GateOptions` (every key optional; unknown keys are refused). */
   constructor(options?: GateOptions | null)
   /** Decides one request. */
   decide(request: AccessRequest): Decision
@@ -199,8 +199,11 @@ export interface GateOptions {
   velocityStore?: string
   /** Called for every alert, after the decision; exceptions are caught and counted. */
   onAlert?: (alert: Alert, decision: Decision | null) => void
-  /** Secret that signs and verifies grants (at least 32 bytes). */
-  grantKey?: string
+  /**
+   * Secret that signs and verifies grants (at least 32 bytes), or a list for rotation:
+   * the first signs, every one verifies.
+   */
+  grantKey?: string | string[]
   /** `shadow`: compute, audit and alert, but refuse nothing (for gradual rollout). */
   mode?: 'enforce' | 'shadow'
   /** `live` (default): `at` within the gate's clock window; `replay`: `at` required, as given. */

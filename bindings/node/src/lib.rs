@@ -141,7 +141,7 @@ pub struct Gate {
 
 #[napi]
 impl Gate {
-    /// `new Gate({ policies, auditLog, durability, velocity, redisUrl, onAlert, grantKey, mode })`.
+    /// `new Gate(options)`: see `GateOptions` (every key optional; unknown keys are refused).
     #[napi(constructor, ts_args_type = "options?: GateOptions | null")]
     pub fn new(env: Env, options: Option<Unknown<'_>>) -> Result<Self> {
         let callback_failures = Arc::new(AtomicU64::new(0));

@@ -212,7 +212,9 @@ pub struct GateOptions {
     /// Called for every alert, after the decision; exceptions are caught and counted.
     #[napi(ts_type = "(alert: Alert, decision: Decision | null) => void")]
     pub on_alert: Option<String>,
-    /// Secret that signs and verifies grants (at least 32 bytes).
+    /// Secret that signs and verifies grants (at least 32 bytes), or a list for rotation:
+    /// the first signs, every one verifies.
+    #[napi(ts_type = "string | string[]")]
     pub grant_key: Option<String>,
     /// `shadow`: compute, audit and alert, but refuse nothing (for gradual rollout).
     #[napi(ts_type = "'enforce' | 'shadow'")]

@@ -3,26 +3,29 @@
     >>> gate = Gate()                              # embedded default policy pack
     >>> decision = gate.decide(request)            # dict, Mapping or dataclass
     >>> decision.outcome("phone")                  # "reveal" | "mask" | "withhold"
-    >>> gate.view(request, record)                 # the record with the decision applied
+    >>> gate.view(request, record)                 # the record with the decision applied (.decision)
 
-``Gate(policies=None, audit_log=None, durability="always", velocity=None, redis_url=None,
-on_alert=None, grant_key=None)``:
+``Gate(...)`` takes keyword options, each documented in the repository's docs/deployment.md,
+docs/audit.md and docs/grants.md:
 
 - ``policies``: a pack directory (default: the embedded pack);
-- ``audit_log``: path of the hash-chained audit log; ``durability``: ``"always"`` (fsync
-  before returning, group-committed), ``"batched"`` or ``"none"``;
-- ``velocity``: ``{"window_s": 3600, "soft": 15, "hard": 30}``;
-- ``redis_url``: share velocity counts and suspensions across hosts;
-- ``on_alert``: ``callable(alert: dict, decision: Decision)``, run off the deciding thread;
-- ``grant_key``: the secret that signs and verifies grants (share it across a fleet).
+- ``clock``: ``"live"`` (default; ``at`` near now) or ``"replay"``; ``max_skew_s``, ``max_age_s``;
+- ``velocity``: ``{"window_s": 3600, "soft": 15, "hard": 30}``; ``velocity_store``: ``"memory"``,
+  ``"sqlite:///path"`` (the processes of one host) or ``"redis://..."`` (a fleet); ``redis_url``;
+- ``audit_log``: a file, or a directory of per-process segments; ``durability``: ``"always"``,
+  ``"batched"`` or ``"none"``; ``audit_key``; ``audit_checkpoint``; ``audit_rotate_bytes``;
+  ``audit_rotate_daily``;
+- ``grant_key``: the secret (or list of secrets, newest first) that signs and verifies grants;
+- ``on_alert``: ``callable(alert: dict, decision: Decision | None)``, off the deciding thread;
+- ``mode``: ``"enforce"`` or ``"shadow"``; ``canaries``: decoy customer ids.
 
 Evaluation releases the GIL. Errors are ``TicketgateError`` subclasses.
 """
 
-from ._errors import AuditError, InvalidRequest, PolicyError, StoreError, TicketgateError
 import asyncio
 from typing import Any, Dict, Iterable, List, Mapping, Tuple, Union
 
+from ._errors import AuditError, InvalidRequest, PolicyError, StoreError, TicketgateError
 from . import _native
 from ._native import OUTCOMES, Decision, mask, verify_audit
 from ._types import AccessRequest, Customer, Employee, Grant, Shift, Ticket, WeeklyShift
