@@ -147,5 +147,44 @@ fn audit(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decide, audit);
+/// 10,000 requests for distinct customers: a loop of `decide` against one `decide_many`,
+/// which spreads the batch over the cores.
+fn batch(c: &mut Criterion) {
+    let base = serde_json::to_value(request()).unwrap();
+    let reqs: Vec<AccessRequest> = (0..10_000)
+        .map(|i| {
+            let mut v = base.clone();
+            let id = format!("c{i}");
+            v["customer"]["id"] = id.clone().into();
+            v["ticket"]["customer"] = id.into();
+            AccessRequest::from_value(v).unwrap()
+        })
+        .collect();
+    let gate = || {
+        Gate::builder()
+            .clock(Clock::Replay)
+            .velocity(ticketgate::VelocityConfig {
+                window_s: 3600,
+                soft: 1_000_000,
+                hard: 1_000_000,
+            })
+            .build()
+            .unwrap()
+    };
+    let mut g = c.benchmark_group("batch_10k");
+    g.sample_size(10)
+        .throughput(Throughput::Elements(reqs.len() as u64));
+    g.bench_function("loop_of_decide", |b| {
+        b.iter(|| {
+            let gate = gate();
+            reqs.iter().map(|r| gate.decide(r).unwrap()).count()
+        })
+    });
+    g.bench_function("decide_many", |b| {
+        b.iter(|| gate().decide_many(&reqs).len())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decide, audit, batch);
 criterion_main!(benches);
