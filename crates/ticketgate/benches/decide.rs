@@ -1,7 +1,12 @@
 //! Criterion benches of the core. `cargo bench -p ticketgate` runs them;
 //! set `TICKETGATE_BENCH_REDIS=redis://127.0.0.1:6379` to include the Redis store.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "bench code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "bench code"
+)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::sync::Arc;
