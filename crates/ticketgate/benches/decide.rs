@@ -160,6 +160,9 @@ fn batch(c: &mut Criterion) {
         .map(|i| {
             let mut v = base.clone();
             let id = format!("c{i}");
+            // 50 employees, as a batch job over many agents' requests would have
+            v["employee"]["id"] = format!("e{}", i % 50).into();
+            v["ticket"]["assignee"] = format!("e{}", i % 50).into();
             v["customer"]["id"] = id.clone().into();
             v["ticket"]["customer"] = id.into();
             AccessRequest::from_value(v).unwrap()

@@ -38,7 +38,11 @@ impl Gate {
     /// audit records of the whole batch share one fsync.
     pub fn decide_many(&self, reqs: &[AccessRequest]) -> Vec<Result<Decision>> {
         let pack = self.pack();
-        self.commit(parallel_map(reqs, |r| self.decide_unsynced(&pack, r)))
+        self.commit(parallel_map(
+            reqs,
+            |r| r.employee.id.as_str(),
+            |r| self.decide_unsynced(&pack, r),
+        ))
     }
 
     /// Waits for the batch's audit records to be durable, then hands out the decisions and
@@ -290,13 +294,24 @@ impl Gate {
     }
 }
 
-/// Maps `f` over `items` on all cores, keeping the order. Small batches stay on the caller's
-/// thread, where spawning would cost more than it saves.
-pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(items.len() / 32)
-        .max(1);
+/// Maps `f` over `items` on all cores, keeping the order. Small batches, and batches for one
+/// employee, stay on the caller's thread: one employee's admissions are serialised by the
+/// velocity store (evaluation runs under the employee's lock), so threads would only contend.
+pub(crate) fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    employee: impl Fn(&T) -> &str,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let first = items.first().map(&employee);
+    let one_employee = items.iter().all(|i| Some(employee(i)) == first);
+    let threads = if one_employee {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(items.len() / 32)
+            .max(1)
+    };
     if threads == 1 {
         return items.iter().map(f).collect();
     }

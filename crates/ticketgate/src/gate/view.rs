@@ -33,10 +33,14 @@ impl Gate {
     /// all cores, with one fsync for the batch.
     pub fn view_many(&self, items: &[(AccessRequest, Map<String, Value>)]) -> Vec<Result<View>> {
         let pack = self.pack();
-        let pending = parallel_map(items, |(req, rec)| {
-            check_record(&pack, rec)?;
-            self.decide_unsynced(&pack, req)
-        });
+        let pending = parallel_map(
+            items,
+            |(req, _)| req.employee.id.as_str(),
+            |(req, rec)| {
+                check_record(&pack, rec)?;
+                self.decide_unsynced(&pack, req)
+            },
+        );
         self.commit(pending)
             .into_iter()
             .zip(items)
