@@ -169,3 +169,16 @@ test('canaries alert; suspects rank the employee who saw the complainants', () =
   assert.equal(ranked[0].matched, 3)
   assert.ok(ranked[0].pValue < 1e-3)
 })
+
+test('array-likes are lists; a claimed length past the limit is refused before reading', () => {
+  const gate = new Gate({ clock: 'replay' })
+  const args = (function () { return arguments })('billing')
+  for (const teams of [args, { length: 1, 0: 'billing' }]) {
+    const r = baseRequest()
+    r.employee.teams = teams
+    assert.equal(gate.decide(r).fields.name.outcome, 'reveal')
+  }
+  const r = baseRequest()
+  r.employee.teams = { length: 2 ** 32 - 1 }
+  assert.throws(() => gate.decide(r), (e) => e.code === 'InvalidRequest' && e.key === 'employee.teams')
+})

@@ -104,6 +104,31 @@ fn too_many(path: &str, n: u32) -> std::result::Result<(), InvalidRequest> {
     check_items(path, n as usize)
 }
 
+/// The length of an array-like object (`arguments`, a typed array, `{length: 2, 0: .., 1: ..}`):
+/// a numeric `length` and no enumerable keys but its indices. A claimed length past the
+/// limit is refused before any key is read.
+fn array_like_len(
+    obj: &Object<'_>,
+    path: &str,
+) -> std::result::Result<Option<u32>, InvalidRequest> {
+    let js = |e: napi::Error| bad(path, e.reason.clone());
+    let length: Unknown<'_> = obj.get_named_property("length").map_err(js)?;
+    if length.get_type().map_err(js)? != ValueType::Number {
+        return Ok(None);
+    }
+    let n = f64::from_unknown(length).map_err(js)?;
+    if !(n >= 0.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX)) {
+        return Ok(None);
+    }
+    let n = n as u32;
+    too_many(path, n)?;
+    let keys = Object::keys(obj).map_err(js)?;
+    let indexed = keys
+        .iter()
+        .all(|k| k == "length" || k.parse::<u32>().is_ok_and(|i| i < n));
+    Ok(indexed.then_some(n))
+}
+
 fn walk(
     v: &Unknown<'_>,
     path: &str,
@@ -148,8 +173,12 @@ fn walk(
                 return Ok(Value::String(t.to_string()));
             }
             let obj = Object::from_unknown(*v).map_err(js)?;
-            if v.is_array().map_err(js)? {
-                let n = obj.get_array_length().map_err(js)?;
+            let array_like = if v.is_array().map_err(js)? {
+                Some(obj.get_array_length().map_err(js)?)
+            } else {
+                array_like_len(&obj, path)?
+            };
+            if let Some(n) = array_like {
                 too_many(path, n)?;
                 let mut out = Vec::with_capacity(n as usize);
                 for i in 0..n {
