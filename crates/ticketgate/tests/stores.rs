@@ -1,5 +1,7 @@
-//! The Redis velocity store against a real `redis-server` that each test starts on a
-//! free loopback port (`scripts/test.sh` installs the server).
+//! The shared stores, held to one suite: the Redis store against a real `redis-server` that
+//! each test starts on a free loopback port (`scripts/test.sh` installs the server), and the
+//! SQLite store on a file that separate connections share, as separate processes would.
+//! Outage behaviour is Redis's own (SQLite is a local file).
 
 #![allow(
     clippy::unwrap_used,
@@ -65,15 +67,6 @@ impl Server {
     fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
-
-    fn gate(&self, cfg: VelocityConfig) -> Gate {
-        Gate::builder()
-            .clock(Clock::Replay)
-            .store(redis_store(&self.url()).unwrap())
-            .velocity(cfg)
-            .build()
-            .unwrap()
-    }
 }
 
 impl Drop for Server {
@@ -95,15 +88,68 @@ fn request(customer: &str, at: &str, assignee: &str) -> AccessRequest {
     .unwrap()
 }
 
+/// A store several gates share (as several processes or hosts would).
+trait Shared {
+    fn store(&self) -> Arc<dyn VelocityStore>;
+
+    fn gate(&self, cfg: VelocityConfig) -> Gate {
+        Gate::builder()
+            .clock(Clock::Replay)
+            .store(self.store())
+            .velocity(cfg)
+            .build()
+            .unwrap()
+    }
+}
+
+impl Shared for Server {
+    fn store(&self) -> Arc<dyn VelocityStore> {
+        redis_store(&self.url()).unwrap()
+    }
+}
+
+/// A SQLite file: every `store()` is a separate connection, as in a separate process.
+struct SqliteFile(tempfile::TempDir);
+
+impl SqliteFile {
+    fn new() -> Self {
+        Self(tempfile::tempdir().unwrap())
+    }
+}
+
+impl Shared for SqliteFile {
+    fn store(&self) -> Arc<dyn VelocityStore> {
+        Arc::new(SqliteStore::open(self.0.path().join("velocity.db")).unwrap())
+    }
+}
+
+/// The same semantics, checked on every shared store.
+macro_rules! on_every_store {
+    ($($name:ident),*) => {
+        mod redis_store {
+            $(#[test] fn $name() { super::$name(&super::Server::start()) })*
+        }
+        mod sqlite_store {
+            $(#[test] fn $name() { super::$name(&super::SqliteFile::new()) })*
+        }
+    };
+}
+
+on_every_store!(
+    sliding_window_with_a_controlled_clock,
+    eight_gates_on_threads_never_pass_the_hard_limit,
+    a_suspension_on_one_gate_applies_on_another,
+    recorded_reveals_warm_the_shared_count,
+    a_revocation_on_one_gate_applies_on_another
+);
+
 const DEFAULT: VelocityConfig = VelocityConfig {
     window_s: 3600,
     soft: 15,
     hard: 30,
 };
 
-#[test]
-fn sliding_window_with_a_controlled_clock() {
-    let server = Server::start();
+fn sliding_window_with_a_controlled_clock(server: &impl Shared) {
     let gate = server.gate(VelocityConfig {
         window_s: 3600,
         soft: 2,
@@ -135,9 +181,7 @@ fn sliding_window_with_a_controlled_clock() {
     assert_eq!(later.velocity.unwrap().count, 3);
 }
 
-#[test]
-fn eight_threads_on_separate_gates_never_pass_the_hard_limit() {
-    let server = Server::start();
+fn eight_gates_on_threads_never_pass_the_hard_limit(server: &impl Shared) {
     let revealed = Arc::new(AtomicU64::new(0));
     std::thread::scope(|s| {
         for t in 0..8 {
@@ -218,9 +262,7 @@ fn unreachable_redis_fails_closed() {
     assert!(matches!(redis_store("not a url"), Err(StoreError { .. })));
 }
 
-#[test]
-fn a_suspension_on_one_gate_applies_on_another() {
-    let server = Server::start();
+fn a_suspension_on_one_gate_applies_on_another(server: &impl Shared) {
     let (a, b) = (server.gate(DEFAULT), server.gate(DEFAULT));
     assert_eq!(
         b.decide(&request("a", "2026-11-28T10:00:00Z", "alice"))
@@ -247,9 +289,7 @@ fn a_suspension_on_one_gate_applies_on_another() {
     );
 }
 
-#[test]
-fn recorded_reveals_warm_the_shared_count() {
-    let server = Server::start();
+fn recorded_reveals_warm_the_shared_count(server: &impl Shared) {
     let gate = server.gate(DEFAULT);
     for i in 0..30 {
         gate.record_reveal(
@@ -265,4 +305,36 @@ fn recorded_reveals_warm_the_shared_count() {
         .unwrap();
     assert_eq!(d.outcome("name"), Outcome::Mask);
     assert!(d.has_alert("velocity_hard"));
+}
+
+fn a_revocation_on_one_gate_applies_on_another(server: &impl Shared) {
+    let key = || GrantKey::new([3u8; 32]).unwrap();
+    let a = Gate::builder()
+        .clock(Clock::Replay)
+        .store(server.store())
+        .grant_key(key())
+        .build()
+        .unwrap();
+    let b = Gate::builder()
+        .clock(Clock::Replay)
+        .store(server.store())
+        .grant_key(key())
+        .build()
+        .unwrap();
+    let mut req = request("a", "2026-11-28T10:00:00Z", "bob");
+    req.ticket = None;
+    req.grant = Some(
+        a.sign_grant(
+            serde_json::from_value(json!({"id": "g-9", "kind": "approved", "grantee": "alice",
+            "customer": "a", "fields": ["name"], "purpose": "support", "reason": "call back",
+            "approver": "sam", "approver_roles": ["supervisor"],
+            "issued_at": "2026-11-28T09:00:00Z", "expires_at": "2026-11-28T12:00:00Z"}))
+            .unwrap(),
+        ),
+    );
+    assert_eq!(b.decide(&req).unwrap().outcome("name"), Outcome::Reveal);
+    a.revoke_grant("g-9").unwrap();
+    let d = b.decide(&req).unwrap();
+    assert_eq!(d.outcome("name"), Outcome::Withhold);
+    assert!(d.has_alert("grant_revoked"));
 }
