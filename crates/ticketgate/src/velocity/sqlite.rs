@@ -259,19 +259,6 @@ mod tests {
     const HOUR: i64 = 3_600_000;
 
     #[test]
-    fn counts_distinct_customers_in_a_sliding_window() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(dir.path().join("v.db")).unwrap();
-        for (i, c) in ["a", "b", "a", "c"].iter().enumerate() {
-            s.admit("e", c, t(i as i64), HOUR, &mut |_| true).unwrap();
-        }
-        let o = s.admit("e", "d", t(10), HOUR, &mut |_| false).unwrap();
-        assert_eq!((o.count, o.counted), (3, false));
-        let o = s.admit("e", "z", t(61), HOUR, &mut |_| false).unwrap();
-        assert_eq!(o.count, 2);
-    }
-
-    #[test]
     fn separate_stores_on_one_file_never_pass_the_hard_limit() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v.db");
