@@ -31,10 +31,6 @@ impl Budget {
     }
 }
 
-fn check_len(path: &str, n: usize) -> Result<(), InvalidRequest> {
-    check_items(path, n)
-}
-
 fn bad(path: &str, reason: impl Into<String>) -> InvalidRequest {
     InvalidRequest::new(path, reason)
 }
@@ -93,7 +89,7 @@ fn walk(
     if let Ok(b) = obj.cast::<pyo3::types::PyBytes>() {
         // secrets (grant and audit keys) may be bytes
         let b = b.as_bytes();
-        check_len(path, b.len())?;
+        check_items(path, b.len())?;
         budget.spend(path, b.len())?;
         return Ok(Value::Array(b.iter().map(|x| Value::from(*x)).collect()));
     }
@@ -138,19 +134,19 @@ fn walk(
         return walk(&s, path, depth + 1, budget);
     }
     if let Ok(d) = obj.cast::<PyDict>() {
-        check_len(path, d.len())?;
+        check_items(path, d.len())?;
         return map(d.iter(), path, depth, budget);
     }
     if let Ok(l) = obj.cast::<PyList>() {
-        check_len(path, l.len())?;
+        check_items(path, l.len())?;
         return seq(l.iter(), path, depth, budget);
     }
     if let Ok(t) = obj.cast::<PyTuple>() {
-        check_len(path, t.len())?;
+        check_items(path, t.len())?;
         return seq(t.iter(), path, depth, budget);
     }
     if let Ok(m) = obj.cast::<PyMapping>() {
-        check_len(path, m.len().map_err(type_err)?)?;
+        check_items(path, m.len().map_err(type_err)?)?;
         let items = m.items().map_err(type_err)?;
         let pairs: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = items
             .iter()
@@ -189,7 +185,7 @@ fn walk(
             // sets, frozensets, generators: at most MAX_ITEMS are taken, never more
             let mut items = Vec::new();
             for (i, x) in it.enumerate() {
-                check_len(path, i + 1)?;
+                check_items(path, i + 1)?;
                 items.push(x.map_err(type_err)?);
             }
             return seq(items.into_iter(), path, depth, budget);

@@ -45,12 +45,8 @@ pub enum AuditCommand {
         /// Employee id.
         #[arg(long)]
         employee: String,
-        /// From (RFC 3339).
-        #[arg(long, value_parser = parse_time)]
-        since: Option<Timestamp>,
-        /// Until, exclusive (RFC 3339).
-        #[arg(long, value_parser = parse_time)]
-        until: Option<Timestamp>,
+        #[command(flatten)]
+        period: Period,
         #[command(flatten)]
         out: Output,
     },
@@ -70,15 +66,22 @@ pub enum AuditCommand {
         /// Count only reveals of this field (e.g. `phone` for scam calls).
         #[arg(long)]
         field: Option<String>,
-        /// From (RFC 3339).
-        #[arg(long, value_parser = parse_time)]
-        since: Option<Timestamp>,
-        /// Until, exclusive (RFC 3339).
-        #[arg(long, value_parser = parse_time)]
-        until: Option<Timestamp>,
+        #[command(flatten)]
+        period: Period,
         #[command(flatten)]
         out: Output,
     },
+}
+
+/// The period a query covers.
+#[derive(Debug, Args)]
+pub struct Period {
+    /// From (RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    since: Option<Timestamp>,
+    /// Until, exclusive (RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    until: Option<Timestamp>,
 }
 
 #[derive(Debug, Args)]
@@ -175,8 +178,7 @@ pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
         }
         AuditCommand::Affected {
             employee,
-            since,
-            until,
+            period: Period { since, until },
             out,
         } => {
             let list =
@@ -205,8 +207,7 @@ pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
         AuditCommand::Suspects {
             customers,
             field,
-            since,
-            until,
+            period: Period { since, until },
             out,
         } => {
             let list = audit::suspects(&out.logs, &customers, field.as_deref(), since, until)

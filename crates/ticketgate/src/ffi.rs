@@ -170,21 +170,7 @@ impl GateOptions {
                 .into())
             }
             (Some(url), None) => b = b.store(crate::velocity::store_from_url(url)?),
-            (None, Some(url)) => {
-                #[cfg(feature = "redis")]
-                {
-                    b = b.store(crate::velocity::redis_store(url)?);
-                }
-                #[cfg(not(feature = "redis"))]
-                {
-                    let _ = url;
-                    return Err(InvalidRequest::new(
-                        "redis_url",
-                        "this build has no Redis support",
-                    )
-                    .into());
-                }
-            }
+            (None, Some(url)) => b = b.store(crate::velocity::redis_from_url(url)?),
             (None, None) => {}
         }
         Ok(b)

@@ -99,11 +99,7 @@ impl Gate {
             cfg.window_ms(),
             &mut |obs: &Observation| {
                 evals = self.evaluate(pack, req, at, grant, &fields, obs, None);
-                // a preview shows at most masks, so it is never counted
-                !preview
-                    && evals
-                        .iter()
-                        .any(|(_, e)| e.decision.outcome == Outcome::Reveal)
+                counted(preview, &evals)
             },
         );
         let mut suspended: Option<String> = req
@@ -113,12 +109,8 @@ impl Gate {
         let velocity = match admitted {
             Ok(obs) => {
                 self.note_suspension(&req.employee.id, obs.suspended.as_deref());
-                let revealed = !preview
-                    && evals
-                        .iter()
-                        .any(|(_, e)| e.decision.outcome == Outcome::Reveal);
                 Some(VelocityInfo {
-                    count: obs.count + u64::from(obs.counted || revealed),
+                    count: obs.count + u64::from(obs.counted || counted(preview, &evals)),
                     soft: cfg.soft,
                     hard: cfg.hard,
                     window_s: cfg.window_s,
@@ -292,6 +284,15 @@ impl Gate {
         }
         Some(g)
     }
+}
+
+/// Whether this decision counts toward velocity: it reveals something, and is not a preview
+/// (which shows at most masks).
+fn counted(preview: bool, evals: &[(String, FieldEval)]) -> bool {
+    !preview
+        && evals
+            .iter()
+            .any(|(_, e)| e.decision.outcome == Outcome::Reveal)
 }
 
 /// Maps `f` over `items` on all cores, keeping the order. Small batches, and batches for one

@@ -24,14 +24,21 @@ pub struct View {
 impl Gate {
     /// Decides `req` and applies the outcome to a contact record.
     pub fn view(&self, req: &AccessRequest, record: &Map<String, Value>) -> Result<View> {
-        let mut out = self.view_many(&[(req.clone(), record.clone())]);
-        out.pop()
+        self.view_refs(&[(req, record)])
+            .pop()
             .unwrap_or_else(|| Err(InvalidRequest::new("", "no view").into()))
     }
 
     /// [`Gate::view`] for many (request, record) pairs: one result per pair, in order, on
     /// all cores, with one fsync for the batch.
     pub fn view_many(&self, items: &[(AccessRequest, Map<String, Value>)]) -> Vec<Result<View>> {
+        let refs: Vec<(&AccessRequest, &Map<String, Value>)> =
+            items.iter().map(|(r, m)| (r, m)).collect();
+        self.view_refs(&refs)
+    }
+
+    /// Both of the above, on borrowed pairs so a single view copies nothing.
+    fn view_refs(&self, items: &[(&AccessRequest, &Map<String, Value>)]) -> Vec<Result<View>> {
         let pack = self.pack();
         let pending = parallel_map(
             items,

@@ -49,22 +49,29 @@ pub fn store_from_url(url: &str) -> Result<std::sync::Arc<dyn VelocityStore>, cr
         }
     }
     if url.starts_with("redis://") || url.starts_with("rediss://") {
-        #[cfg(feature = "redis")]
-        {
-            return Ok(redis_store(url)?);
-        }
-        #[cfg(not(feature = "redis"))]
-        {
-            return Err(
-                InvalidRequest::new("velocity_store", "this build has no Redis support").into(),
-            );
-        }
+        return redis_from_url(url);
     }
     Err(InvalidRequest::new(
         "velocity_store",
         format!("`{url}` is not `memory`, `sqlite:///path` or `redis://host:port`"),
     )
     .into())
+}
+
+/// A Redis store from its URL (a malformed URL is a `StoreError`, as Redis reports it).
+pub fn redis_from_url(url: &str) -> Result<std::sync::Arc<dyn VelocityStore>, crate::error::Error> {
+    #[cfg(feature = "redis")]
+    {
+        Ok(redis_store(url)?)
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        let _ = url;
+        Err(
+            crate::error::InvalidRequest::new("velocity_store", "this build has no Redis support")
+                .into(),
+        )
+    }
 }
 
 /// Limits of R8. They reach the policies through the context, so a pack can be stricter.

@@ -249,40 +249,12 @@ impl VelocityStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::Arc;
 
     fn t(min: i64) -> Timestamp {
         Timestamp::from_millis(1_800_000_000_000 + min * 60_000).unwrap()
     }
 
     const HOUR: i64 = 3_600_000;
-
-    #[test]
-    fn separate_stores_on_one_file_never_pass_the_hard_limit() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v.db");
-        let admitted = Arc::new(AtomicU64::new(0));
-        std::thread::scope(|scope| {
-            for th in 0..8 {
-                let admitted = admitted.clone();
-                let s = SqliteStore::open(&path).unwrap();
-                scope.spawn(move || {
-                    for i in 0..10 {
-                        s.admit("e", &format!("c{th}-{i}"), t(0), HOUR, &mut |o| {
-                            let ok = o.counted || o.count < 30;
-                            if ok {
-                                admitted.fetch_add(1, Ordering::Relaxed);
-                            }
-                            ok
-                        })
-                        .unwrap();
-                    }
-                });
-            }
-        });
-        assert_eq!(admitted.load(Ordering::Relaxed), 30);
-    }
 
     #[test]
     fn suspensions_and_revocations_are_shared() {
