@@ -8,12 +8,13 @@
     reason = "bench code"
 )]
 
+use cedar_policy::{Authorizer, Context, Entities, PolicySet, Request, Schema};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use ticketgate::{
-    audit, AccessRequest, AuditLog, AuditOptions, Clock, Durability, Gate, Observation, StoreError,
-    Suspension, Timestamp, VelocityStore,
+    audit, AccessRequest, AuditLog, AuditOptions, Clock, Durability, Gate, Observation, Outcome,
+    PolicyPack, SourceFile, StoreError, Suspension, Timestamp, VelocityStore,
 };
 
 const REQUEST: &str = r#"{"employee":{"id":"alice","roles":["agent"],"teams":["billing"],"segments":["consumer"],"shift":{"start":"2026-11-28T08:00:00Z","end":"2026-11-28T16:00:00Z"}},
@@ -56,11 +57,116 @@ fn request() -> AccessRequest {
     AccessRequest::from_json(REQUEST).unwrap()
 }
 
+/// What a user of `cedar-policy` alone would write for the same question: the whole pack,
+/// entities built once, one `is_authorized` per field's reveal action.
+struct RawCedar {
+    policies: PolicySet,
+    entities: Entities,
+    requests: Vec<Request>,
+}
+
+impl RawCedar {
+    fn new(pack: &PolicyPack) -> Self {
+        let text = |name: &str| {
+            pack.sources()
+                .iter()
+                .filter(|s| s.name.ends_with(name))
+                .map(|s| s.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let (schema, _) = Schema::from_cedarschema_str(&text(".cedarschema")).unwrap();
+        let policies: PolicySet = text(".cedar").parse().unwrap();
+        let entities = Entities::from_json_value(
+            serde_json::json!([
+                {"uid": {"type": "Employee", "id": "alice"}, "parents": [],
+                 "attrs": {"roles": ["agent"], "teams": ["billing"], "segments": ["consumer"], "suspended": false,
+                   "shift": {"start": {"__extn": {"fn": "datetime", "arg": "2026-11-28T08:00:00Z"}},
+                             "end": {"__extn": {"fn": "datetime", "arg": "2026-11-28T16:00:00Z"}}}}},
+                {"uid": {"type": "Customer", "id": "c1"}, "parents": [],
+                 "attrs": {"segment": "consumer", "vip": false, "employee": false}},
+                {"uid": {"type": "Ticket", "id": "T-1"}, "parents": [],
+                 "attrs": {"customer": {"__entity": {"type": "Customer", "id": "c1"}},
+                   "assignee": {"__entity": {"type": "Employee", "id": "alice"}},
+                   "queue": "billing", "status": "open",
+                   "opened_at": {"__extn": {"fn": "datetime", "arg": "2026-11-28T07:00:00Z"}},
+                   "callback_at": {"__extn": {"fn": "datetime", "arg": "2026-11-28T10:30:00Z"}}}}
+            ]),
+            Some(&schema),
+        )
+        .unwrap();
+        let requests = ["name", "email", "phone", "ticket_numbers"]
+            .iter()
+            .map(|f| {
+                let context = Context::from_json_value(
+                    serde_json::json!({
+                        "at": {"__extn": {"fn": "datetime", "arg": "2026-11-28T10:20:00Z"}},
+                        "purpose": "support", "field": f,
+                        "ticket": {"__entity": {"type": "Ticket", "id": "T-1"}},
+                        "velocity": {"count": 0, "soft": 15, "hard": 30, "window_s": 3600, "new_customer": true}
+                    }),
+                    None,
+                )
+                .unwrap();
+                Request::new(
+                    r#"Employee::"alice""#.parse().unwrap(),
+                    format!(r#"Action::"reveal_{f}""#).parse().unwrap(),
+                    r#"Customer::"c1""#.parse().unwrap(),
+                    context,
+                    None,
+                )
+                .unwrap()
+            })
+            .collect();
+        Self {
+            policies,
+            entities,
+            requests,
+        }
+    }
+
+    fn decide(&self, authorizer: &Authorizer) -> usize {
+        self.requests
+            .iter()
+            .filter(|r| {
+                authorizer
+                    .is_authorized(r, &self.policies, &self.entities)
+                    .decision()
+                    == cedar_policy::Decision::Allow
+            })
+            .count()
+    }
+}
+
 fn decide(c: &mut Criterion) {
     let req = request();
     let mut g = c.benchmark_group("decide_4_fields");
     let memory = Gate::builder().clock(Clock::Replay).build().unwrap();
+    assert!(memory
+        .decide(&req)
+        .unwrap()
+        .fields
+        .values()
+        .all(|f| f.outcome == Outcome::Reveal));
     g.bench_function("memory_store", |b| b.iter(|| memory.decide(&req).unwrap()));
+    let raw = RawCedar::new(&PolicyPack::default());
+    let authorizer = Authorizer::new();
+    assert_eq!(
+        raw.decide(&authorizer),
+        4,
+        "the floor must decide what the gate decides"
+    );
+    g.bench_function("raw_cedar_4_is_authorized", |b| {
+        b.iter(|| raw.decide(&authorizer))
+    });
+    let direct = Gate::builder()
+        .clock(Clock::Replay)
+        .pack(PolicyPack::default().without_plan())
+        .build()
+        .unwrap();
+    g.bench_function("memory_store_without_plan", |b| {
+        b.iter(|| direct.decide(&req).unwrap())
+    });
     let null = Gate::builder()
         .clock(Clock::Replay)
         .store(Arc::new(NullStore))
@@ -193,8 +299,87 @@ fn batch(c: &mut Criterion) {
     g.bench_function("decide_many", |b| {
         b.iter(|| gate().decide_many(&reqs).len())
     });
+    let items: Vec<_> = reqs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let record = serde_json::json!({"name": "Jane Doe", "email": format!("jane{i}@example.com"),
+                "phone": "+1 555-555-1234", "ticket_numbers": ["billing-10423"], "plan": "pro"});
+            (r.clone(), record.as_object().unwrap().clone())
+        })
+        .collect();
+    g.bench_function("loop_of_view", |b| {
+        b.iter(|| {
+            let gate = gate();
+            for (r, m) in &items {
+                criterion::black_box(gate.view(r, m).unwrap());
+            }
+        })
+    });
+    g.bench_function("view_many", |b| b.iter(|| gate().view_many(&items).len()));
     g.finish();
 }
 
-criterion_group!(benches, decide, audit, batch);
+/// A pack of `n` policies: the default 13 plus per-team rules of the kinds a support
+/// organisation adds (queue masks for team leads, segment restrictions per queue, grants
+/// scoped to a team's fields); about a third read `context.field`.
+fn pack_of(n: usize) -> PolicyPack {
+    let mut sources = PolicyPack::default().sources().to_vec();
+    let mut text = String::new();
+    for i in 0..n.saturating_sub(13) {
+        let team = format!("team-{}", i / 3);
+        text.push_str(&match i % 3 {
+            0 => format!(
+                "@id(\"{team}-lead-mask\")\npermit (principal, action in [Action::\"mask_name\", Action::\"mask_email\"], resource)\nwhen {{ context.purpose == \"support\" && context has ticket && context.ticket.queue == \"{team}\" && principal.teams.contains(\"{team}-leads\") }};\n"
+            ),
+            1 => format!(
+                "@id(\"{team}-segment\")\nforbid (principal, action in Action::\"reveal\", resource)\nwhen {{ context has ticket && context.ticket.queue == \"{team}\" && resource.segment == \"government\" && !principal.roles.contains(\"senior_agent\") }};\n"
+            ),
+            _ => format!(
+                "@id(\"{team}-grant\")\npermit (principal, action in Action::\"reveal\", resource)\nwhen {{ context has grant && context.grant.grantee == principal && context.grant.reason == \"{team}\" && context.grant.fields.contains(context.field) && context.at < context.grant.expires_at }};\n"
+            ),
+        });
+    }
+    sources.push(SourceFile {
+        name: "teams.cedar".into(),
+        text,
+    });
+    PolicyPack::from_sources(sources).unwrap()
+}
+
+/// Cost against pack size, with and without the plan, beside the raw floor on that pack.
+fn pack_size(c: &mut Criterion) {
+    let req = request();
+    let authorizer = Authorizer::new();
+    let mut g = c.benchmark_group("pack_size");
+    for n in [13, 100, 1000] {
+        let pack = pack_of(n);
+        assert_eq!(pack.policy_ids().len(), n);
+        let planned = Gate::builder()
+            .clock(Clock::Replay)
+            .pack(pack.clone())
+            .build()
+            .unwrap();
+        let direct = Gate::builder()
+            .clock(Clock::Replay)
+            .pack(pack.without_plan())
+            .build()
+            .unwrap();
+        let raw = RawCedar::new(&pack);
+        g.bench_with_input(BenchmarkId::new("decide", n), &n, |b, _| {
+            b.iter(|| planned.decide(&req).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("decide_without_plan", n), &n, |b, _| {
+            b.iter(|| direct.decide(&req).unwrap())
+        });
+        g.bench_with_input(
+            BenchmarkId::new("raw_cedar_4_is_authorized", n),
+            &n,
+            |b, _| b.iter(|| raw.decide(&authorizer)),
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, decide, audit, batch, pack_size);
 criterion_main!(benches);

@@ -4,6 +4,7 @@
 
 use crate::model::{AccessRequest, Customer, Employee, Grant, Shift, Ticket};
 use crate::pack::PolicyPack;
+use crate::plan::Target;
 use crate::time::Timestamp;
 use cedar_policy::{
     Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression as Rx,
@@ -36,8 +37,19 @@ fn set(v: &[String]) -> Rx {
     Rx::new_set(v.iter().map(|x| s(x)))
 }
 
+/// `Rx::new_datetime` parses the name `datetime` with the full policy grammar on every
+/// call, which cost more than the rest of building a request; the name is parsed once.
+static DATETIME: Lazy<cedar_policy_core::ast::Name> = Lazy::new(|| {
+    #[expect(clippy::expect_used, reason = "a fixed identifier")]
+    cedar_policy_core::ast::Name::parse_unqualified_name("datetime").expect("valid name")
+});
+
 fn dt(t: Timestamp) -> Rx {
-    Rx::new_datetime(t.cedar())
+    use cedar_policy_core::ast::RestrictedExpr;
+    Rx::from(RestrictedExpr::call_extension_fn(
+        DATETIME.clone(),
+        [RestrictedExpr::val(t.cedar())],
+    ))
 }
 
 /// The velocity facts the policies see (R8).
@@ -60,7 +72,8 @@ fn long(v: u64) -> Rx {
 /// always the entity those facts produce.
 #[derive(Default)]
 pub(crate) struct EntityCache {
-    employees: RwLock<HashMap<(Employee, bool), Entity>>,
+    /// Keyed by the employee with its shift resolved and `suspended` as decided.
+    employees: RwLock<HashMap<Employee, Entity>>,
     customers: RwLock<HashMap<Customer, Entity>>,
     tickets: RwLock<HashMap<Ticket, Entity>>,
 }
@@ -115,8 +128,9 @@ impl Prepared {
                 .map(|(start, end)| Shift::Absolute { start, end }),
             None => None,
         };
-        entities.push(cached(&cache.employees, &(emp.clone(), suspended), || {
-            employee(&emp, principal.clone(), suspended)
+        emp.suspended = suspended;
+        entities.push(cached(&cache.employees, &emp, || {
+            employee(&emp, principal.clone())
         })?);
         let c = &req.customer;
         entities.push(cached(&cache.customers, c, || {
@@ -160,8 +174,12 @@ impl Prepared {
             entities.push(grant_entity(g, guid.clone())?);
             base.push(("grant".to_owned(), Rx::new_entity_uid(guid)));
         }
-        entities.extend(pack.action_entities().iter().cloned());
-        let entities = Entities::from_entities(entities, None).map_err(|e| e.to_string())?;
+        // The plan's policies have an open action scope, so only asking Cedar directly
+        // needs the action hierarchy (whose transitive closure is most of building this).
+        if pack.plan().is_none() {
+            entities.extend(pack.action_entities().iter().cloned());
+        }
+        let entities = assemble(entities)?;
         Ok(Self {
             entities,
             principal,
@@ -178,6 +196,39 @@ impl Prepared {
             .chain(std::iter::once(("field".to_owned(), s(field))));
         Context::from_pairs(pairs).map_err(|e| e.to_string())
     }
+
+    pub(crate) fn target<'a>(&'a self, action: &'a EntityUid) -> Target<'a> {
+        Target {
+            principal: &self.principal,
+            action,
+            resource: &self.resource,
+            entities: &self.entities,
+        }
+    }
+
+    /// The context without `field`, for the policies that never read it.
+    pub(crate) fn shared_context(&self) -> Result<Context, String> {
+        Context::from_pairs(self.base.iter().cloned()).map_err(|e| e.to_string())
+    }
+}
+
+/// The request's entities have no parents and the schema's action entities come with
+/// their ancestors already closed, so the transitive closure that `Entities::from_entities`
+/// computes on every call (a tenth of a decision) is skipped.
+fn assemble(entities: Vec<Entity>) -> Result<Entities, String> {
+    use cedar_policy_core::entities::{Entities as Core, NoEntitiesSchema, TCComputation};
+    debug_assert!(entities
+        .iter()
+        .filter(|e| !e.uid().type_name().to_string().starts_with("Action"))
+        .all(|e| e.as_ref().ancestors().next().is_none()));
+    Core::from_entities(
+        entities.into_iter().map(|e| e.as_ref().clone()),
+        None::<&NoEntitiesSchema>,
+        TCComputation::AssumeAlreadyComputed,
+        cedar_policy_core::extensions::Extensions::all_available(),
+    )
+    .map(Entities::from)
+    .map_err(|e| e.to_string())
 }
 
 fn entity<const N: usize>(uid: EntityUid, attrs: [(&str, Rx); N]) -> Result<Entity, String> {
@@ -197,12 +248,12 @@ fn with_optional(
     attrs
 }
 
-fn employee(e: &Employee, uid: EntityUid, suspended: bool) -> Result<Entity, String> {
+fn employee(e: &Employee, uid: EntityUid) -> Result<Entity, String> {
     let attrs = HashMap::from([
         ("roles".to_owned(), set(&e.roles)),
         ("teams".to_owned(), set(&e.teams)),
         ("segments".to_owned(), set(&e.segments)),
-        ("suspended".to_owned(), Rx::new_bool(suspended)),
+        ("suspended".to_owned(), Rx::new_bool(e.suspended)),
     ]);
     let shift = match &e.shift {
         Some(Shift::Absolute { start, end }) => Some(

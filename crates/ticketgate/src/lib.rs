@@ -14,6 +14,7 @@ pub mod limits;
 pub mod mask;
 mod model;
 mod pack;
+mod plan;
 mod shift;
 mod time;
 pub mod vectors;

@@ -2,6 +2,7 @@
 //! by a hash of its text, with its decided fields read from the schema's actions.
 
 use crate::error::{PolicyDiagnostic, PolicyError};
+use crate::plan::Plan;
 use cedar_policy::{
     Entities, Entity, EntityUid, PolicyId, PolicySet, Schema, ValidationMode, Validator,
 };
@@ -35,6 +36,7 @@ pub struct SourceFile {
 #[derive(Clone)]
 pub struct PolicyPack(Arc<Inner>);
 
+#[derive(Clone)]
 pub(crate) struct FieldActions {
     pub(crate) reveal: EntityUid,
     pub(crate) mask: EntityUid,
@@ -58,8 +60,12 @@ pub(crate) struct AlertRule {
     pub(crate) always: bool,
 }
 
+#[derive(Clone)]
 struct Inner {
     policies: PolicySet,
+    /// `None` when some policy reads `action`: every question then goes to Cedar as is.
+    plan: Option<Arc<Plan>>,
+    any_action: EntityUid,
     version: String,
     fields: Vec<String>,
     actions: BTreeMap<String, FieldActions>,
@@ -140,6 +146,12 @@ impl PolicyPack {
             .collect();
         check_groups(&schema, &actions)?;
         slice_by_action(&schema, &policies, &mut actions)?;
+        let plan = Plan::analyse(&policies, &actions).map(Arc::new);
+        let any_action = actions
+            .values()
+            .next()
+            .map(|a| a.reveal.clone())
+            .ok_or_else(|| PolicyError::message("the pack decides no field"))?;
         let mut h = Sha256::new();
         for s in &sources {
             h.update((s.name.len() as u64).to_le_bytes());
@@ -150,6 +162,8 @@ impl PolicyPack {
         let version = format!("sha256:{}", hex::encode(h.finalize()));
         Ok(Self(Arc::new(Inner {
             policies,
+            plan,
+            any_action,
             version,
             fields,
             actions,
@@ -181,6 +195,26 @@ impl PolicyPack {
             .policies()
             .map(|p| p.id().to_string())
             .collect()
+    }
+
+    /// The same pack, every question asked of Cedar directly (no field-independent fast
+    /// path): the reference the fast path is tested against.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn without_plan(&self) -> Self {
+        Self(Arc::new(Inner {
+            plan: None,
+            ..(*self.0).clone()
+        }))
+    }
+
+    /// An action to put in requests whose policies have an open action scope.
+    pub(crate) fn any_action(&self) -> &EntityUid {
+        &self.0.any_action
+    }
+
+    pub(crate) fn plan(&self) -> Option<&Plan> {
+        self.0.plan.as_deref()
     }
 
     pub(crate) fn field_actions(&self, field: &str) -> Option<&FieldActions> {

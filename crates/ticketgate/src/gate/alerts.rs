@@ -17,7 +17,12 @@ pub(super) fn policy_alerts(
         .filter_map(|id| {
             pack.alert_of(id)
                 .filter(|rule| rule.always || decisive)
-                .map(|rule| (rule.kind.clone(), format!("{id}: {verb} {field}")))
+                .map(|rule| {
+                    (
+                        rule.kind.clone(),
+                        format!("{}: {verb} {field}", AsRef::<str>::as_ref(id)),
+                    )
+                })
         })
         .collect()
 }

@@ -1,14 +1,18 @@
-//! Per-field evaluation: one Cedar check for the reveal action of a field and, if refused,
-//! one for its mask action; any evaluation error withholds the field (fail closed).
+//! Per-field evaluation: the reveal action of a field and, if refused, its mask action;
+//! any evaluation error withholds the field (fail closed). The questions are answered by
+//! the pack's plan where it has one (field-independent policies evaluated once per
+//! decision), else by asking Cedar each time.
 
 use super::{alerts, Gate};
 use crate::cedar::{Prepared, VelocityCtx};
 use crate::decision::{FieldDecision, Outcome};
 use crate::model::{AccessRequest, Grant};
+use crate::pack::FieldActions;
 use crate::pack::PolicyPack;
+use crate::plan::{ask, Answer, FieldPlan, Results};
 use crate::time::Timestamp;
 use crate::velocity::Observation;
-use cedar_policy::{Context, Decision as CedarDecision, EntityUid, PolicyId, PolicySet, Request};
+use cedar_policy::{Authorizer, Context, Decision as CedarDecision, PolicyId};
 use std::collections::BTreeSet;
 
 pub(super) struct FieldEval {
@@ -54,13 +58,47 @@ impl Gate {
                         .collect()
                 }
             };
+        let authorizer = &self.inner.authorizer;
+        let Some(plan) = pack.plan() else {
+            return fields
+                .iter()
+                .map(|f| {
+                    let eval = match (pack.field_actions(f), prepared.context(f)) {
+                        (Some(actions), Ok(ctx)) => self.evaluate_field(
+                            pack,
+                            &Checks::Direct {
+                                authorizer,
+                                p: &prepared,
+                                actions,
+                                ctx,
+                            },
+                            f,
+                            store_error,
+                        ),
+                        (None, _) => withheld_on_error(format!("field `{f}` is not in the pack")),
+                        (_, Err(e)) => withheld_on_error(e),
+                    };
+                    (f.clone(), eval)
+                })
+                .collect();
+        };
+        let results = prepared
+            .shared_context()
+            .and_then(|ctx| plan.evaluate(authorizer, prepared.target(pack.any_action()), ctx));
         fields
             .iter()
             .map(|f| {
-                (
-                    f.clone(),
-                    self.evaluate_field(pack, &prepared, f, store_error),
-                )
+                let eval = match (plan.field(f), &results) {
+                    (Some(field), Ok(results)) => self.evaluate_field(
+                        pack,
+                        &Checks::Planned { field, results },
+                        f,
+                        store_error,
+                    ),
+                    (None, _) => withheld_on_error(format!("field `{f}` is not in the pack")),
+                    (_, Err(e)) => withheld_on_error(e.clone()),
+                };
+                (f.clone(), eval)
             })
             .collect()
     }
@@ -68,78 +106,64 @@ impl Gate {
     fn evaluate_field(
         &self,
         pack: &PolicyPack,
-        p: &Prepared,
+        checks: &Checks<'_>,
         field: &str,
         store_error: Option<&str>,
     ) -> FieldEval {
-        let Some(actions) = pack.field_actions(field) else {
-            return withheld_on_error(format!("field `{field}` is not in the pack"));
-        };
         let mut alerts = Vec::new();
         let mut refused_by: BTreeSet<String> = BTreeSet::new();
         let mut errors = Vec::new();
-        let ctx = match p.context(field) {
-            Ok(c) => c,
-            Err(e) => return withheld_on_error(e),
-        };
         match store_error {
             Some(e) => errors.push(e.to_owned()),
-            None => match self.check(p, &actions.reveal, &actions.reveal_policies, ctx.clone()) {
-                Err(e) => return withheld_on_error(e),
-                Ok((CedarDecision::Allow, ids, _)) => {
+            None => match checks.check(true, false) {
+                (CedarDecision::Allow, ids, _) => {
                     alerts.extend(alerts::policy_alerts(pack, &ids, "reveal", field, true));
                     return FieldEval {
                         decision: FieldDecision {
                             outcome: Outcome::Reveal,
-                            policies: ids.iter().map(ToString::to_string).collect(),
+                            policies: ids.iter().map(id_str).collect(),
                             errors: Vec::new(),
                         },
                         alerts,
                     };
                 }
-                Ok((CedarDecision::Deny, ids, errs)) if !errs.is_empty() => {
+                (CedarDecision::Deny, ids, errs) if !errs.is_empty() => {
                     return FieldEval {
                         decision: FieldDecision {
                             outcome: Outcome::Withhold,
-                            policies: ids.iter().map(ToString::to_string).collect(),
+                            policies: ids.iter().map(id_str).collect(),
                             errors: errs,
                         },
                         alerts,
                     };
                 }
-                Ok((CedarDecision::Deny, ids, _)) => {
-                    let would = !ids.is_empty()
-                        && self.would_permit(p, &actions.reveal, &actions.reveal_permits, &ctx);
+                (CedarDecision::Deny, ids, _) => {
+                    let would =
+                        !ids.is_empty() && checks.check(true, true).0 == CedarDecision::Allow;
                     alerts.extend(alerts::policy_alerts(pack, &ids, "reveal", field, would));
-                    refused_by.extend(ids.iter().map(ToString::to_string));
+                    refused_by.extend(ids.iter().map(id_str));
                 }
             },
         }
-        let (outcome, policies) =
-            match self.check(p, &actions.mask, &actions.mask_policies, ctx.clone()) {
-                Err(e) => {
-                    errors.push(e);
-                    (Outcome::Withhold, refused_by)
-                }
-                Ok((_, ids, errs)) if !errs.is_empty() => {
-                    errors.extend(errs);
-                    refused_by.extend(ids.iter().map(ToString::to_string));
-                    (Outcome::Withhold, refused_by)
-                }
-                Ok((CedarDecision::Allow, ids, _)) => {
-                    // a mask is determined by what refused the reveal and what permits the mask
-                    alerts.extend(alerts::policy_alerts(pack, &ids, "mask", field, true));
-                    refused_by.extend(ids.iter().map(ToString::to_string));
-                    (Outcome::Mask, refused_by)
-                }
-                Ok((CedarDecision::Deny, ids, _)) => {
-                    let would = !ids.is_empty()
-                        && self.would_permit(p, &actions.mask, &actions.mask_permits, &ctx);
-                    alerts.extend(alerts::policy_alerts(pack, &ids, "mask", field, would));
-                    refused_by.extend(ids.iter().map(ToString::to_string));
-                    (Outcome::Withhold, refused_by)
-                }
-            };
+        let (outcome, policies) = match checks.check(false, false) {
+            (_, ids, errs) if !errs.is_empty() => {
+                errors.extend(errs);
+                refused_by.extend(ids.iter().map(id_str));
+                (Outcome::Withhold, refused_by)
+            }
+            (CedarDecision::Allow, ids, _) => {
+                // a mask is determined by what refused the reveal and what permits the mask
+                alerts.extend(alerts::policy_alerts(pack, &ids, "mask", field, true));
+                refused_by.extend(ids.iter().map(id_str));
+                (Outcome::Mask, refused_by)
+            }
+            (CedarDecision::Deny, ids, _) => {
+                let would = !ids.is_empty() && checks.check(false, true).0 == CedarDecision::Allow;
+                alerts.extend(alerts::policy_alerts(pack, &ids, "mask", field, would));
+                refused_by.extend(ids.iter().map(id_str));
+                (Outcome::Withhold, refused_by)
+            }
+        };
         FieldEval {
             decision: FieldDecision {
                 outcome,
@@ -149,53 +173,51 @@ impl Gate {
             alerts,
         }
     }
+}
 
-    /// Whether the permits alone would have allowed `action`: a forbid's `@alert` is for
-    /// refusing what would otherwise have been shown.
-    fn would_permit(
-        &self,
-        p: &Prepared,
-        action: &EntityUid,
-        permits: &PolicySet,
-        ctx: &Context,
-    ) -> bool {
-        matches!(
-            self.check(p, action, permits, ctx.clone()),
-            Ok((CedarDecision::Allow, _, _))
-        )
-    }
-
-    /// One Cedar check. Any evaluation error is returned alongside the decision so the
-    /// caller can refuse: Cedar skips an erroring forbid, which would otherwise fail open.
-    fn check(
-        &self,
-        p: &Prepared,
-        action: &EntityUid,
-        policies: &PolicySet,
+/// How a field's Cedar questions are answered: asked directly, or read from the plan's
+/// one evaluation (see [`crate::plan`]); both give the same answers.
+enum Checks<'a> {
+    Direct {
+        authorizer: &'a Authorizer,
+        p: &'a Prepared,
+        actions: &'a FieldActions,
         ctx: Context,
-    ) -> std::result::Result<(CedarDecision, Vec<PolicyId>, Vec<String>), String> {
-        let request = Request::new(
-            p.principal.clone(),
-            action.clone(),
-            p.resource.clone(),
-            ctx,
-            None,
-        )
-        .map_err(|e| e.to_string())?;
-        let resp = self
-            .inner
-            .authorizer
-            .is_authorized(&request, policies, &p.entities);
-        let diag = resp.diagnostics();
-        let ids: Vec<PolicyId> = diag.reason().cloned().collect();
-        let errors: Vec<String> = diag.errors().map(|e| e.to_string()).collect();
-        let decision = if errors.is_empty() {
-            resp.decision()
-        } else {
-            CedarDecision::Deny
-        };
-        Ok((decision, ids, errors))
+    },
+    Planned {
+        field: &'a FieldPlan,
+        results: &'a Results,
+    },
+}
+
+impl Checks<'_> {
+    /// Cedar's answer for the field's reveal (or mask) action, from its slice of the pack
+    /// or, to tell whether a forbid was decisive, from the permits of that slice alone.
+    fn check(&self, reveal: bool, permits_only: bool) -> Answer {
+        match self {
+            Self::Direct {
+                authorizer,
+                p,
+                actions,
+                ctx,
+            } => {
+                let (action, set) = match (reveal, permits_only) {
+                    (true, false) => (&actions.reveal, &actions.reveal_policies),
+                    (true, true) => (&actions.reveal, &actions.reveal_permits),
+                    (false, false) => (&actions.mask, &actions.mask_policies),
+                    (false, true) => (&actions.mask, &actions.mask_permits),
+                };
+                ask(authorizer, set, p.target(action), ctx.clone())
+                    .unwrap_or_else(|e| (CedarDecision::Deny, Vec::new(), vec![e]))
+            }
+            Self::Planned { field, results } => field.answer(reveal, permits_only, results),
+        }
     }
+}
+
+/// The `@id` as written (`PolicyId`'s `Display` escapes it, and costs more).
+fn id_str(id: &PolicyId) -> String {
+    AsRef::<str>::as_ref(id).to_owned()
 }
 
 pub(super) fn withheld_on_error(e: String) -> FieldEval {
