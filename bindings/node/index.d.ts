@@ -22,6 +22,8 @@ export declare class Gate {
    * `Error` (not thrown) with `code`, `key` and `index`.
    */
   decideMany(requests: AccessRequest[]): Array<Decision | TicketgateError>
+  /** `decideMany` off the main thread, spread over the cores like `decideMany`. */
+  decideManyAsync(requests: AccessRequest[]): Promise<Array<Decision | TicketgateError>>
   /**
    * The contact record with the decision applied (revealed as is, masked, or null), and
    * that decision: one decision, one audit record.
@@ -34,6 +36,8 @@ export declare class Gate {
    * `{record, decision}` or an `Error` (not thrown) with `code`, `key` and `index`.
    */
   viewMany(items: Array<[AccessRequest, Record<string, unknown>]>): Array<View | TicketgateError>
+  /** `viewMany` off the main thread, spread over the cores like `viewMany`. */
+  viewManyAsync(items: Array<[AccessRequest, Record<string, unknown>]>): Promise<Array<View | TicketgateError>>
   /**
    * Forces the audit log to disk and publishes its checkpoint; returns the head
    * `SEQ:HASH` (null without an audit log).

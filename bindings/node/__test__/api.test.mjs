@@ -84,6 +84,35 @@ test('1,000 concurrent decideAsync calls all resolve correctly', async () => {
   }
 })
 
+test('decideManyAsync and viewManyAsync run off the main thread and match the sync batches', async () => {
+  const reqs = []
+  for (let i = 0; i < 400; i++) {
+    const r = baseRequest()
+    r.customer.id = `c${i}`
+    r.ticket.customer = `c${i}`
+    r.ticket.assignee = `e${i % 8}`
+    r.employee.id = `e${i % 8}`
+    reqs.push(r)
+  }
+  reqs[7] = { ...reqs[7], purpose: 'gossip' }
+  const opts = { clock: 'replay', velocity: { windowS: 3600, soft: 100000, hard: 100000 } }
+  const strip = (d) => (d instanceof Error ? [d.code, d.key, d.index] : { ...d, decisionId: undefined })
+  const sync = new Gate(opts).decideMany(reqs).map(strip)
+  let ticks = 0
+  const timer = setInterval(() => ticks++, 0)
+  const pending = new Gate(opts).decideManyAsync(reqs)
+  const decided = await pending
+  clearInterval(timer)
+  assert.deepEqual(decided.map(strip), sync)
+  assert.ok(decided[7] instanceof Error && decided[7].code === 'InvalidRequest' && decided[7].index === 7)
+  assert.ok(ticks > 0, 'the event loop ran while the batch was decided')
+  const record = { name: 'Jane Doe', email: 'jane.doe@example.com', phone: '555-555-1234', ticket_numbers: ['TCK-004512'] }
+  const views = await new Gate(opts).viewManyAsync(reqs.slice(0, 10).map((r) => [r, record]).concat([[reqs[0], 'not a record']]))
+  assert.equal(views[0].record.email, 'jane.doe@example.com')
+  assert.equal(views[7].code, 'InvalidRequest')
+  assert.ok(views[10] instanceof Error && views[10].index === 10)
+})
+
 test('view and viewMany mask a record', () => {
   const gate = new Gate({ clock: 'replay' })
   const record = { name: 'Jane Doe', email: 'jane.doe@example.com', phone: '555-555-1234', ticket_numbers: ['TCK-004512'], plan: 'gold' }

@@ -220,16 +220,24 @@ impl Gate {
         ts_return_type = "Array<Decision | TicketgateError>"
     )]
     pub fn decide_many<'e>(&self, env: &'e Env, requests: Array<'e>) -> Result<Vec<Unknown<'e>>> {
-        let items = array_items(env, &requests)?;
-        let parsed: Vec<_> = items
-            .iter()
-            .enumerate()
-            .map(|(i, r)| crate::request(r, &format!("[{i}]")))
-            .collect();
+        let parsed = requests_of(env, &requests)?;
         let decided = guarded(env, "decideMany", || {
             Ok(ffi::decide_batch(&self.inner, parsed))
         })?;
         results(env, decided, |env, d| env.to_js_value(&js_value(&d)))
+    }
+
+    /// `decideMany` off the main thread, spread over the cores like `decideMany`.
+    #[napi(
+        ts_args_type = "requests: AccessRequest[]",
+        ts_return_type = "Promise<Array<Decision | TicketgateError>>"
+    )]
+    pub fn decide_many_async(&self, env: Env, requests: Array<'_>) -> Result<AsyncTask<GateTask>> {
+        let parsed = requests_of(&env, &requests)?;
+        Ok(AsyncTask::new(GateTask {
+            gate: self.inner.clone(),
+            work: Some(Ok(Work::DecideMany(parsed))),
+        }))
     }
 
     /// The contact record with the decision applied (revealed as is, masked, or null), and
@@ -270,31 +278,22 @@ impl Gate {
         ts_return_type = "Array<View | TicketgateError>"
     )]
     pub fn view_many<'e>(&self, env: &'e Env, items: Array<'e>) -> Result<Vec<Unknown<'e>>> {
-        let items = array_items(env, &items)?;
-        let parsed: Vec<_> = items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let pair = Object::from_unknown(*item)
-                    .ok()
-                    .filter(|_| item.is_array().unwrap_or(false))
-                    .ok_or_else(|| {
-                        invalid(&format!("[{i}]"), "expected a [request, record] pair")
-                    })?;
-                let r: Unknown<'_> = pair
-                    .get_element(0)
-                    .map_err(|e| invalid(&format!("[{i}]"), e.reason.clone()))?;
-                let rec: Unknown<'_> = pair
-                    .get_element(1)
-                    .map_err(|e| invalid(&format!("[{i}]"), e.reason.clone()))?;
-                Ok((
-                    crate::request(&r, &format!("[{i}]"))?,
-                    crate::record(&rec, &format!("[{i}].record"))?,
-                ))
-            })
-            .collect();
+        let parsed = pairs_of(env, &items)?;
         let viewed = guarded(env, "viewMany", || Ok(ffi::view_batch(&self.inner, parsed)))?;
         results(env, viewed, |env, v| env.to_js_value(&view_value(v)))
+    }
+
+    /// `viewMany` off the main thread, spread over the cores like `viewMany`.
+    #[napi(
+        ts_args_type = "items: Array<[AccessRequest, Record<string, unknown>]>",
+        ts_return_type = "Promise<Array<View | TicketgateError>>"
+    )]
+    pub fn view_many_async(&self, env: Env, items: Array<'_>) -> Result<AsyncTask<GateTask>> {
+        let parsed = pairs_of(&env, &items)?;
+        Ok(AsyncTask::new(GateTask {
+            gate: self.inner.clone(),
+            work: Some(Ok(Work::ViewMany(parsed))),
+        }))
     }
 
     /// Forces the audit log to disk and publishes its checkpoint; returns the head
@@ -547,10 +546,18 @@ fn view_value(v: ticketgate::View) -> Value {
     serde_json::json!({ "record": Value::Object(v.record), "decision": js_value(&v.decision) })
 }
 
-/// What `decideAsync` and `viewAsync` do on libuv's thread pool.
+/// What `decideAsync`, `viewAsync` and their batch forms do on libuv's thread pool.
 pub enum Work {
     Decide(AccessRequest),
     View(AccessRequest, Map<String, Value>),
+    DecideMany(Vec<std::result::Result<AccessRequest, CoreError>>),
+    ViewMany(Vec<std::result::Result<(AccessRequest, Map<String, Value>), CoreError>>),
+}
+
+/// A promise's value: one result, or one per item of a batch.
+pub enum Done {
+    One(Value),
+    Many(Vec<std::result::Result<Value, CoreError>>),
 }
 
 /// `decideAsync` / `viewAsync` work, decided off the main thread.
@@ -560,7 +567,7 @@ pub struct GateTask {
 }
 
 impl<'task> napi::ScopedTask<'task> for GateTask {
-    type Output = std::result::Result<Value, Option<CoreError>>;
+    type Output = std::result::Result<Done, Option<CoreError>>;
     type JsValue = Unknown<'task>;
 
     fn compute(&mut self) -> Result<Self::Output> {
@@ -570,9 +577,21 @@ impl<'task> napi::ScopedTask<'task> for GateTask {
             None => return Ok(Err(None)),
         };
         let gate = &self.gate;
-        let run = catch_unwind(AssertUnwindSafe(|| match &work {
-            Work::Decide(r) => gate.decide(r).map(|d| js_value(&d)),
-            Work::View(r, rec) => gate.view(r, rec).map(view_value),
+        let run = catch_unwind(AssertUnwindSafe(|| match work {
+            Work::Decide(r) => gate.decide(&r).map(|d| Done::One(js_value(&d))),
+            Work::View(r, rec) => gate.view(&r, &rec).map(|v| Done::One(view_value(v))),
+            Work::DecideMany(reqs) => Ok(Done::Many(
+                ffi::decide_batch(gate, reqs)
+                    .into_iter()
+                    .map(|r| r.map(|d| js_value(&d)))
+                    .collect(),
+            )),
+            Work::ViewMany(items) => Ok(Done::Many(
+                ffi::view_batch(gate, items)
+                    .into_iter()
+                    .map(|r| r.map(view_value))
+                    .collect(),
+            )),
         }));
         Ok(match run {
             Ok(r) => r.map_err(Some),
@@ -582,7 +601,11 @@ impl<'task> napi::ScopedTask<'task> for GateTask {
 
     fn resolve(&mut self, env: &'task Env, output: Self::Output) -> Result<Unknown<'task>> {
         match output {
-            Ok(v) => env.to_js_value(&v),
+            Ok(Done::One(v)) => env.to_js_value(&v),
+            Ok(Done::Many(items)) => {
+                let items = results(env, items, |env, v| env.to_js_value(&v))?;
+                Ok(Array::from_vec(env, items)?.to_unknown())
+            }
             Err(Some(e)) => Err(to_js(env, e)),
             Err(None) => Err(internal(env, "a promise of the gate")),
         }
@@ -666,6 +689,46 @@ fn array_items<'e>(env: &Env, arr: &Array<'e>) -> Result<Vec<Unknown<'e>>> {
 }
 
 /// One JS value per item: the converted result, or an `Error` object with its `index`.
+/// A batch's requests, each converted on its own so one bad item fails only itself.
+fn requests_of(
+    env: &Env,
+    requests: &Array<'_>,
+) -> Result<Vec<std::result::Result<AccessRequest, CoreError>>> {
+    Ok(array_items(env, requests)?
+        .iter()
+        .enumerate()
+        .map(|(i, r)| crate::request(r, &format!("[{i}]")))
+        .collect())
+}
+
+type Pair = (AccessRequest, Map<String, Value>);
+
+/// A `viewMany` batch's `[request, record]` pairs, each converted on its own.
+fn pairs_of(env: &Env, items: &Array<'_>) -> Result<Vec<std::result::Result<Pair, CoreError>>> {
+    let items = array_items(env, items)?;
+    let parsed = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let pair = Object::from_unknown(*item)
+                .ok()
+                .filter(|_| item.is_array().unwrap_or(false))
+                .ok_or_else(|| invalid(&format!("[{i}]"), "expected a [request, record] pair"))?;
+            let r: Unknown<'_> = pair
+                .get_element(0)
+                .map_err(|e| invalid(&format!("[{i}]"), e.reason.clone()))?;
+            let rec: Unknown<'_> = pair
+                .get_element(1)
+                .map_err(|e| invalid(&format!("[{i}]"), e.reason.clone()))?;
+            Ok((
+                crate::request(&r, &format!("[{i}]"))?,
+                crate::record(&rec, &format!("[{i}].record"))?,
+            ))
+        })
+        .collect();
+    Ok(parsed)
+}
+
 fn results<'e, T>(
     env: &'e Env,
     items: Vec<std::result::Result<T, CoreError>>,

@@ -683,3 +683,44 @@ fn batches_give_one_result_per_item_and_previews_are_not_counted() {
     assert_eq!(d.outcome("name"), Outcome::Mask);
     assert!(d.velocity.is_none());
 }
+
+/// A batch over many employees runs on several threads, yet counts velocity exactly as a
+/// loop of single calls: the same reveals reach the hard limit, in the same order.
+#[test]
+fn a_parallel_batch_counts_velocity_as_a_loop_does() {
+    let cfg = VelocityConfig {
+        window_s: 3600,
+        soft: 3,
+        hard: 5,
+    };
+    let reqs: Vec<AccessRequest> = (0..400)
+        .map(|i| {
+            let mut r = request(json!({}));
+            let (emp, cust) = (format!("e{}", i % 7), format!("c{}", i % 23));
+            r.employee.id = emp.clone();
+            r.customer.id = cust.clone();
+            let t = r.ticket.as_mut().unwrap();
+            t.assignee = Some(emp);
+            t.customer = cust;
+            r
+        })
+        .collect();
+    let gate = || {
+        Gate::builder()
+            .clock(Clock::Replay)
+            .velocity(cfg)
+            .build()
+            .unwrap()
+    };
+    let strip = |d: Result<Decision, Error>| {
+        let d = d.unwrap();
+        (d.fields, d.alerts, d.velocity)
+    };
+    let looped = gate();
+    let expected: Vec<_> = reqs.iter().map(|r| strip(looped.decide(r))).collect();
+    let batched: Vec<_> = gate().decide_many(&reqs).into_iter().map(strip).collect();
+    assert_eq!(batched, expected);
+    assert!(expected
+        .iter()
+        .any(|(_, alerts, _)| alerts.iter().any(|a| a.kind == "velocity_hard")));
+}

@@ -10,7 +10,7 @@ use crate::error::{Error, InvalidRequest, Result};
 use crate::model::{AccessRequest, Grant, GrantKind, Intent, Purpose};
 use crate::pack::PolicyPack;
 use crate::velocity::Observation;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 
 /// What the gate itself puts in `policies` when it withholds from a suspended employee,
@@ -295,38 +295,57 @@ fn counted(preview: bool, evals: &[(String, FieldEval)]) -> bool {
             .any(|(_, e)| e.decision.outcome == Outcome::Reveal)
 }
 
-/// Maps `f` over `items` on all cores, keeping the order. Small batches, and batches for one
-/// employee, stay on the caller's thread: one employee's admissions are serialised by the
-/// velocity store (evaluation runs under the employee's lock), so threads would only contend.
+/// Maps `f` over `items` on all cores, keeping the order. Each employee's items go to one
+/// thread, in their order, so a batch counts velocity exactly as a loop of single calls
+/// would (which of an employee's reveals reach the hard limit never depends on thread
+/// timing). Small batches, and batches for one employee, stay on the caller's thread.
 pub(crate) fn parallel_map<T: Sync, R: Send>(
     items: &[T],
     employee: impl Fn(&T) -> &str,
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    let first = items.first().map(&employee);
-    let one_employee = items.iter().all(|i| Some(employee(i)) == first);
-    let threads = if one_employee {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .min(items.len() / 32)
-            .max(1)
-    };
-    if threads == 1 {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len() / 32)
+        .max(1);
+    // employees in order of first appearance, each to the least loaded thread
+    let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); threads];
+    let mut lane_of: HashMap<&str, usize> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let lane = *lane_of.entry(employee(item)).or_insert_with(|| {
+            (0..threads)
+                .min_by_key(|l| lanes.get(*l).map_or(0, Vec::len))
+                .unwrap_or(0)
+        });
+        if let Some(l) = lanes.get_mut(lane) {
+            l.push(i);
+        }
+    }
+    if lanes.iter().filter(|l| !l.is_empty()).count() <= 1 {
         return items.iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
+    let mut out: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
     std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
+        let handles: Vec<_> = lanes
+            .iter()
+            .map(|lane| {
+                let f = &f;
+                s.spawn(move || {
+                    lane.iter()
+                        .filter_map(|&i| items.get(i).map(|item| (i, f(item))))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+        for h in handles {
+            for (i, r) in h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)) {
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = Some(r);
+                }
+            }
+        }
+    });
+    out.into_iter().flatten().collect()
 }
 
 fn requested_fields(pack: &PolicyPack, req: &AccessRequest) -> Result<Vec<String>, InvalidRequest> {
