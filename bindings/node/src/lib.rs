@@ -551,7 +551,7 @@ pub enum Work {
     Decide(AccessRequest),
     View(AccessRequest, Map<String, Value>),
     DecideMany(Vec<std::result::Result<AccessRequest, CoreError>>),
-    ViewMany(Vec<std::result::Result<(AccessRequest, Map<String, Value>), CoreError>>),
+    ViewMany(Vec<std::result::Result<Pair, CoreError>>),
 }
 
 /// A promise's value: one result, or one per item of a batch.
