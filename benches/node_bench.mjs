@@ -1,8 +1,11 @@
-// Per-decision time, side by side: ticketgate from Node, the Rust API, and
-// @cedar-policy/cedar-wasm doing the same four checks with the same policies and entities.
+// Per-decision time, side by side: ticketgate from Node, the Rust API,
+// @cedar-policy/cedar-wasm doing the same four checks with the same policies and entities, and
+// Casbin with an ABAC model of rule R1; then a 10,000-request batch against a loop.
 //
 //   (cd bindings/node && npm run build) && cargo build --release -p ticketgate-testkit
-//   (cd benches && npm install) && node benches/node_bench.mjs
+//   (cd benches && npm install) && node benches/node_bench.mjs [--json] [--memory]
+//
+// `benches/compare` runs this with `--json`. Each figure is the median of 5 rounds.
 import { createRequire } from 'node:module'
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -25,12 +28,38 @@ const REQUEST = camel(snake)
 const FIELDS = ['name', 'email', 'phone', 'ticket_numbers']
 const N = 20000
 
-function perCallUs(fn, n = N) {
+function perCallUs(fn, n = N, rounds = 5) {
   for (let i = 0; i < n / 10; i++) fn()
-  const t = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) fn()
-  return Number(process.hrtime.bigint() - t) / 1000 / n
+  const times = []
+  for (let r = 0; r < rounds; r++) {
+    const t = process.hrtime.bigint()
+    for (let i = 0; i < n / rounds; i++) fn()
+    times.push(Number(process.hrtime.bigint() - t) / 1000 / (n / rounds))
+  }
+  return times.sort((a, b) => a - b)[Math.floor(rounds / 2)]
 }
+
+async function medianMs(fn, rounds = 5) {
+  await fn()
+  const times = []
+  for (let r = 0; r < rounds; r++) {
+    const t = process.hrtime.bigint()
+    await fn()
+    times.push(Number(process.hrtime.bigint() - t) / 1e6)
+  }
+  return times.sort((a, b) => a - b)[Math.floor(rounds / 2)]
+}
+
+const CASBIN_MODEL = `
+[request_definition]
+r = sub, obj, act
+[policy_definition]
+p = act
+[policy_effect]
+e = some(where (p.eft == allow))
+[matchers]
+m = r.act == p.act && r.sub.purpose == "support" && r.obj.assignee == r.sub.id && r.obj.ticket_customer == r.obj.id && (r.obj.status == "open" || r.obj.status == "pending")
+`
 
 const dt = (s) => ({ __extn: { fn: 'datetime', arg: s.includes('.') ? s : s.replace('Z', '.000Z') } })
 const { employee: e, customer: c, ticket: t } = snake
@@ -52,7 +81,7 @@ const calls = FIELDS.map((f) => ({
 const policies = fs.readdirSync(path.join(ROOT, 'policies')).filter((f) => f.endsWith('.cedar')).sort().map((f) => fs.readFileSync(path.join(ROOT, 'policies', f), 'utf8')).join('\n')
 
 const rows = []
-const gate = new Gate()
+const gate = new Gate({ clock: 'replay' })
 const d = gate.decide(REQUEST)
 if (FIELDS.some((f) => d.fields[f].outcome !== 'reveal')) throw new Error(JSON.stringify(d.fields))
 rows.push(['ticketgate gate.decide (Node, 4 fields)', perCallUs(() => gate.decide(REQUEST))])
@@ -66,7 +95,51 @@ rows.push(['cedar-wasm isAuthorized x4 (policies as text)', perCallUs(() => call
 check(cedar.preparsePolicySet('pack', { staticPolicies: policies }).type === 'success' ? cedar.statefulIsAuthorized({ ...calls[0], preparsedPolicySetId: 'pack' }) : { type: 'failure' })
 rows.push(['cedar-wasm statefulIsAuthorized x4 (preparsed policy set)', perCallUs(() => calls.forEach((call) => cedar.statefulIsAuthorized({ ...call, preparsedPolicySetId: 'pack' })), 5000)])
 
-const node = rows[0][1]
-console.log(`${''.padEnd(60)} ${'µs/decision'.padStart(12)} ${'vs Node'.padStart(10)}`)
-for (const [name, us] of rows) console.log(`${name.padEnd(60)} ${us.toFixed(1).padStart(12)} ${(us / node).toFixed(2).padStart(9)}x`)
-console.log(`\nNode / Rust: ${(node / rust).toFixed(2)}x (target <= 1.5x)`)
+const casbin = require('casbin')
+const enforcer = await casbin.newEnforcer(casbin.newModelFromString(CASBIN_MODEL))
+for (const f of ['name', 'email', 'ticket_numbers']) await enforcer.addPolicy(`reveal_${f}`)
+const sub = { id: e.id, purpose: snake.purpose }
+const obj = { id: c.id, assignee: t.assignee, ticket_customer: t.customer, status: t.status }
+const got = FIELDS.map((f) => enforcer.enforceSync(sub, obj, `reveal_${f}`))
+if (JSON.stringify(got) !== '[true,true,false,true]') throw new Error(`casbin: ${got}`)
+rows.push(['Casbin enforceSync x4 (Node, ABAC model of R1)', perCallUs(() => FIELDS.forEach((f) => enforcer.enforceSync(sub, obj, `reveal_${f}`)), 5000)])
+
+const reqs = []
+for (let i = 0; i < 10000; i++) {
+  const r = structuredClone(REQUEST)
+  r.employee.id = r.ticket.assignee = `e${i % 50}`
+  r.customer.id = r.ticket.customer = `c${i}`
+  reqs.push(r)
+}
+const batchGate = () => new Gate({ clock: 'replay', velocity: { windowS: 3600, soft: 1e6, hard: 1e6 } })
+const batches = [
+  ['Node: loop of 10,000 decide (ms)', await medianMs(() => { const g = batchGate(); for (const r of reqs) g.decide(r) })],
+  ['Node: decideManyAsync of 10,000 (ms)', await medianMs(() => batchGate().decideManyAsync(reqs))],
+]
+
+// RSS along 1,000,000 decisions (50 employees, 1,000 customers): it should stay flat.
+const memory = []
+if (process.argv.includes('--memory')) {
+  const g = batchGate()
+  const r = structuredClone(REQUEST)
+  const total = 1000000
+  const marks = { [total / 10]: '100,000', [total / 2]: '500,000', [total]: '1,000,000' }
+  for (let i = 1; i <= total; i++) {
+    r.employee.id = r.ticket.assignee = `e${i % 50}`
+    r.customer.id = r.ticket.customer = `c${i % 1000}`
+    g.decide(r)
+    if (marks[i]) memory.push([`Node: RSS after ${marks[i]} decisions (MB)`, process.memoryUsage().rss / 2 ** 20])
+  }
+}
+
+if (process.argv.includes('--json')) {
+  console.log(JSON.stringify({ decide: rows, batch: batches, memory }))
+} else {
+  const node = rows[0][1]
+  console.log(`${''.padEnd(60)} ${'µs/decision'.padStart(12)} ${'vs Node'.padStart(10)}`)
+  for (const [name, us] of rows) console.log(`${name.padEnd(60)} ${us.toFixed(1).padStart(12)} ${(us / node).toFixed(2).padStart(9)}x`)
+  console.log(`\nNode / Rust: ${(node / rust).toFixed(2)}x (target <= 1.15x)`)
+  for (const [name, ms] of batches) console.log(`${name.padEnd(60)} ${ms.toFixed(1).padStart(12)}`)
+  console.log(`decideManyAsync speed-up: ${(batches[0][1] / batches[1][1]).toFixed(2)}x`)
+  for (const [name, mb] of memory) console.log(`${name.padEnd(60)} ${mb.toFixed(1).padStart(12)}`)
+}

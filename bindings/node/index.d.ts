@@ -119,6 +119,12 @@ export interface Affected {
 export interface Alert {
   kind: string
   message: string
+  severity: 'info' | 'low' | 'medium' | 'high'
+  /**
+   * Its place in its episode (one employee, kind and UTC day): 1 opens it. `onAlert`
+   * hears of an alert when it opens its episode or its severity rises.
+   */
+  occurrence: number
 }
 
 /** A verified audit chain. */
@@ -196,12 +202,16 @@ export interface GateOptions {
   redisUrl?: string
   /** Canary customer ids: any reveal or mask of one raises a `canary` alert. */
   canaries?: Array<string>
+  peerSignals?: PeerSignals
   /**
    * `memory` (default; one process), `sqlite:///path` (the processes of one host) or
    * `redis://host:port` (a fleet).
    */
   velocityStore?: string
-  /** Called for every alert, after the decision; exceptions are caught and counted. */
+  /**
+   * Called for each alert that opens an episode or raises its severity, after the
+   * decision; exceptions are caught and counted.
+   */
   onAlert?: (alert: Alert, decision: Decision | null) => void
   /**
    * Secret that signs and verifies grants (at least 32 bytes), or a list for rotation:
@@ -247,6 +257,13 @@ export interface Grant {
 
 /** Applies the masking vector of `field` to `value`; null when the rules cannot mask it. */
 export declare function mask(field: string, value: string): string | null
+
+/** Thresholds of the live `reveal_volume` and `self_assigned` signals. */
+export interface PeerSignals {
+  ratio?: number
+  minExcess?: number
+  minPeers?: number
+}
 
 /**
  * A working shift: on shift means `start <= at < end`. Either absolute (`start`, `end` as

@@ -113,6 +113,15 @@ test('decideManyAsync and viewManyAsync run off the main thread and match the sy
   assert.ok(views[10] instanceof Error && views[10].index === 10)
 })
 
+test('alerts carry severity and their place in the episode; peerSignals are checked', () => {
+  const gate = new Gate({ clock: 'replay', peerSignals: { ratio: 4, minExcess: 5, minPeers: 2 } })
+  const noTicket = { ...baseRequest(), ticket: null }
+  const first = gate.decide(noTicket).alerts.find((a) => a.kind === 'no_ticket')
+  assert.deepEqual([first.severity, first.occurrence], ['low', 1])
+  assert.equal(gate.decide(noTicket).alerts.find((a) => a.kind === 'no_ticket').occurrence, 2)
+  assert.throws(() => new Gate({ clock: 'replay', peerSignals: { ratio: 0.5 } }), { code: 'InvalidRequest', key: 'peerSignals.ratio' })
+})
+
 test('view and viewMany mask a record', () => {
   const gate = new Gate({ clock: 'replay' })
   const record = { name: 'Jane Doe', email: 'jane.doe@example.com', phone: '555-555-1234', ticket_numbers: ['TCK-004512'], plan: 'gold' }

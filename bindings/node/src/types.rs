@@ -149,6 +149,19 @@ pub struct FieldDecision {
 pub struct Alert {
     pub kind: String,
     pub message: String,
+    #[napi(ts_type = "'info' | 'low' | 'medium' | 'high'")]
+    pub severity: String,
+    /// Its place in its episode (one employee, kind and UTC day): 1 opens it. `onAlert`
+    /// hears of an alert when it opens its episode or its severity rises.
+    pub occurrence: u32,
+}
+
+/// Thresholds of the live `reveal_volume` and `self_assigned` signals.
+#[napi(object)]
+pub struct PeerSignals {
+    pub ratio: Option<f64>,
+    pub min_excess: Option<u32>,
+    pub min_peers: Option<u32>,
 }
 
 /// R8 velocity as seen by this decision.
@@ -206,10 +219,12 @@ pub struct GateOptions {
     pub redis_url: Option<String>,
     /// Canary customer ids: any reveal or mask of one raises a `canary` alert.
     pub canaries: Option<Vec<String>>,
+    pub peer_signals: Option<PeerSignals>,
     /// `memory` (default; one process), `sqlite:///path` (the processes of one host) or
     /// `redis://host:port` (a fleet).
     pub velocity_store: Option<String>,
-    /// Called for every alert, after the decision; exceptions are caught and counted.
+    /// Called for each alert that opens an episode or raises its severity, after the
+    /// decision; exceptions are caught and counted.
     #[napi(ts_type = "(alert: Alert, decision: Decision | null) => void")]
     pub on_alert: Option<String>,
     /// Secret that signs and verifies grants (at least 32 bytes), or a list for rotation:

@@ -190,7 +190,7 @@ struct Gate(CoreGate);
 #[pymethods]
 impl Gate {
     #[new]
-    #[pyo3(signature = (policies=None, audit_log=None, durability="always", velocity=None, redis_url=None, on_alert=None, grant_key=None, mode="enforce", clock="live", audit_key=None, audit_checkpoint=None, audit_rotate_bytes=None, audit_rotate_daily=false, max_skew_s=None, max_age_s=None, velocity_store=None, canaries=None))]
+    #[pyo3(signature = (policies=None, audit_log=None, durability="always", velocity=None, redis_url=None, on_alert=None, grant_key=None, mode="enforce", clock="live", audit_key=None, audit_checkpoint=None, audit_rotate_bytes=None, audit_rotate_daily=false, max_skew_s=None, max_age_s=None, velocity_store=None, canaries=None, peer_signals=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -211,6 +211,7 @@ impl Gate {
         max_age_s: Option<u64>,
         velocity_store: Option<&Bound<'_, PyAny>>,
         canaries: Option<&Bound<'_, PyAny>>,
+        peer_signals: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let build = || -> Result<CoreGate, Error> {
             let mut o = serde_json::Map::new();
@@ -224,6 +225,7 @@ impl Gate {
                 ("audit_checkpoint", audit_checkpoint),
                 ("velocity_store", velocity_store),
                 ("canaries", canaries),
+                ("peer_signals", peer_signals),
             ] {
                 if let Some(v) = v {
                     o.insert(k.into(), to_json(v, k)?);

@@ -274,3 +274,18 @@ def test_view_carries_its_one_decision(tmp_path: pathlib.Path, request_dict: Dic
     many = gate.view_many([(request_dict, {"name": "Jane Doe"}), ({"employee": {}}, {})])
     assert isinstance(many[0], ticketgate.View) and many[0].decision.outcome("name") == "reveal"
     assert isinstance(many[1], ticketgate.InvalidRequest) and many[1].index == 1
+
+
+def test_alerts_carry_severity_and_episode_and_peer_signals_are_checked(request_dict: Dict[str, Any]) -> None:
+    gate = ticketgate.Gate(clock="replay", peer_signals={"ratio": 4, "min_excess": 5, "min_peers": 2})
+    no_ticket = {**request_dict, "ticket": None}
+    first, second = gate.decide(no_ticket).alerts, gate.decide(no_ticket).alerts
+    a = next(x for x in first if x["kind"] == "no_ticket")
+    assert a["severity"] == "low" and a["occurrence"] == 1
+    assert next(x for x in second if x["kind"] == "no_ticket")["occurrence"] == 2
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.Gate(clock="replay", peer_signals={"ratio": 0.5})
+    assert e.value.key == "peer_signals.ratio"
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.Gate(clock="replay", peer_signals={"ratoi": 3})
+    assert "ratoi" in str(e.value)

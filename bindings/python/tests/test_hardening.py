@@ -246,8 +246,8 @@ def test_a_gate_made_before_fork_writes_its_own_segment_and_delivers_alerts(tmp_
         if pid == 0:  # a worker
             code = 1
             try:
-                for _ in range(5):
-                    gate.decide(no_ticket)
+                for k in range(5):  # five employees: five alert episodes to deliver
+                    gate.decide({**no_ticket, "employee": {**no_ticket["employee"], "id": f"w{w}-e{k}"}})
                 for i in range(3):
                     c = f"w{w}-{i}"
                     r = copy.deepcopy(request_dict)

@@ -1,4 +1,4 @@
-//! `audit verify | affected | customer`.
+//! `audit verify | affected | customer | suspects | anomalies`.
 
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -66,6 +66,21 @@ pub enum AuditCommand {
         /// Count only reveals of this field (e.g. `phone` for scam calls).
         #[arg(long)]
         field: Option<String>,
+        #[command(flatten)]
+        period: Period,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Who is out of line with their peers, and why: alerts folded into episodes (one per
+    /// employee, kind and day, with a severity) and daily reveal volumes against the team's
+    /// median, from the trail alone. Most severe first.
+    Anomalies {
+        /// Show rows from this severity up: info, low, medium, high.
+        #[arg(long, default_value = "medium")]
+        min_severity: String,
+        /// Times the peers' median that counts as out of line.
+        #[arg(long, default_value_t = 3.0)]
+        ratio: f64,
         #[command(flatten)]
         period: Period,
         #[command(flatten)]
@@ -227,6 +242,52 @@ pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
             print_rows(
                 &out,
                 &["employee", "matched", "revealed_customers", "p_value"],
+                &rows,
+                json,
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Anomalies {
+            min_severity,
+            ratio,
+            period: Period { since, until },
+            out,
+        } => {
+            let floor: audit::Severity = serde_json::from_value(min_severity.clone().into())
+                .map_err(|_| {
+                    format!("--min-severity: `{min_severity}` is not info, low, medium or high")
+                })?;
+            let opts = audit::AnomalyOptions {
+                since,
+                until,
+                ratio,
+                ..audit::AnomalyOptions::default()
+            };
+            let list: Vec<_> = audit::anomalies(&out.logs, &opts)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .filter(|a| a.severity >= floor)
+                .collect();
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|a| {
+                    vec![
+                        serde_json::to_value(a.severity)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                        a.day.clone(),
+                        a.employee.clone(),
+                        a.signal.clone(),
+                        a.value.to_string(),
+                        a.why.clone(),
+                    ]
+                })
+                .collect();
+            let json = serde_json::to_value(&list).unwrap_or_default();
+            print_rows(
+                &out,
+                &["severity", "day", "employee", "signal", "value", "why"],
                 &rows,
                 json,
             );

@@ -32,7 +32,9 @@ pub mod kinds {
 
 /// Receives every alert a gate raises.
 pub trait AlertSink: Send + Sync {
-    /// Called once per alert, off the deciding thread, with the decision that raised it.
+    /// Called off the deciding thread, with the decision that raised it, for each alert that
+    /// opens an episode (one employee, kind and UTC day) or raises its severity: not once
+    /// per decision (see [`crate::detect`]).
     /// An `Err` (or a panic) is counted in [`DeliveryStats::failed`] and logged.
     fn alert(&self, decision: &Decision, alert: &Alert) -> Result<(), String>;
 
@@ -129,11 +131,13 @@ impl Dispatcher {
     }
 
     pub(crate) fn send(&self, decision: &Decision) {
-        if decision.alerts.is_empty() {
+        // episodes, not decisions: an alert is delivered when it opens its episode or
+        // raises its severity (see `crate::detect`); the trail keeps every one
+        if !decision.alerts.iter().any(Alert::is_news) {
             return;
         }
         let d = Arc::new(decision.clone());
-        for a in &decision.alerts {
+        for a in decision.alerts.iter().filter(|a| a.is_news()) {
             self.enqueue((Some(d.clone()), a.clone()));
         }
     }

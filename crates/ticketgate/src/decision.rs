@@ -48,6 +48,14 @@ pub struct Alert {
     pub kind: String,
     /// Human-readable detail.
     pub message: String,
+    /// How much it deserves a security team's attention; grows with repetition (see
+    /// [`crate::detect`]).
+    #[serde(default)]
+    pub severity: crate::detect::Severity,
+    /// Its place in its episode (this employee, this kind, this UTC day): 1 opens it. 0
+    /// for an alert raised outside a decision.
+    #[serde(default)]
+    pub occurrence: u64,
 }
 
 /// The velocity count seen by this decision (R8).

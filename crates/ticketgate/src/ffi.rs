@@ -83,6 +83,8 @@ pub struct GateOptions {
     pub grant_key: Option<Secrets>,
     /// Canary customer ids: any reveal or mask of one raises a `canary` alert.
     pub canaries: Vec<String>,
+    /// Thresholds of the live peer signals (`{ratio, min_excess, min_peers}`).
+    pub peer_signals: crate::detect::PeerSignals,
     /// `enforce` (default) or `shadow`.
     pub mode: Mode,
     /// `live` (default) or `replay`.
@@ -109,7 +111,8 @@ impl GateOptions {
         let mut b = GateBuilder::default()
             .mode(self.mode)
             .clock(self.clock)
-            .canaries(self.canaries.iter().cloned());
+            .canaries(self.canaries.iter().cloned())
+            .peer_signals(self.peer_signals);
         if let Some(dir) = &self.policies {
             b = b.pack(PolicyPack::from_dir(dir)?);
         }

@@ -6,6 +6,7 @@ pub mod audit;
 mod cedar;
 mod clock;
 mod decision;
+pub mod detect;
 mod error;
 pub mod ffi;
 mod gate;
@@ -24,6 +25,7 @@ pub use alert::{kinds as alert_kinds, AlertSink, DeliveryStats};
 pub use audit::{AuditLog, AuditOptions, ChainKey, Durability, Head};
 pub use clock::Clock;
 pub use decision::{Alert, Decision, FieldDecision, Mode, Outcome, VelocityInfo};
+pub use detect::{PeerSignals, Severity};
 pub use error::{
     AuditError, Error, InvalidRequest, PolicyDiagnostic, PolicyError, Result, StoreError,
 };

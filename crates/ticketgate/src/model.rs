@@ -313,6 +313,14 @@ impl AccessRequest {
         serde_path_to_error::deserialize(value).map_err(path_error)
     }
 
+    /// Whether the employee works the ticket because they assigned it to themselves.
+    pub fn self_assigned(&self) -> bool {
+        self.ticket.as_ref().is_some_and(|t| {
+            t.assigned_by.as_deref() == Some(self.employee.id.as_str())
+                && t.assignee.as_deref() == Some(self.employee.id.as_str())
+        })
+    }
+
     /// Checks what types cannot: consistency between the parts and with `at`. Ticket
     /// times up to `skew_ms` after `at` are clock skew between servers, and accepted.
     /// `fields` are checked against the pack by the gate.

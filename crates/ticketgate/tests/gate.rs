@@ -217,8 +217,11 @@ fn a_panicking_alert_callback_cannot_break_decisions() {
         }))
         .build()
         .unwrap();
-    for _ in 0..3 {
-        let d = gate.decide(&request(json!({"ticket": null}))).unwrap();
+    // three employees: three episodes, so three deliveries
+    for who in ["alice", "bob", "carol"] {
+        let mut r = request(json!({"ticket": null}));
+        r.employee.id = who.into();
+        let d = gate.decide(&r).unwrap();
         assert!(d.has_alert("no_ticket"));
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
@@ -723,4 +726,102 @@ fn a_parallel_batch_counts_velocity_as_a_loop_does() {
     assert!(expected
         .iter()
         .any(|(_, alerts, _)| alerts.iter().any(|a| a.kind == "velocity_hard")));
+}
+
+/// `on_alert` hears of episodes (one employee, kind and day), not of every decision; the
+/// decision and the trail keep every alert, numbered within its episode.
+#[test]
+fn alerts_reach_on_alert_once_per_episode_and_again_when_repetition_escalates() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let gate = Gate::builder()
+        .clock(Clock::Replay)
+        .on_alert(Arc::new(move |_d: &Decision, a: &Alert| {
+            s.lock()
+                .unwrap()
+                .push((a.kind.clone(), a.occurrence, a.severity));
+            Ok(())
+        }))
+        .build()
+        .unwrap();
+    for i in 0..12 {
+        let d = gate.decide(&request(json!({"ticket": null}))).unwrap();
+        let a = d.alerts.iter().find(|a| a.kind == "no_ticket").unwrap();
+        assert_eq!(a.occurrence, i + 1);
+    }
+    let mut next_day = request(json!({"ticket": null}));
+    let at = next_day.at.unwrap();
+    next_day.at = Some(Timestamp::from_millis(at.millis() + 86_400_000).unwrap());
+    next_day.employee.shift = None;
+    gate.decide(&next_day).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while seen.lock().unwrap().len() < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let got: Vec<_> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(k, _, _)| k == "no_ticket")
+        .cloned()
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("no_ticket".to_owned(), 1, Severity::Low),
+            (
+                "no_ticket".to_owned(),
+                ticketgate::detect::REPEATED,
+                Severity::Medium
+            ),
+            ("no_ticket".to_owned(), 1, Severity::Low),
+        ]
+    );
+}
+
+/// An employee revealing far more customers of self-assigned tickets than the peers of
+/// their team today raises `self_assigned` and `reveal_volume`, once each.
+#[test]
+fn the_peer_signals_fire_once_a_day_against_the_team_median() {
+    let gate = Gate::builder().clock(Clock::Replay).build().unwrap();
+    let reveal = |who: &str, customer: &str, self_assigned: bool| {
+        let mut r = request(json!({}));
+        r.employee.id = who.into();
+        r.customer.id = customer.into();
+        let t = r.ticket.as_mut().unwrap();
+        t.customer = customer.into();
+        t.assignee = Some(who.into());
+        t.assigned_by = Some(if self_assigned {
+            who.into()
+        } else {
+            "router".into()
+        });
+        gate.decide(&r).unwrap()
+    };
+    for peer in ["p1", "p2", "p3", "p4"] {
+        for c in 0..3 {
+            reveal(peer, &format!("{peer}-c{c}"), c == 0);
+        }
+    }
+    let mut fired = Vec::new();
+    for c in 0..25 {
+        let d = reveal("mallory", &format!("m-c{c}"), true);
+        assert_eq!(d.outcome("name"), Outcome::Reveal);
+        for a in d
+            .alerts
+            .iter()
+            .filter(|a| a.kind == "self_assigned" || a.kind == "reveal_volume")
+        {
+            fired.push((c, a.kind.clone(), a.severity));
+        }
+    }
+    // the median of the peers is 1 self-assigned (3 revealed) customer: 10 above and 3x
+    assert_eq!(
+        fired,
+        vec![
+            (10, "self_assigned".to_owned(), Severity::Medium),
+            (12, "reveal_volume".to_owned(), Severity::Medium),
+        ]
+    );
 }

@@ -28,7 +28,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Tuple, Union
 from ._errors import AuditError, InvalidRequest, PolicyError, StoreError, TicketgateError
 from . import _native
 from ._native import OUTCOMES, Decision, mask, verify_audit
-from ._types import AccessRequest, Customer, Employee, Grant, Shift, Ticket, WeeklyShift
+from ._types import AccessRequest, Alert, Customer, Employee, Grant, PeerSignals, Severity, Shift, Ticket, WeeklyShift
 
 
 
@@ -87,6 +87,9 @@ __all__ = [
     "Customer",
     "Employee",
     "Grant",
+    "Alert",
+    "PeerSignals",
+    "Severity",
     "Shift",
     "Ticket",
     "WeeklyShift",

@@ -5,7 +5,7 @@ from typing import Any, Callable, Dict, Iterable, List, Literal, Mapping, Option
 from typing_extensions import TypeAlias, disjoint_base, final
 
 from ._errors import TicketgateError
-from ._types import AccessRequest, Employee, Grant
+from ._types import AccessRequest, Alert, Employee, Grant, PeerSignals
 
 _Outcome: TypeAlias = Literal["reveal", "mask", "withhold"]
 _Path: TypeAlias = Union[str, "PathLike[str]"]
@@ -40,7 +40,7 @@ class Decision:
     @property
     def fields(self) -> Dict[str, Dict[str, Any]]: ...
     @property
-    def alerts(self) -> List[Dict[str, str]]: ...
+    def alerts(self) -> List[Alert]: ...
     @property
     def velocity(self) -> Optional[Dict[str, int]]: ...
     @property
@@ -59,7 +59,7 @@ class Gate:
         durability: Literal["always", "batched", "none"] = "always",
         velocity: Optional[Mapping[str, int]] = None,
         redis_url: Optional[str] = None,
-        on_alert: Optional[Callable[[Dict[str, str], Optional[Decision]], object]] = None,
+        on_alert: Optional[Callable[[Alert, Optional[Decision]], object]] = None,
         grant_key: Optional[Union[_Secret, List[_Secret]]] = None,
         mode: Literal["enforce", "shadow"] = "enforce",
         clock: Literal["live", "replay"] = "live",
@@ -71,6 +71,7 @@ class Gate:
         max_age_s: Optional[int] = None,
         velocity_store: Optional[str] = None,
         canaries: Optional[Iterable[Union[str, int]]] = None,
+        peer_signals: Optional[PeerSignals] = None,
     ) -> "Gate": ...
     def decide(self, request: _Request) -> Decision: ...
     def decide_many(self, requests: Iterable[_Request]) -> List[Union[Decision, TicketgateError]]: ...

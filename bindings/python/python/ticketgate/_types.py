@@ -15,6 +15,9 @@ Purpose = Literal["support", "security_review", "legal_request", "incident"]
 __all__ = [
     "AbsoluteShift",
     "AccessRequest",
+    "Alert",
+    "PeerSignals",
+    "Severity",
     "Customer",
     "Employee",
     "Grant",
@@ -117,3 +120,25 @@ class AccessRequest(_AccessRequestRequired, total=False):
     client: Optional[str]
     source_ip: Optional[str]
     intent: Optional[Literal["view", "preview"]]
+
+
+Severity = Literal["info", "low", "medium", "high"]
+
+
+class Alert(TypedDict):
+    """An alert in a decision; ``occurrence`` is its place in its episode (one employee,
+    kind and UTC day), 1 when it opens it. ``on_alert`` hears of an alert when it opens its
+    episode or its severity rises, not for every decision."""
+
+    kind: str
+    message: str
+    severity: Severity
+    occurrence: int
+
+
+class PeerSignals(TypedDict, total=False):
+    """Thresholds of the live ``reveal_volume`` and ``self_assigned`` signals."""
+
+    ratio: float
+    min_excess: int
+    min_peers: int

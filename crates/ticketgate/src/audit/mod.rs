@@ -2,6 +2,7 @@
 //! ([`segments`]), the writer, verification and forensic queries. Dependencies run one
 //! way: `record` ← `segments` ← `checkpoint` ← `writer`; `verify` and `query` read through `segments`.
 
+pub mod anomalies;
 mod checkpoint;
 pub mod query;
 pub mod record;
@@ -10,11 +11,13 @@ pub mod suspects;
 pub mod verify;
 mod writer;
 
+pub use crate::detect::Severity;
+pub use anomalies::{anomalies, Anomaly, AnomalyOptions};
 pub use checkpoint::read_checkpoint;
 pub use query::{affected, customer_accesses, for_each_record, Access, Affected};
 pub use record::{kind, ChainKey, Head, Record, GENESIS, MIN_KEY_BYTES};
 pub use segments::{expand, Segment};
-pub use suspects::{hypergeometric_tail, suspects, Suspect};
+pub use suspects::{hypergeometric_tail, suspects, RevealIndex, Suspect};
 pub use verify::{verify, ChainBreak, SegmentReport, VerifyOptions, VerifyReport};
 pub use writer::{AuditLog, AuditOptions, Durability, Recovery};
 

@@ -231,6 +231,9 @@ pub(crate) struct DecisionRecord<'a> {
     source_ip: Option<&'a str>,
     office_country: Option<&'a str>,
     justification: Option<&'a str>,
+    teams: &'a [String],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    self_assigned: bool,
 }
 
 impl<'a> DecisionRecord<'a> {
@@ -242,6 +245,8 @@ impl<'a> DecisionRecord<'a> {
             source_ip: req.source_ip.as_deref(),
             office_country: req.employee.office_country.as_deref(),
             justification: req.justification.as_deref(),
+            teams: &req.employee.teams,
+            self_assigned: req.self_assigned(),
         }
     }
 }
@@ -277,6 +282,12 @@ pub struct Record {
     /// The stated justification.
     #[serde(default)]
     pub justification: Option<String>,
+    /// The employee's teams (their peers for `anomalies`).
+    #[serde(default)]
+    pub teams: Vec<String>,
+    /// The ticket was assigned to the employee by the employee (`assigned_by`).
+    #[serde(default)]
+    pub self_assigned: bool,
     /// For events: when.
     #[serde(default)]
     pub at: Option<Timestamp>,

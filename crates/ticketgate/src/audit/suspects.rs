@@ -13,7 +13,7 @@ use crate::decision::Outcome;
 use crate::error::AuditError;
 use crate::time::Timestamp;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 /// One ranked employee.
@@ -75,53 +75,91 @@ pub fn suspects(
     since: Option<Timestamp>,
     until: Option<Timestamp>,
 ) -> Result<Vec<Suspect>, AuditError> {
-    let complained: HashSet<&str> = complainants.iter().map(String::as_str).collect();
-    let mut by_employee: BTreeMap<String, HashSet<String>> = BTreeMap::new();
-    let mut population: HashSet<String> = HashSet::new();
-    for_each_record(paths, |r| {
-        let Some(d) = r.decision else { return };
-        if since.is_some_and(|s| d.at < s) || until.is_some_and(|u| d.at >= u) {
-            return;
-        }
-        let revealed = d
-            .fields
-            .iter()
-            .any(|(f, fd)| fd.outcome == Outcome::Reveal && field.is_none_or(|want| want == f));
-        if revealed {
-            population.insert(d.customer.clone());
-            by_employee
-                .entry(d.employee)
-                .or_default()
-                .insert(d.customer);
-        }
-    })?;
-    let n_pop = population.len() as u64;
-    let k_pop = population
-        .iter()
-        .filter(|c| complained.contains(c.as_str()))
-        .count() as u64;
-    let mut out: Vec<Suspect> = by_employee
-        .into_iter()
-        .filter_map(|(employee, seen)| {
-            let matched = seen
+    Ok(RevealIndex::load(paths, field, since, until)?.rank(complainants, None))
+}
+
+/// Who had whose data revealed, and first when: read from the trail once, then ranked for
+/// as many complaint sets and cut-off times as needed (the demo asks after every complaint).
+#[derive(Debug, Default)]
+pub struct RevealIndex {
+    /// employee → customer → first reveal
+    first: BTreeMap<String, HashMap<String, Timestamp>>,
+}
+
+impl RevealIndex {
+    /// Reads the reveals of the trail (of `field` only, if given) within the period.
+    pub fn load(
+        paths: &[PathBuf],
+        field: Option<&str>,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> Result<Self, AuditError> {
+        let mut index = Self::default();
+        for_each_record(paths, |r| {
+            let Some(d) = r.decision else { return };
+            if since.is_some_and(|s| d.at < s) || until.is_some_and(|u| d.at >= u) {
+                return;
+            }
+            let revealed = d
+                .fields
                 .iter()
-                .filter(|c| complained.contains(c.as_str()))
-                .count() as u64;
-            (matched > 0).then(|| Suspect {
-                p_value: hypergeometric_tail(n_pop, k_pop, seen.len() as u64, matched),
-                employee,
-                matched,
-                revealed_customers: seen.len() as u64,
+                .any(|(f, fd)| fd.outcome == Outcome::Reveal && field.is_none_or(|want| want == f));
+            if revealed {
+                let t = index
+                    .first
+                    .entry(d.employee)
+                    .or_default()
+                    .entry(d.customer)
+                    .or_insert(d.at);
+                *t = (*t).min(d.at);
+            }
+        })?;
+        Ok(index)
+    }
+
+    /// [`suspects`] over the reveals made before `until` (all of them with `None`).
+    pub fn rank(&self, complainants: &[String], until: Option<Timestamp>) -> Vec<Suspect> {
+        let complained: HashSet<&str> = complainants.iter().map(String::as_str).collect();
+        let before = |t: &Timestamp| until.is_none_or(|u| *t < u);
+        let mut population: HashSet<&str> = HashSet::new();
+        for seen in self.first.values() {
+            population.extend(
+                seen.iter()
+                    .filter(|(_, t)| before(t))
+                    .map(|(c, _)| c.as_str()),
+            );
+        }
+        let n_pop = population.len() as u64;
+        let k_pop = population
+            .iter()
+            .filter(|c| complained.contains(*c))
+            .count() as u64;
+        let mut out: Vec<Suspect> = self
+            .first
+            .iter()
+            .filter_map(|(employee, seen)| {
+                let seen: Vec<&str> = seen
+                    .iter()
+                    .filter(|(_, t)| before(t))
+                    .map(|(c, _)| c.as_str())
+                    .collect();
+                let matched = seen.iter().filter(|c| complained.contains(*c)).count() as u64;
+                (matched > 0).then(|| Suspect {
+                    p_value: hypergeometric_tail(n_pop, k_pop, seen.len() as u64, matched),
+                    employee: employee.clone(),
+                    matched,
+                    revealed_customers: seen.len() as u64,
+                })
             })
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        a.p_value
-            .total_cmp(&b.p_value)
-            .then(b.matched.cmp(&a.matched))
-            .then(a.employee.cmp(&b.employee))
-    });
-    Ok(out)
+            .collect();
+        out.sort_by(|a, b| {
+            a.p_value
+                .total_cmp(&b.p_value)
+                .then(b.matched.cmp(&a.matched))
+                .then(a.employee.cmp(&b.employee))
+        });
+        out
+    }
 }
 
 #[cfg(test)]

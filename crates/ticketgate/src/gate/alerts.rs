@@ -1,6 +1,7 @@
 //! Alerts raised by policies (`@alert`, `@alert_always`) and merged to one per kind.
 
 use crate::decision::Alert;
+use crate::detect::Severity;
 use crate::pack::PolicyPack;
 use cedar_policy::PolicyId;
 
@@ -38,7 +39,12 @@ pub(super) fn merge_alerts(raw: Vec<(String, String)>) -> Vec<Alert> {
                     a.message.push_str(&message);
                 }
             }
-            None => out.push(Alert { kind, message }),
+            None => out.push(Alert {
+                kind,
+                message,
+                severity: Severity::default(),
+                occurrence: 0,
+            }),
         }
     }
     out

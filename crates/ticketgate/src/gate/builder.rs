@@ -7,6 +7,7 @@ use crate::audit::{AuditLog, AuditOptions};
 use crate::cedar::EntityCache;
 use crate::clock::{Clock, ClockPolicy};
 use crate::decision::Mode;
+use crate::detect::{Detector, PeerSignals};
 use crate::error::{InvalidRequest, Result};
 use crate::grant::{GrantKey, GrantKeys};
 use crate::pack::PolicyPack;
@@ -31,6 +32,7 @@ pub struct GateBuilder {
     sink: Option<Arc<dyn AlertSink>>,
     audit: Option<AuditOptions>,
     canaries: std::collections::HashSet<String>,
+    peer_signals: PeerSignals,
 }
 
 impl fmt::Debug for GateBuilder {
@@ -108,6 +110,13 @@ impl GateBuilder {
         self
     }
 
+    /// Thresholds of the live peer signals `reveal_volume` and `self_assigned` (see
+    /// [`crate::detect`]).
+    pub fn peer_signals(mut self, signals: PeerSignals) -> Self {
+        self.peer_signals = signals;
+        self
+    }
+
     /// Records every decision in a hash-chained audit log.
     pub fn audit_log(mut self, options: AuditOptions) -> Self {
         self.audit = Some(options);
@@ -123,6 +132,12 @@ impl GateBuilder {
                 "needs window_s > 0, hard > 0 and soft <= hard",
             )
             .into());
+        }
+        let p = self.peer_signals;
+        if !(p.ratio >= 1.0 && p.ratio.is_finite()) {
+            return Err(
+                InvalidRequest::new("peer_signals.ratio", "needs a finite ratio >= 1").into(),
+            );
         }
         let audit = self.audit.map(AuditLog::open).transpose()?;
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
@@ -146,6 +161,7 @@ impl GateBuilder {
                 entities: EntityCache::default(),
                 known_suspended: RwLock::new(known),
                 canaries: self.canaries,
+                detector: Detector::new(p),
                 decisions: AtomicU64::new(0),
             }),
         })

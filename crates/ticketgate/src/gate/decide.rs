@@ -210,6 +210,7 @@ impl Gate {
                 f.outcome = shown;
             }
         }
+        self.inner.detector.observe(req, &mut decision);
         self.maybe_sweep(now);
         let seq = match &self.inner.audit {
             // No record, no reveal: the caller gets an error instead of the data.

@@ -61,6 +61,8 @@ impl Gate {
                     issued.incident.as_deref().unwrap_or("none"),
                     issued.reason
                 ),
+                severity: crate::detect::severity(kinds::BREAK_GLASS, 1),
+                occurrence: 0,
             });
         }
         Ok(issued)

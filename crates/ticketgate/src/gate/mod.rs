@@ -55,6 +55,7 @@ struct Inner {
     /// Suspensions last read from the store: what the gate enforces while the store is down.
     known_suspended: RwLock<builder::Known>,
     canaries: std::collections::HashSet<String>,
+    detector: crate::detect::Detector,
     decisions: AtomicU64,
 }
 
