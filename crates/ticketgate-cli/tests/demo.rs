@@ -66,11 +66,23 @@ fn demo_stops_the_insiders_and_not_the_agents() {
     assert_eq!(l["queue_snooper"]["customers_leaked"], 0);
     // the patient reader is not stopped by rules, but is bounded and fully attributed
     assert!(l["patient_reader"]["customers_leaked"].as_u64().unwrap() > 0);
+    // ... and alerted within hours (a canary or the self-assignment signal), and named by complaints
+    let detection = &l["patient_reader"]["detection"];
+    assert!(
+        detection["working_hours_to_alert"].as_f64().unwrap() <= 8.0,
+        "{detection}"
+    );
+    assert!(
+        detection["complaints_to_rank_first"].as_u64().unwrap() <= 3,
+        "{detection}"
+    );
     for insider in [
         "bulk_reader",
         "patient_reader",
         "queue_snooper",
         "off_shift_reader",
+        "after_hours_spreader",
+        "slow_burner",
     ] {
         assert_eq!(l[insider]["audit_matches"], true, "{insider}");
         assert_eq!(
@@ -78,8 +90,20 @@ fn demo_stops_the_insiders_and_not_the_agents() {
             "{insider}"
         );
     }
-    // legitimate work: no refusals except the accesses the generator marked off-rule
+    // legitimate work: no refusals except the accesses the generator marked off-rule, and
+    // few alert episodes worth a security team's time
     assert_eq!(l["legit"]["false_refusals"], 0, "{}", l["legit"]);
+    let episodes: u64 = l["legit"]["alert_episodes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    let agent_days = l["legit"]["agent_days"].as_u64().unwrap();
+    assert!(
+        episodes * 100 <= 2 * agent_days,
+        "{episodes} episodes in {agent_days} agent-days"
+    );
     assert!(l["legit"]["accesses"].as_u64().unwrap() > 500);
     assert_eq!(l["legit"]["off_rule"], l["legit"]["off_rule_refused"]);
     assert!(stdout.contains("chain verified"));
@@ -120,6 +144,16 @@ fn demo_stops_the_insiders_and_not_the_agents() {
     let ranked = json(&["audit", "suspects", "--customers", &victims.join(",")]);
     assert_eq!(ranked[0]["employee"], insider.as_str(), "{ranked}");
     assert_eq!(ranked[0]["matched"], 3);
+    // `audit anomalies`, from the trail alone, flags the patient reader's self-assignments
+    let anomalies = json(&["audit", "anomalies", "--min-severity", "high"]);
+    assert!(
+        anomalies
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["employee"] == insider.as_str() && a["signal"] == "self_assigned"),
+        "{anomalies}"
+    );
     // the dataset it wrote replays to the same decisions
     let d = out.path().join("dataset");
     let again = tempfile::tempdir().unwrap();

@@ -37,6 +37,9 @@ pub struct CustomerRow {
     pub vip: bool,
     #[serde(default)]
     pub employee: bool,
+    /// A decoy no legitimate work touches: the replay's gate lists it among its canaries.
+    #[serde(default)]
+    pub canary: bool,
 }
 
 /// A ticket over its life: open until `closed_at`, then `final_status`.
@@ -55,6 +58,13 @@ pub struct TicketRow {
     pub callback_at: Option<Timestamp>,
     #[serde(default = "solved")]
     pub final_status: Status,
+    /// Who gave the ticket its assignee: an employee id (the assignee itself for a
+    /// self-assignment) or `router`.
+    #[serde(default)]
+    pub assigned_by: Option<String>,
+    /// When.
+    #[serde(default)]
+    pub assigned_at: Option<Timestamp>,
 }
 
 fn solved() -> Status {

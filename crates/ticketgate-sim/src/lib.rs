@@ -4,6 +4,7 @@
 //! and the runs that tie them together ([`run`]).
 
 pub mod dataset;
+pub mod detection;
 pub mod org;
 pub mod replay;
 pub mod report;

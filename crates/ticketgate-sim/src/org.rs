@@ -17,6 +17,10 @@ pub struct Scale {
 }
 
 pub const START: &str = "2026-10-01T00:00:00Z";
+/// Share of tickets an agent takes from the queue themselves rather than being routed.
+const SELF_ASSIGNED_SHARE: f64 = 0.1;
+/// Decoy customers seeded into the consumer queues (see [`seed_canaries`]).
+pub const CANARIES: usize = 24;
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const SHIFTS: [(u32, u32); 3] = [(6, 14), (14, 22), (22, 6)];
 const TEAMS: [(&str, usize); 4] = [
@@ -182,6 +186,7 @@ pub fn generate(scale: Scale, insiders: usize) -> Generated {
             },
             vip: rng.random_bool(0.003),
             employee: rng.random_bool(0.002),
+            canary: false,
         });
     }
     let mut tickets = Vec::new();
@@ -266,6 +271,13 @@ pub fn generate(scale: Scale, insiders: usize) -> Generated {
             }
         });
         let id = format!("TCK-{k:07}");
+        // most tickets are routed; some an agent picks from the queue themselves
+        let self_assigned = rng.random_bool(SELF_ASSIGNED_SHARE);
+        let assigned_at = if self_assigned {
+            first - Duration::minutes(1)
+        } else {
+            opened.min(first - Duration::minutes(1))
+        };
         let sensitive = cust.vip || cust.employee;
         let senior = emp.roles.iter().any(|r| r == "senior_agent");
         let off_rule =
@@ -365,6 +377,12 @@ pub fn generate(scale: Scale, insiders: usize) -> Generated {
             } else {
                 Status::Closed
             },
+            assigned_by: Some(if self_assigned {
+                emp.id.clone()
+            } else {
+                "router".to_owned()
+            }),
+            assigned_at: Some(ts(assigned_at)),
         });
     }
     Generated {
@@ -375,5 +393,39 @@ pub fn generate(scale: Scale, insiders: usize) -> Generated {
             accesses,
         },
         insiders: insider_ids,
+    }
+}
+
+/// Seeds decoy customers: each has a ticket left open in a consumer queue for the whole
+/// period, assigned to nobody, so no legitimate work ever touches it, while anyone
+/// browsing a queue or walking the customer base sooner or later does.
+pub fn seed_canaries(data: &mut Dataset, days: i64, rng: &mut ChaCha8Rng) {
+    let t0 = start();
+    for i in 0..CANARIES {
+        let id = format!("c9{i:05}");
+        data.customers.push(CustomerRow {
+            id: id.clone(),
+            segment: Segment::Consumer,
+            vip: false,
+            employee: false,
+            canary: true,
+        });
+        let queue = ["billing", "technical", "accounts"]
+            .get(i % 3)
+            .copied()
+            .unwrap_or("billing");
+        let opened = t0 + Duration::minutes(rng.random_range(0..(days.max(1) * 1440 / 2)));
+        data.tickets.push(TicketRow {
+            id: format!("TCK-CANARY-{i:03}"),
+            customer: id,
+            assignee: None,
+            queue: queue.to_owned(),
+            opened_at: ts(opened),
+            closed_at: None,
+            callback_at: None,
+            final_status: Status::Solved,
+            assigned_by: None,
+            assigned_at: None,
+        });
     }
 }

@@ -6,7 +6,8 @@ use crate::org::shift_at;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 use ticketgate::{
-    AccessRequest, Customer, Decision, Employee, Gate, Outcome, Shift, Status, Ticket, Timestamp,
+    AccessRequest, Customer, Decision, Employee, Gate, Outcome, Severity, Shift, Status, Ticket,
+    Timestamp,
 };
 
 /// What happened to one label's accesses (`legit` or an insider strategy).
@@ -18,6 +19,15 @@ pub struct LabelStats {
     pub customers_touched: HashSet<String>,
     /// Customers with at least one field revealed.
     pub leaked: HashSet<String>,
+    /// When each leaked customer was first revealed.
+    pub first_leak: HashMap<String, Timestamp>,
+    /// Alert episodes a security team reads (severity medium or high, as `on_alert` heard
+    /// of them: opened or escalated), by kind.
+    pub episodes: BTreeMap<String, u64>,
+    /// The first of those.
+    pub first_episode: Option<(Timestamp, String)>,
+    /// (employee, day since the epoch) with any access.
+    pub agent_days: HashSet<(String, i64)>,
     pub masked_views: u64,
     /// policy id (or `no permit`) → fields it refused
     pub refused_by: BTreeMap<String, u64>,
@@ -38,10 +48,6 @@ pub struct Stats {
     pub decisions: u64,
     pub invalid: BTreeMap<String, u64>,
     pub seconds: f64,
-    /// (employee, hour since start) → reveal decisions
-    pub reveals_per_hour: HashMap<(String, i64), u32>,
-    /// (time, alert kind, label), first few thousand
-    pub alert_timeline: Vec<(Timestamp, String, String)>,
     /// policy id → outcome → fields
     pub by_rule: BTreeMap<String, BTreeMap<Outcome, u64>>,
     pub start: Option<Timestamp>,
@@ -86,8 +92,11 @@ fn ticket_at(t: &TicketRow, at: Timestamp) -> Ticket {
         opened_at: t.opened_at,
         closed_at: closed,
         callback_at: t.callback_at,
-        assigned_at: None,
-        assigned_by: None,
+        assigned_at: t.assigned_at.filter(|a| *a <= at),
+        assigned_by: t
+            .assigned_by
+            .clone()
+            .filter(|_| t.assigned_at.is_none_or(|a| a <= at)),
     }
 }
 
@@ -109,7 +118,6 @@ pub fn run(
         end: order.last().map(|a| a.at),
         ..Stats::default()
     };
-    let t0 = stats.start.map_or(0, |t| t.millis());
     let total = order.len() as u64;
     let began = Instant::now();
     for (i, a) in order.into_iter().enumerate() {
@@ -135,6 +143,8 @@ pub fn run(
                     // the tool showed this employee as assignee for this access only
                     if a.assign_to_self {
                         t.assignee = Some(a.employee.clone());
+                        t.assigned_by = Some(a.employee.clone());
+                        t.assigned_at = Some(a.at);
                     }
                     Some(t)
                 }
@@ -181,17 +191,19 @@ pub fn run(
             Err(e) => return Err(e.to_string()),
         };
         stats.decisions += 1;
-        record(&mut stats, &label, a, &d, t0);
+        record(&mut stats, &label, a, &d);
     }
     stats.seconds = began.elapsed().as_secs_f64();
     progress(total, total);
     Ok(stats)
 }
 
-fn record(stats: &mut Stats, label: &str, a: &AccessRow, d: &Decision, t0: i64) {
+fn record(stats: &mut Stats, label: &str, a: &AccessRow, d: &Decision) {
     let Some(ls) = stats.labels.get_mut(label) else {
         return;
     };
+    ls.agent_days
+        .insert((a.employee.clone(), a.at.millis().div_euclid(86_400_000)));
     let mut revealed = false;
     let mut worst_vs_intent: Option<Vec<String>> = None;
     for (field, f) in &d.fields {
@@ -231,11 +243,7 @@ fn record(stats: &mut Stats, label: &str, a: &AccessRow, d: &Decision, t0: i64) 
     }
     if revealed {
         ls.leaked.insert(a.customer.clone());
-        let hour = (d.at.millis() - t0) / 3_600_000;
-        *stats
-            .reveals_per_hour
-            .entry((a.employee.clone(), hour))
-            .or_default() += 1;
+        ls.first_leak.entry(a.customer.clone()).or_insert(d.at);
     }
     if a.off_rule.is_some() {
         ls.off_rule += 1;
@@ -250,13 +258,12 @@ fn record(stats: &mut Stats, label: &str, a: &AccessRow, d: &Decision, t0: i64) 
     }
     for al in &d.alerts {
         *ls.alerts.entry(al.kind.clone()).or_default() += 1;
+        if al.is_news() && al.severity >= Severity::Medium {
+            *ls.episodes.entry(al.kind.clone()).or_default() += 1;
+            ls.first_episode.get_or_insert((d.at, al.kind.clone()));
+        }
         if ls.first_alert.is_none() {
             ls.first_alert = Some((d.at, al.kind.clone()));
-        }
-        if stats.alert_timeline.len() < 20_000 {
-            stats
-                .alert_timeline
-                .push((d.at, al.kind.clone(), label.to_owned()));
         }
     }
 }

@@ -4,7 +4,7 @@
 use crate::dataset::{self, Dataset};
 use crate::replay::{self, Stats};
 use crate::report::{self, AuditCheck};
-use crate::{org as sim, strategies};
+use crate::{detection, org as sim, strategies};
 use rand::SeedableRng;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -25,11 +25,17 @@ pub struct ReplayFiles {
     pub accesses: PathBuf,
 }
 
-fn gate(pack: &PolicyPack, audit: &Path) -> Result<Gate, String> {
+fn gate(pack: &PolicyPack, audit: &Path, data: &Dataset) -> Result<Gate, String> {
+    let canaries = data
+        .customers
+        .iter()
+        .filter(|c| c.canary)
+        .map(|c| c.id.clone());
     // `batched`: a replay is a bulk job; the chain is the same, fsyncs are grouped.
     Gate::builder()
         .clock(Clock::Replay)
         .pack(pack.clone())
+        .canaries(canaries)
         .audit_log(AuditOptions::new(audit).durability(Durability::Batched))
         .build()
         .map_err(|e| e.to_string())
@@ -67,7 +73,11 @@ fn check_audit(path: &Path, stats: &Stats) -> Result<AuditCheck, String> {
     })
 }
 
-fn summary_json(stats: &Stats, audit: &AuditCheck) -> serde_json::Value {
+fn summary_json(
+    stats: &Stats,
+    audit: &AuditCheck,
+    measured: &BTreeMap<String, detection::Measured>,
+) -> serde_json::Value {
     let labels: serde_json::Map<String, serde_json::Value> = stats
         .labels
         .iter()
@@ -91,6 +101,17 @@ fn summary_json(stats: &Stats, audit: &AuditCheck) -> serde_json::Value {
                     "off_rule_refused": s.off_rule_refused,
                     "audit_affected": audit.affected.get(l).map(|a| a.0),
                     "audit_matches": audit.affected.get(l).map(|a| a.1),
+                    "alert_episodes": s.episodes,
+                    "agent_days": s.agent_days.len(),
+                    "detection": measured.get(l).map(|m| serde_json::json!({
+                        "hours_to_alert": m.hours_to_alert,
+                        "working_hours_to_alert": m.working_hours_to_alert,
+                        "first_alert_kind": m.first_alert.as_ref().map(|a| &a.1),
+                        "leaked_before_alert": m.leaked_before_alert,
+                        "complaints": m.attribution.complaints,
+                        "complaints_to_rank_first": m.attribution.ranked_first.as_ref().map(|r| r.0),
+                        "complaints_to_p_below_1e-6": m.attribution.firm.as_ref().map(|r| r.0),
+                    })),
                 }),
             )
         })
@@ -114,24 +135,19 @@ fn finish(
     out: &Option<PathBuf>,
 ) -> Result<ExitCode, String> {
     let audit = check_audit(audit_path, stats)?;
-    let text = report::text(stats, descriptions, customers, Some(&audit));
+    let measured = detection::measure(stats, audit_path)?;
+    let text = report::text(stats, descriptions, customers, Some(&audit), &measured);
     println!("{text}");
     if let Some(dir) = out {
-        let insiders: BTreeMap<String, String> = stats
-            .labels
-            .iter()
-            .filter(|(l, _)| *l != "legit")
-            .flat_map(|(l, s)| s.employees.iter().map(move |e| (e.clone(), l.clone())))
-            .collect();
         let write = |name: &str, body: String| {
             std::fs::write(dir.join(name), body)
                 .map_err(|e| format!("{}: {e}", dir.join(name).display()))
         };
-        write("report.html", report::html(&text, stats, &insiders))?;
+        write("report.html", report::html(&text, stats, &measured))?;
         write("report.txt", text.clone())?;
         write(
             "summary.json",
-            serde_json::to_string_pretty(&summary_json(stats, &audit))
+            serde_json::to_string_pretty(&summary_json(stats, &audit, &measured))
                 .map_err(|e| e.to_string())?,
         )?;
         println!("report: {}", dir.join("report.html").display());
@@ -185,6 +201,7 @@ pub fn demo(
     );
     let sim::Generated { mut data, insiders } = sim::generate(a, strategies.len());
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed ^ 0x5eed);
+    sim::seed_canaries(&mut data, a.days, &mut rng);
     let mut descriptions = BTreeMap::new();
     for (s, idx) in strategies.iter().zip(&insiders) {
         let Some(me) = data.employees.get(*idx).cloned() else {
@@ -232,7 +249,7 @@ fn evaluate(
     out: &Option<PathBuf>,
     progress: impl FnMut(u64, u64),
 ) -> Result<ExitCode, String> {
-    let gate = gate(pack, log)?;
+    let gate = gate(pack, log, data)?;
     let stats = replay::run(data, &gate, progress)?;
     if let Some(l) = gate.audit_log() {
         l.sync().map_err(|e| e.to_string())?;

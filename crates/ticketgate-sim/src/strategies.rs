@@ -29,6 +29,8 @@ pub fn all() -> Vec<Box<dyn Strategy>> {
         Box::new(PatientReader),
         Box::new(QueueSnooper),
         Box::new(OffShiftReader),
+        Box::new(AfterHoursSpreader),
+        Box::new(SlowBurner),
     ]
 }
 
@@ -92,9 +94,37 @@ fn queue_reads(
     colleagues_only: bool,
     assign_to_self: bool,
 ) -> Vec<AccessRow> {
-    let queue = Queue::new(data, me.teams.first().map_or("", String::as_str));
+    let queue = me.teams.first().map_or("", String::as_str);
+    spread_reads(
+        label,
+        data,
+        me,
+        &[queue],
+        times,
+        rng,
+        colleagues_only,
+        assign_to_self,
+    )
+}
+
+/// [`queue_reads`] over several queues, one picked at random for each access.
+#[allow(clippy::too_many_arguments)]
+fn spread_reads(
+    label: &str,
+    data: &Dataset,
+    me: &EmployeeRow,
+    queues: &[&str],
+    times: impl Iterator<Item = chrono::DateTime<Utc>>,
+    rng: &mut ChaCha8Rng,
+    colleagues_only: bool,
+    assign_to_self: bool,
+) -> Vec<AccessRow> {
+    let queues: Vec<Queue> = queues.iter().map(|q| Queue::new(data, q)).collect();
     let mut out = Vec::new();
     for at in times {
+        let Some(queue) = queues.get(rng.random_range(0..queues.len().max(1))) else {
+            break;
+        };
         let open: Vec<_> = queue
             .open_at(at)
             .into_iter()
@@ -240,6 +270,70 @@ impl Strategy for OffShiftReader {
             .map(move |i| first + Duration::minutes(7 * i))
             .take_while(move |t| *t < start() + Duration::days(days))
             .filter(|t| !on_shift(me, *t));
+        queue_reads(self.name(), data, me, times, rng, false, true)
+    }
+}
+
+/// Evenings after their shift, takes open tickets from every consumer queue (colleagues'
+/// teams included), assigns each to themself and reads the customer: the borrowed-queue
+/// pattern, spread thin so that no single queue sees much of it.
+struct AfterHoursSpreader;
+
+impl Strategy for AfterHoursSpreader {
+    fn name(&self) -> &'static str {
+        "after_hours_spreader"
+    }
+    fn describe(&self) -> &'static str {
+        "after their shift, self-assigns open tickets across all consumer queues, 10 an hour"
+    }
+    fn accesses(
+        &self,
+        data: &Dataset,
+        me: &EmployeeRow,
+        days: i64,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<AccessRow> {
+        let first = start() + Duration::days(days / 5);
+        let times = (0..)
+            .map(move |i| first + Duration::minutes(6 * i))
+            .take_while(move |t| *t < start() + Duration::days(days))
+            .filter(|t| {
+                // the four hours after the shift ends
+                !on_shift(me, *t) && on_shift(me, *t - Duration::hours(4))
+            });
+        spread_reads(
+            self.name(),
+            data,
+            me,
+            &["billing", "technical", "accounts"],
+            times,
+            rng,
+            true,
+            true,
+        )
+    }
+}
+
+/// The patient insider who has read the rules: four self-assigned tickets a shift, close to
+/// what colleagues take from the queue themselves, for the whole period; under every
+/// velocity limit and every peer threshold. Only complaints can name them.
+struct SlowBurner;
+
+impl Strategy for SlowBurner {
+    fn name(&self) -> &'static str {
+        "slow_burner"
+    }
+    fn describe(&self) -> &'static str {
+        "self-assigns 4 open tickets a shift from their own queue for the whole period, under every limit"
+    }
+    fn accesses(
+        &self,
+        data: &Dataset,
+        me: &EmployeeRow,
+        days: i64,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<AccessRow> {
+        let times = shift_minutes(me, 0, days, Duration::minutes(120));
         queue_reads(self.name(), data, me, times, rng, false, true)
     }
 }

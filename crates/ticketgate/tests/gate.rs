@@ -825,3 +825,63 @@ fn the_peer_signals_fire_once_a_day_against_the_team_median() {
         ]
     );
 }
+
+/// `audit anomalies` finds the same out-of-line employee from the trail alone, with the
+/// alert episodes folded per employee, kind and day.
+#[test]
+fn anomalies_from_the_trail_name_the_employee_out_of_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let gate = Gate::builder()
+        .clock(Clock::Replay)
+        .audit_log(AuditOptions::new(&log).durability(Durability::Batched))
+        .build()
+        .unwrap();
+    let reveal = |who: &str, customer: &str, self_assigned: bool| {
+        let mut r = request(json!({}));
+        r.employee.id = who.into();
+        r.customer.id = customer.into();
+        let t = r.ticket.as_mut().unwrap();
+        t.customer = customer.into();
+        t.assignee = Some(who.into());
+        t.assigned_by = Some(if self_assigned {
+            who.into()
+        } else {
+            "router".into()
+        });
+        gate.decide(&r).unwrap();
+    };
+    for peer in ["p1", "p2", "p3", "p4"] {
+        for c in 0..4 {
+            reveal(peer, &format!("{peer}-c{c}"), c == 0);
+        }
+    }
+    for c in 0..20 {
+        reveal("mallory", &format!("m-c{c}"), true);
+    }
+    for _ in 0..12 {
+        gate.decide(&request(json!({"ticket": null}))).unwrap();
+    }
+    gate.audit_log().unwrap().sync().unwrap();
+    let found = audit::anomalies(&[log], &audit::AnomalyOptions::default()).unwrap();
+    let medium: Vec<_> = found
+        .iter()
+        .filter(|a| a.severity >= Severity::Medium)
+        .map(|a| (a.employee.as_str(), a.signal.as_str()))
+        .collect();
+    assert!(medium.contains(&("mallory", "self_assigned")), "{found:#?}");
+    assert!(medium.contains(&("mallory", "reveal_volume")), "{found:#?}");
+    // twelve `no_ticket` refusals by alice in a day: one episode, escalated to medium
+    let no_ticket = found
+        .iter()
+        .find(|a| a.employee == "alice" && a.signal == "no_ticket")
+        .unwrap();
+    assert_eq!(
+        (no_ticket.value, no_ticket.severity),
+        (12, Severity::Medium)
+    );
+    assert!(
+        !medium.iter().any(|(e, _)| e.starts_with('p')),
+        "{medium:?}"
+    );
+}
