@@ -75,7 +75,7 @@ const calls = FIELDS.map((f) => ({
   principal: { type: 'Employee', id: e.id },
   action: { type: 'Action', id: `reveal_${f}` },
   resource: { type: 'Customer', id: c.id },
-  context: { at: dt(snake.at), purpose: snake.purpose, field: f, ticket: { __entity: { type: 'Ticket', id: t.id } }, velocity: { count: 0, soft: 15, hard: 30, window_s: 3600, new_customer: true } },
+  context: { at: dt(snake.at), purpose: snake.purpose, field: f, ticket: { __entity: { type: 'Ticket', id: t.id } }, velocity: { count: 0, soft: 15, hard: 30, window_s: 3600, new_customer: true, day_count: 0, day_soft: 120, day_hard: 240, day_window_s: 86400, day_new_customer: true } },
   entities,
 }))
 const policies = fs.readdirSync(path.join(ROOT, 'policies')).filter((f) => f.endsWith('.cedar')).sort().map((f) => fs.readFileSync(path.join(ROOT, 'policies', f), 'utf8')).join('\n')
@@ -111,7 +111,7 @@ for (let i = 0; i < 10000; i++) {
   r.customer.id = r.ticket.customer = `c${i}`
   reqs.push(r)
 }
-const batchGate = () => new Gate({ clock: 'replay', velocity: { windowS: 3600, soft: 1e6, hard: 1e6 } })
+const batchGate = () => new Gate({ clock: 'replay', velocity: { windowS: 3600, soft: 1e6, hard: 1e6, day: { soft: 1e6, hard: 1e6 } } })
 const batches = [
   ['Node: loop of 10,000 decide (ms)', await medianMs(() => { const g = batchGate(); for (const r of reqs) g.decide(r) })],
   ['Node: decideManyAsync of 10,000 (ms)', await medianMs(() => batchGate().decideManyAsync(reqs))],

@@ -80,7 +80,7 @@ def batch_rows():
         reqs.append(r)
 
     def gate():
-        return ticketgate.Gate(clock="replay", velocity={"window_s": 3600, "soft": 10**6, "hard": 10**6})
+        return ticketgate.Gate(clock="replay", velocity={"window_s": 3600, "soft": 10**6, "hard": 10**6, "day": {"soft": 10**6, "hard": 10**6}})
 
     def loop():
         g = gate()
@@ -123,7 +123,9 @@ def cedar_inputs():
         "principal": f'Employee::"{e["id"]}"', "action": f'Action::"reveal_{f}"', "resource": f'Customer::"{c["id"]}"',
         "context": {"at": dt(r["at"]), "purpose": r["purpose"], "field": f,
                     "ticket": {"__entity": {"type": "Ticket", "id": t["id"]}},
-                    "velocity": {"count": 0, "soft": 15, "hard": 30, "window_s": 3600, "new_customer": True}},
+                    "velocity": {"count": 0, "soft": 15, "hard": 30, "window_s": 3600, "new_customer": True,
+                                 "day_count": 0, "day_soft": 120, "day_hard": 240, "day_window_s": 86400,
+                                 "day_new_customer": True}},
     } for f in FIELDS]
     policies = "\n".join(p.read_text() for p in sorted((ROOT / "policies").glob("*.cedar")))
     return requests, policies, ents
@@ -138,7 +140,7 @@ def rss_mb() -> float:
 
 def memory_rows(total: int = 1_000_000):
     """RSS along 1,000,000 decisions (50 employees, 1,000 customers): it should stay flat."""
-    gate = ticketgate.Gate(clock="replay", velocity={"window_s": 3600, "soft": 10**6, "hard": 10**6})
+    gate = ticketgate.Gate(clock="replay", velocity={"window_s": 3600, "soft": 10**6, "hard": 10**6, "day": {"soft": 10**6, "hard": 10**6}})
     r = json.loads(json.dumps(REQUEST))
     marks = {total // 10: "RSS after 100,000 decisions (MB)", total // 2: "RSS after 500,000 decisions (MB)",
              total: "RSS after 1,000,000 decisions (MB)"}

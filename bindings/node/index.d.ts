@@ -147,6 +147,21 @@ export interface Customer {
   employee: boolean
 }
 
+/** R8 over the long window. */
+export interface DayCount {
+  count: number
+  soft: number
+  hard: number
+  windowS: number
+}
+
+/** Limits of the long window. */
+export interface DayLimits {
+  windowS?: number
+  soft?: number
+  hard?: number
+}
+
 /** The answer to one access request. */
 export interface Decision {
   decisionId: string
@@ -318,6 +333,8 @@ export interface Velocity {
   soft: number
   hard: number
   windowS: number
+  /** The same over the long window (default 24 h). */
+  day: DayCount
 }
 
 /** Velocity limits (R8). */
@@ -325,6 +342,8 @@ export interface VelocityConfig {
   windowS?: number
   soft?: number
   hard?: number
+  /** The long window (default 24 h, soft 120, hard 240). */
+  day?: DayLimits
 }
 
 /**

@@ -17,7 +17,7 @@ test('decisions are plain camelCase objects; field names stay as they are', () =
   assert.equal(d.fields.email.outcome, 'reveal')
   assert.equal(d.fields.phone.outcome, 'mask')
   assert.deepEqual(d.fields.ticket_numbers.policies, ['R1-own-ticket'])
-  assert.deepEqual(d.velocity, { count: 1, soft: 15, hard: 30, windowS: 3600 })
+  assert.deepEqual(d.velocity, { count: 1, soft: 15, hard: 30, windowS: 3600, day: { count: 1, soft: 120, hard: 240, windowS: 86400 } })
   assert.equal(d.grant, null)
   assert.match(d.policyVersion, /^sha256:[0-9a-f]{64}$/)
   assert.equal(Object.getPrototypeOf(d), Object.prototype)
@@ -67,7 +67,7 @@ test('policy errors carry file, line and column', () => {
 })
 
 test('1,000 concurrent decideAsync calls all resolve correctly', async () => {
-  const gate = new Gate({ clock: 'replay', velocity: { windowS: 3600, soft: 100000, hard: 100000 } })
+  const gate = new Gate({ clock: 'replay', velocity: { windowS: 3600, soft: 100000, hard: 100000, day: { soft: 100000, hard: 100000 } } })
   const jobs = []
   for (let i = 0; i < 1000; i++) {
     const r = baseRequest()
@@ -95,7 +95,7 @@ test('decideManyAsync and viewManyAsync run off the main thread and match the sy
     reqs.push(r)
   }
   reqs[7] = { ...reqs[7], purpose: 'gossip' }
-  const opts = { clock: 'replay', velocity: { windowS: 3600, soft: 100000, hard: 100000 } }
+  const opts = { clock: 'replay', velocity: { windowS: 3600, soft: 100000, hard: 100000, day: { soft: 100000, hard: 100000 } } }
   const strip = (d) => (d instanceof Error ? [d.code, d.key, d.index] : { ...d, decisionId: undefined })
   const sync = new Gate(opts).decideMany(reqs).map(strip)
   let ticks = 0

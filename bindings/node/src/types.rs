@@ -171,6 +171,17 @@ pub struct Velocity {
     pub soft: u32,
     pub hard: u32,
     pub window_s: u32,
+    /// The same over the long window (default 24 h).
+    pub day: DayCount,
+}
+
+/// R8 over the long window.
+#[napi(object)]
+pub struct DayCount {
+    pub count: u32,
+    pub soft: u32,
+    pub hard: u32,
+    pub window_s: u32,
 }
 
 /// The answer to one access request.
@@ -200,6 +211,16 @@ pub struct Decision {
 /// Velocity limits (R8).
 #[napi(object)]
 pub struct VelocityConfig {
+    pub window_s: Option<u32>,
+    pub soft: Option<u32>,
+    pub hard: Option<u32>,
+    /// The long window (default 24 h, soft 120, hard 240).
+    pub day: Option<DayLimits>,
+}
+
+/// Limits of the long window.
+#[napi(object)]
+pub struct DayLimits {
     pub window_s: Option<u32>,
     pub soft: Option<u32>,
     pub hard: Option<u32>,

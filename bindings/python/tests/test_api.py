@@ -24,7 +24,10 @@ def test_decision_attributes_and_dict(request_dict: Dict[str, Any]) -> None:
     assert d.outcome("not-a-field") == "withhold"
     assert d.revealed == ["email", "name", "ticket_numbers"]
     assert d.fields["email"]["policies"] == ["R1-own-ticket"]
-    assert d.velocity == {"count": 1, "soft": 15, "hard": 30, "window_s": 3600}
+    assert d.velocity == {
+        "count": 1, "soft": 15, "hard": 30, "window_s": 3600,
+        "day": {"count": 1, "soft": 120, "hard": 240, "window_s": 86400},
+    }
     assert d.ticket == "T-1" and d.grant is None and d.purpose == "support"
     assert d.policy_version.startswith("sha256:")
     as_dict = d.to_dict()
@@ -147,7 +150,7 @@ def test_decide_many_and_bad_index(request_dict: Dict[str, Any]) -> None:
 
 
 def test_eight_threads_decide_at_once(request_dict: Dict[str, Any]) -> None:
-    gate = ticketgate.Gate(clock="replay", velocity={"window_s": 3600, "soft": 10_000, "hard": 10_000})
+    gate = ticketgate.Gate(clock="replay", velocity={"window_s": 3600, "soft": 10_000, "hard": 10_000, "day": {"soft": 10_000, "hard": 10_000}})
     errors: List[str] = []
     barrier = threading.Barrier(8)
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use ticketgate::{
     audit, AccessRequest, AuditLog, AuditOptions, Clock, Durability, Gate, Observation, Outcome,
-    PolicyPack, SourceFile, StoreError, Suspension, Timestamp, VelocityStore,
+    PolicyPack, SourceFile, StoreError, Suspension, Timestamp, VelocityStore, Windows,
 };
 
 const REQUEST: &str = r#"{"employee":{"id":"alice","roles":["agent"],"teams":["billing"],"segments":["consumer"],"shift":{"start":"2026-11-28T08:00:00Z","end":"2026-11-28T16:00:00Z"}},
@@ -32,7 +32,7 @@ impl VelocityStore for NullStore {
         _: &str,
         _: &str,
         _: Timestamp,
-        _: i64,
+        _: Windows,
         d: &mut dyn FnMut(&Observation) -> bool,
     ) -> Result<Observation, StoreError> {
         let o = Observation::default();
@@ -103,7 +103,8 @@ impl RawCedar {
                         "at": {"__extn": {"fn": "datetime", "arg": "2026-11-28T10:20:00Z"}},
                         "purpose": "support", "field": f,
                         "ticket": {"__entity": {"type": "Ticket", "id": "T-1"}},
-                        "velocity": {"count": 0, "soft": 15, "hard": 30, "window_s": 3600, "new_customer": true}
+                        "velocity": {"count": 0, "soft": 15, "hard": 30, "window_s": 3600, "new_customer": true,
+                          "day_count": 0, "day_soft": 120, "day_hard": 240, "day_window_s": 86400, "day_new_customer": true}
                     }),
                     None,
                 )
@@ -281,6 +282,11 @@ fn batch(c: &mut Criterion) {
                 window_s: 3600,
                 soft: 1_000_000,
                 hard: 1_000_000,
+                day: ticketgate::DayLimits {
+                    window_s: 86_400,
+                    soft: 1_000_000,
+                    hard: 1_000_000,
+                },
             })
             .build()
             .unwrap()

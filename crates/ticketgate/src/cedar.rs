@@ -60,6 +60,11 @@ pub(crate) struct VelocityCtx {
     pub hard: u64,
     pub window_s: u64,
     pub new_customer: bool,
+    pub day_count: u64,
+    pub day_soft: u64,
+    pub day_hard: u64,
+    pub day_window_s: u64,
+    pub day_new_customer: bool,
 }
 
 fn long(v: u64) -> Rx {
@@ -156,6 +161,14 @@ impl Prepared {
                     (
                         "new_customer".to_owned(),
                         Rx::new_bool(velocity.new_customer),
+                    ),
+                    ("day_count".to_owned(), long(velocity.day_count)),
+                    ("day_soft".to_owned(), long(velocity.day_soft)),
+                    ("day_hard".to_owned(), long(velocity.day_hard)),
+                    ("day_window_s".to_owned(), long(velocity.day_window_s)),
+                    (
+                        "day_new_customer".to_owned(),
+                        Rx::new_bool(velocity.day_new_customer),
                     ),
                 ])
                 .map_err(|e| e.to_string())?,

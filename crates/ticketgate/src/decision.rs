@@ -70,6 +70,22 @@ pub struct VelocityInfo {
     pub hard: u64,
     /// Window length in seconds.
     pub window_s: u64,
+    /// The same over the long window.
+    #[serde(default)]
+    pub day: DayCount,
+}
+
+/// The long window's count and limits (see [`crate::velocity::DayLimits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DayCount {
+    /// Distinct customers revealed in the long window, as `count` above.
+    pub count: u64,
+    /// Soft limit.
+    pub soft: u64,
+    /// Hard limit.
+    pub hard: u64,
+    /// Window length in seconds.
+    pub window_s: u64,
 }
 
 /// Whether a gate enforces its decisions or only reports them (for gradual rollout).

@@ -24,7 +24,7 @@ pub mod velocity;
 pub use alert::{kinds as alert_kinds, AlertSink, DeliveryStats};
 pub use audit::{AuditLog, AuditOptions, ChainKey, Durability, Head};
 pub use clock::Clock;
-pub use decision::{Alert, Decision, FieldDecision, Mode, Outcome, VelocityInfo};
+pub use decision::{Alert, DayCount, Decision, FieldDecision, Mode, Outcome, VelocityInfo};
 pub use detect::{PeerSignals, Severity};
 pub use error::{
     AuditError, Error, InvalidRequest, PolicyDiagnostic, PolicyError, Result, StoreError,
@@ -43,5 +43,6 @@ pub use velocity::SqliteStore;
 #[cfg(feature = "redis")]
 pub use velocity::{redis_store, RedisOptions, RedisStore};
 pub use velocity::{
-    store_from_url, MemoryStore, Observation, Suspension, VelocityConfig, VelocityStore,
+    store_from_url, DayLimits, MemoryStore, Observation, Suspension, VelocityConfig, VelocityStore,
+    Windows,
 };

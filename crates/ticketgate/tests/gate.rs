@@ -292,6 +292,7 @@ fn velocity_limits_are_configurable_and_checked() {
         window_s: 60,
         soft: 1,
         hard: 2,
+        ..VelocityConfig::default()
     };
     let gate = Gate::builder()
         .clock(Clock::Replay)
@@ -318,6 +319,7 @@ fn velocity_limits_are_configurable_and_checked() {
             window_s: 60,
             soft: 5,
             hard: 2,
+            ..VelocityConfig::default()
         })
         .build();
     assert!(matches!(bad, Err(Error::InvalidRequest(_))));
@@ -555,6 +557,7 @@ fn no_request_can_move_a_live_velocity_window() {
             window_s: 3600,
             soft: 2,
             hard: 3,
+            ..VelocityConfig::default()
         })
         .build()
         .unwrap();
@@ -623,7 +626,7 @@ impl VelocityStore for DownStore {
         _: &str,
         _: &str,
         _: Timestamp,
-        _: i64,
+        _: Windows,
         _: &mut dyn FnMut(&Observation) -> bool,
     ) -> Result<Observation, StoreError> {
         Err(StoreError {
@@ -695,6 +698,7 @@ fn a_parallel_batch_counts_velocity_as_a_loop_does() {
         window_s: 3600,
         soft: 3,
         hard: 5,
+        ..VelocityConfig::default()
     };
     let reqs: Vec<AccessRequest> = (0..400)
         .map(|i| {
@@ -884,4 +888,24 @@ fn anomalies_from_the_trail_name_the_employee_out_of_line() {
         !medium.iter().any(|(e, _)| e.starts_with('p')),
         "{medium:?}"
     );
+}
+
+#[test]
+fn day_limits_below_the_hourly_ones_are_refused_with_the_reason() {
+    let bad = VelocityConfig {
+        window_s: 3600,
+        soft: 100,
+        hard: 500,
+        ..VelocityConfig::default()
+    };
+    let e = Gate::builder().velocity(bad).build().unwrap_err();
+    assert!(e.to_string().contains("day.hard"), "{e}");
+    let short_day = VelocityConfig {
+        day: DayLimits {
+            window_s: 60,
+            ..DayLimits::default()
+        },
+        ..VelocityConfig::default()
+    };
+    assert!(Gate::builder().velocity(short_day).build().is_err());
 }

@@ -169,6 +169,7 @@ fn gate(pack: PolicyPack) -> Gate {
             window_s: 3600,
             soft: 3,
             hard: 6,
+            ..VelocityConfig::default()
         })
         .grant_key(GrantKey::new([7; 32]).unwrap())
         .build()

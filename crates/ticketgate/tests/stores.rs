@@ -140,13 +140,69 @@ on_every_store!(
     eight_gates_on_threads_never_pass_the_hard_limit,
     a_suspension_on_one_gate_applies_on_another,
     recorded_reveals_warm_the_shared_count,
-    a_revocation_on_one_gate_applies_on_another
+    a_revocation_on_one_gate_applies_on_another,
+    the_long_window_counts_what_the_short_one_forgot
 );
+
+/// Memory too: the long window is kept and counted by every store alike.
+#[test]
+fn the_long_window_in_memory() {
+    the_long_window_counts_what_the_short_one_forgot(&InMemory);
+}
+
+struct InMemory;
+
+impl Shared for InMemory {
+    fn store(&self) -> Arc<dyn VelocityStore> {
+        Arc::new(MemoryStore::new())
+    }
+}
+
+/// Customers read an hour apart never fill a 1-hour window, but fill the day's.
+fn the_long_window_counts_what_the_short_one_forgot(server: &impl Shared) {
+    let gate = server.gate(VelocityConfig {
+        window_s: 3600,
+        soft: 2,
+        hard: 3,
+        day: DayLimits {
+            window_s: 86_400,
+            soft: 3,
+            hard: 4,
+        },
+    });
+    for (i, c) in ["a", "b", "c", "d"].iter().enumerate() {
+        let d = gate
+            .decide(&request(c, &format!("2026-11-28T1{i}:00:00Z"), "alice"))
+            .unwrap();
+        assert_eq!(d.outcome("name"), Outcome::Reveal, "{c}");
+        let v = d.velocity.unwrap();
+        assert_eq!((v.count, v.day.count), (1, i as u64 + 1), "{c}");
+        assert_eq!(d.has_alert("velocity_soft"), i >= 2, "{c}");
+    }
+    let refused = gate
+        .decide(&request("e", "2026-11-28T14:00:00Z", "alice"))
+        .unwrap();
+    assert_eq!(refused.outcome("name"), Outcome::Mask);
+    assert!(refused.fields["name"]
+        .policies
+        .contains(&"R8-velocity-day".to_owned()));
+    // re-reading a customer counted today is not a new one
+    let again = gate
+        .decide(&request("a", "2026-11-28T14:00:00Z", "alice"))
+        .unwrap();
+    assert_eq!(again.outcome("name"), Outcome::Reveal);
+    assert_eq!(again.velocity.unwrap().day.count, 4);
+}
 
 const DEFAULT: VelocityConfig = VelocityConfig {
     window_s: 3600,
     soft: 15,
     hard: 30,
+    day: DayLimits {
+        window_s: 86_400,
+        soft: 120,
+        hard: 240,
+    },
 };
 
 fn sliding_window_with_a_controlled_clock(server: &impl Shared) {
@@ -154,6 +210,7 @@ fn sliding_window_with_a_controlled_clock(server: &impl Shared) {
         window_s: 3600,
         soft: 2,
         hard: 3,
+        ..VelocityConfig::default()
     });
     for (i, c) in ["a", "b", "c"].iter().enumerate() {
         let d = gate

@@ -42,7 +42,7 @@ class Decision:
     @property
     def alerts(self) -> List[Alert]: ...
     @property
-    def velocity(self) -> Optional[Dict[str, int]]: ...
+    def velocity(self) -> Optional[Dict[str, Any]]: ...
     @property
     def would_enforce(self) -> Optional[Dict[str, _Outcome]]: ...
     @property
@@ -57,7 +57,7 @@ class Gate:
         policies: Optional[_Path] = None,
         audit_log: Optional[_Path] = None,
         durability: Literal["always", "batched", "none"] = "always",
-        velocity: Optional[Mapping[str, int]] = None,
+        velocity: Optional[Mapping[str, Any]] = None,
         redis_url: Optional[str] = None,
         on_alert: Optional[Callable[[Alert, Optional[Decision]], object]] = None,
         grant_key: Optional[Union[_Secret, List[_Secret]]] = None,

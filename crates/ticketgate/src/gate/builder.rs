@@ -126,12 +126,8 @@ impl GateBuilder {
     /// Builds the gate; fails when a setting is unusable.
     pub fn build(self) -> Result<Gate> {
         let v = self.velocity;
-        if v.window_s == 0 || v.hard == 0 || v.soft > v.hard {
-            return Err(InvalidRequest::new(
-                "velocity",
-                "needs window_s > 0, hard > 0 and soft <= hard",
-            )
-            .into());
+        if let Some(problem) = v.problem() {
+            return Err(InvalidRequest::new("velocity", problem).into());
         }
         let p = self.peer_signals;
         if !(p.ratio >= 1.0 && p.ratio.is_finite()) {

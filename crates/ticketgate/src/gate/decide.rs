@@ -5,7 +5,7 @@ use super::evaluate::FieldEval;
 use super::{alerts, Gate};
 use crate::alert::kinds;
 use crate::clock::Clock;
-use crate::decision::{Decision, FieldDecision, Mode, Outcome, VelocityInfo};
+use crate::decision::{DayCount, Decision, FieldDecision, Mode, Outcome, VelocityInfo};
 use crate::error::{Error, InvalidRequest, Result};
 use crate::model::{AccessRequest, Grant, GrantKind, Intent, Purpose};
 use crate::pack::PolicyPack;
@@ -96,7 +96,7 @@ impl Gate {
             &req.employee.id,
             &req.customer.id,
             now,
-            cfg.window_ms(),
+            cfg.windows(),
             &mut |obs: &Observation| {
                 evals = self.evaluate(pack, req, at, grant, &fields, obs, None);
                 counted(preview, &evals)
@@ -109,11 +109,18 @@ impl Gate {
         let velocity = match admitted {
             Ok(obs) => {
                 self.note_suspension(&req.employee.id, obs.suspended.as_deref());
+                let revealed = counted(preview, &evals);
                 Some(VelocityInfo {
-                    count: obs.count + u64::from(obs.counted || counted(preview, &evals)),
+                    count: obs.count + u64::from(obs.counted || revealed),
                     soft: cfg.soft,
                     hard: cfg.hard,
                     window_s: cfg.window_s,
+                    day: DayCount {
+                        count: obs.day_count + u64::from(obs.day_counted || revealed),
+                        soft: cfg.day.soft,
+                        hard: cfg.day.hard,
+                        window_s: cfg.day.window_s,
+                    },
                 })
             }
             Err(e) => {
@@ -136,14 +143,18 @@ impl Gate {
         if let Some(reason) = self.inner.known_suspended.read().get(&req.employee.id) {
             suspended.get_or_insert_with(|| format!("suspended through the kill switch: {reason}"));
         }
-        if let Some(v) = velocity.filter(|v| !preview && v.count >= v.soft) {
-            raw.push((
-                kinds::VELOCITY_SOFT.into(),
-                format!(
-                    "{} distinct customers revealed in {} s (soft limit {})",
-                    v.count, v.window_s, v.soft
-                ),
-            ));
+        if let Some(v) = velocity.filter(|_| !preview) {
+            for (count, soft, window_s) in [
+                (v.count, v.soft, v.window_s),
+                (v.day.count, v.day.soft, v.day.window_s),
+            ] {
+                if count >= soft {
+                    raw.push((
+                        kinds::VELOCITY_SOFT.into(),
+                        format!("{count} distinct customers revealed in {window_s} s (soft limit {soft})"),
+                    ));
+                }
+            }
         }
         let mut field_map = BTreeMap::new();
         for (f, e) in evals {
@@ -234,7 +245,8 @@ impl Gate {
     fn maybe_sweep(&self, now: crate::Timestamp) {
         let n = self.inner.decisions.fetch_add(1, Ordering::Relaxed);
         if self.inner.clock.clock == Clock::Live && n % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            self.inner.store.sweep(now, self.inner.velocity.window_ms());
+            let keep = self.inner.velocity.windows().long_ms;
+            self.inner.store.sweep(now, keep);
         }
     }
 

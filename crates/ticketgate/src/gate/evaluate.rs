@@ -40,6 +40,11 @@ impl Gate {
             hard: cfg.hard,
             window_s: cfg.window_s,
             new_customer: !obs.counted,
+            day_count: obs.day_count,
+            day_soft: cfg.day.soft,
+            day_hard: cfg.day.hard,
+            day_window_s: cfg.day.window_s,
+            day_new_customer: !obs.day_counted,
         };
         let suspended = req.employee.suspended || obs.suspended.is_some();
         // (the gate withholds from suspended employees itself as well: see `decide`)

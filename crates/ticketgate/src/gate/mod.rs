@@ -153,10 +153,12 @@ impl Gate {
     /// Records a past reveal of `customer` to `employee` at `at`, so a restarted
     /// service (or a test) starts from the right velocity count.
     pub fn record_reveal(&self, employee: &str, customer: &str, at: Timestamp) -> Result<()> {
-        Ok(self
-            .inner
-            .store
-            .record(employee, customer, at, self.inner.velocity.window_ms())?)
+        Ok(self.inner.store.record(
+            employee,
+            customer,
+            at,
+            self.inner.velocity.windows().long_ms,
+        )?)
     }
 
     /// Signs a grant as it is, without the issuing checks of [`Gate::request_grant`],

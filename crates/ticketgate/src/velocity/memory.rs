@@ -1,6 +1,6 @@
 //! The default store: in process, sharded, bounded by the window.
 
-use super::{Observation, Suspension, VelocityStore};
+use super::{Observation, Suspension, VelocityStore, Windows};
 use crate::error::StoreError;
 use crate::time::Timestamp;
 use parking_lot::{Mutex, RwLock};
@@ -109,7 +109,7 @@ impl VelocityStore for MemoryStore {
         employee: &str,
         customer: &str,
         at: Timestamp,
-        window_ms: i64,
+        windows: Windows,
         decide: &mut dyn FnMut(&Observation) -> bool,
     ) -> Result<Observation, StoreError> {
         let at_ms = at.millis();
@@ -122,11 +122,17 @@ impl VelocityStore for MemoryStore {
         let obs = {
             // Held across `decide`: this is what makes check-and-record atomic.
             let mut w = cell.lock();
-            w.prune(at_ms, window_ms);
-            let counted = w.seen.contains_key(customer);
+            w.prune(at_ms, windows.long_ms);
+            let short_cutoff = at_ms.saturating_sub(windows.short_ms);
+            let in_short = |t: &i64| *t > short_cutoff;
+            let day_counted = w.seen.contains_key(customer);
+            let counted = w.seen.get(customer).is_some_and(in_short);
+            let short = w.seen.values().filter(|t| in_short(t)).count() as u64;
             let obs = Observation {
-                count: w.seen.len() as u64 - u64::from(counted),
+                count: short - u64::from(counted),
                 counted,
+                day_count: w.seen.len() as u64 - u64::from(day_counted),
+                day_counted,
                 suspended,
             };
             if decide(&obs) {
@@ -204,25 +210,37 @@ mod tests {
     fn counts_distinct_customers_in_a_sliding_window() {
         let s = MemoryStore::new();
         for (i, c) in ["a", "b", "a", "c"].iter().enumerate() {
-            s.admit("e", c, t(i as i64), HOUR, &mut |_| true).unwrap();
+            s.admit("e", c, t(i as i64), HOUR.into(), &mut |_| true)
+                .unwrap();
         }
-        let o = s.admit("e", "d", t(10), HOUR, &mut |_| false).unwrap();
+        let o = s
+            .admit("e", "d", t(10), HOUR.into(), &mut |_| false)
+            .unwrap();
         assert_eq!((o.count, o.counted), (3, false));
-        let o = s.admit("e", "a", t(10), HOUR, &mut |_| false).unwrap();
+        let o = s
+            .admit("e", "a", t(10), HOUR.into(), &mut |_| false)
+            .unwrap();
         assert_eq!((o.count, o.counted), (2, true));
         // `a` was re-revealed at minute 2, so at minute 61 only `a` and `c` remain
-        let o = s.admit("e", "z", t(61), HOUR, &mut |_| false).unwrap();
+        let o = s
+            .admit("e", "z", t(61), HOUR.into(), &mut |_| false)
+            .unwrap();
         assert_eq!(o.count, 2);
-        let o = s.admit("e", "z", t(63), HOUR, &mut |_| false).unwrap();
+        let o = s
+            .admit("e", "z", t(63), HOUR.into(), &mut |_| false)
+            .unwrap();
         assert_eq!(o.count, 0);
     }
 
     #[test]
     fn refused_reveals_are_not_recorded() {
         let s = MemoryStore::new();
-        s.admit("e", "a", t(0), HOUR, &mut |_| false).unwrap();
+        s.admit("e", "a", t(0), HOUR.into(), &mut |_| false)
+            .unwrap();
         assert_eq!(
-            s.admit("e", "b", t(1), HOUR, &mut |_| false).unwrap().count,
+            s.admit("e", "b", t(1), HOUR.into(), &mut |_| false)
+                .unwrap()
+                .count,
             0
         );
     }
@@ -248,7 +266,7 @@ mod tests {
                 scope.spawn(move || {
                     for i in 0..50 {
                         let c = format!("c{th}-{i}");
-                        s.admit("e", &c, t(0), HOUR, &mut |o| {
+                        s.admit("e", &c, t(0), HOUR.into(), &mut |o| {
                             let ok = o.counted || o.count < hard;
                             if ok {
                                 admitted.fetch_add(1, Ordering::Relaxed);
@@ -267,7 +285,9 @@ mod tests {
     fn suspensions() {
         let s = MemoryStore::new();
         s.suspend("e", "sold data", t(0)).unwrap();
-        let o = s.admit("e", "a", t(1), HOUR, &mut |_| false).unwrap();
+        let o = s
+            .admit("e", "a", t(1), HOUR.into(), &mut |_| false)
+            .unwrap();
         assert_eq!(o.suspended.as_deref(), Some("sold data"));
         assert_eq!(s.suspended().unwrap().len(), 1);
         assert!(s.reinstate("e").unwrap());

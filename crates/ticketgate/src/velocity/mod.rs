@@ -84,6 +84,31 @@ pub struct VelocityConfig {
     pub soft: u64,
     /// Hard limit (default 30).
     pub hard: u64,
+    /// The long window, for harvesting spread over a day.
+    pub day: DayLimits,
+}
+
+/// The long window of R8 (default 24 h, soft 120, hard 240: the busiest agents of the demo
+/// reveal about 95 customers on their busiest day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DayLimits {
+    /// Sliding window in seconds (default 86400); at least the short window.
+    pub window_s: u64,
+    /// Soft limit (default 120).
+    pub soft: u64,
+    /// Hard limit (default 240).
+    pub hard: u64,
+}
+
+impl Default for DayLimits {
+    fn default() -> Self {
+        Self {
+            window_s: 86_400,
+            soft: 120,
+            hard: 240,
+        }
+    }
 }
 
 impl Default for VelocityConfig {
@@ -92,23 +117,68 @@ impl Default for VelocityConfig {
             window_s: 3600,
             soft: 15,
             hard: 30,
+            day: DayLimits::default(),
         }
     }
 }
 
+fn ms(s: u64) -> i64 {
+    i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
 impl VelocityConfig {
-    pub(crate) fn window_ms(&self) -> i64 {
-        i64::try_from(self.window_s.saturating_mul(1000)).unwrap_or(i64::MAX)
+    pub(crate) fn windows(&self) -> Windows {
+        Windows {
+            short_ms: ms(self.window_s),
+            long_ms: ms(self.day.window_s.max(self.window_s)),
+        }
+    }
+
+    /// Why the limits are unusable, if they are.
+    pub(crate) fn problem(&self) -> Option<&'static str> {
+        let d = self.day;
+        if self.window_s == 0 || self.hard == 0 || self.soft > self.hard {
+            Some("needs window_s > 0, hard > 0 and soft <= hard")
+        } else if d.window_s < self.window_s || d.soft > d.hard {
+            Some("day needs window_s >= the short window_s and soft <= hard")
+        } else if d.hard < self.hard || d.soft < self.soft {
+            Some("day limits below the short window's would bind first: raise day.soft / day.hard")
+        } else {
+            None
+        }
+    }
+}
+
+/// The two sliding windows a store counts over; the long one bounds what it keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Windows {
+    /// The R8 window (default 1 h).
+    pub short_ms: i64,
+    /// The long window (default 24 h).
+    pub long_ms: i64,
+}
+
+impl From<i64> for Windows {
+    /// One window for both counts.
+    fn from(ms: i64) -> Self {
+        Self {
+            short_ms: ms,
+            long_ms: ms,
+        }
     }
 }
 
 /// What the store knew about one employee when a decision was made.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Observation {
-    /// Distinct customers revealed in the window, not counting this one.
+    /// Distinct customers revealed in the short window, not counting this one.
     pub count: u64,
-    /// This customer is already counted in the window.
+    /// This customer is already counted in the short window.
     pub counted: bool,
+    /// The same over the long window.
+    pub day_count: u64,
+    /// This customer is already counted in the long window.
+    pub day_counted: bool,
     /// The reason, when the employee is suspended through the kill switch.
     pub suspended: Option<String>,
 }
@@ -129,7 +199,7 @@ pub struct Suspension {
 /// `admit` is the heart of R8: it must be atomic per employee, so that two concurrent
 /// decisions can never both take a count past the hard limit.
 pub trait VelocityStore: Send + Sync + fmt::Debug {
-    /// Observes the employee's window at `at`, asks `decide` whether `customer` is being
+    /// Observes the employee's windows at `at`, asks `decide` whether `customer` is being
     /// revealed given that observation, and if so records it, all atomically for this
     /// employee. `decide` may be called more than once (optimistic stores retry); the
     /// observation it was last called with is returned.
@@ -138,7 +208,7 @@ pub trait VelocityStore: Send + Sync + fmt::Debug {
         employee: &str,
         customer: &str,
         at: Timestamp,
-        window_ms: i64,
+        windows: Windows,
         decide: &mut dyn FnMut(&Observation) -> bool,
     ) -> Result<Observation, StoreError>;
 

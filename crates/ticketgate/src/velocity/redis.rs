@@ -4,7 +4,7 @@
 //! script prunes, counts, checks the guess and records atomically (compare-and-set).
 //! A wrong guess costs a second trip, never a wrong count.
 
-use super::{Observation, Suspension, VelocityStore};
+use super::{Observation, Suspension, VelocityStore, Windows};
 use crate::error::StoreError;
 use crate::time::Timestamp;
 use parking_lot::Mutex;
@@ -16,22 +16,29 @@ use std::time::{Duration, Instant};
 
 const ADMIT: &str = r#"
 -- KEYS[1] velocity zset, KEYS[2] suspensions hash
--- ARGV: customer, at_ms, window_ms, employee, commit(0/1), expect_count, expect_counted(0/1), expect_susp
+-- ARGV: customer, at_ms, long_ms, employee, commit(0/1), expect_count, expect_counted(0/1),
+--       expect_susp, short_ms, expect_day_count, expect_day_counted(0/1)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[2]) - tonumber(ARGV[3]))
+local short_cut = tonumber(ARGV[2]) - tonumber(ARGV[9])
 local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
-local counted = 0
-if cur then counted = 1 end
-local count = redis.call('ZCARD', KEYS[1]) - counted
+local counted, day_counted = 0, 0
+if cur then
+  day_counted = 1
+  if tonumber(cur) > short_cut then counted = 1 end
+end
+local day_count = redis.call('ZCARD', KEYS[1]) - day_counted
+local count = redis.call('ZCOUNT', KEYS[1], '(' .. short_cut, '+inf') - counted
 local susp = redis.call('HGET', KEYS[2], ARGV[4]) or ''
 local applied = 0
-if ARGV[5] == '1' and count == tonumber(ARGV[6]) and counted == tonumber(ARGV[7]) and susp == ARGV[8] then
+if ARGV[5] == '1' and count == tonumber(ARGV[6]) and counted == tonumber(ARGV[7]) and susp == ARGV[8]
+   and day_count == tonumber(ARGV[10]) and day_counted == tonumber(ARGV[11]) then
   if (not cur) or tonumber(cur) < tonumber(ARGV[2]) then
     redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
   end
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) + 60000)
   applied = 1
 end
-return {count, counted, susp, applied}
+return {count, counted, susp, applied, day_count, day_counted}
 "#;
 
 const RECORD: &str = r#"
@@ -190,28 +197,35 @@ impl RedisStore {
         employee: &str,
         customer: &str,
         at: Timestamp,
-        window_ms: i64,
+        windows: Windows,
         commit: bool,
         expect: &Observation,
         expect_susp: &str,
     ) -> Result<(Observation, String, bool), StoreError> {
-        let (count, counted, susp, applied): (i64, i64, String, i64) = self.with_conn(|c| {
-            self.admit
-                .key(self.vel_key(employee))
-                .key(self.susp_key())
-                .arg(customer)
-                .arg(at.millis())
-                .arg(window_ms)
-                .arg(employee)
-                .arg(u8::from(commit))
-                .arg(expect.count)
-                .arg(u8::from(expect.counted))
-                .arg(expect_susp)
-                .invoke(c)
-        })?;
+        type Reply = (i64, i64, String, i64, i64, i64);
+        let (count, counted, susp, applied, day_count, day_counted): Reply =
+            self.with_conn(|c| {
+                self.admit
+                    .key(self.vel_key(employee))
+                    .key(self.susp_key())
+                    .arg(customer)
+                    .arg(at.millis())
+                    .arg(windows.long_ms)
+                    .arg(employee)
+                    .arg(u8::from(commit))
+                    .arg(expect.count)
+                    .arg(u8::from(expect.counted))
+                    .arg(expect_susp)
+                    .arg(windows.short_ms)
+                    .arg(expect.day_count)
+                    .arg(u8::from(expect.day_counted))
+                    .invoke(c)
+            })?;
         let obs = Observation {
             count: u64::try_from(count).unwrap_or(0),
             counted: counted == 1,
+            day_count: u64::try_from(day_count).unwrap_or(0),
+            day_counted: day_counted == 1,
             suspended: reason_of(&susp),
         };
         Ok((obs, susp, applied == 1))
@@ -232,8 +246,10 @@ fn reason_of(raw: &str) -> Option<String> {
 #[derive(Debug, Clone, Default)]
 struct Guess {
     size: u64,
+    day_size: u64,
     customer: String,
     counted: bool,
+    day_counted: bool,
     susp: String,
 }
 
@@ -247,7 +263,7 @@ impl VelocityStore for RedisStore {
         employee: &str,
         customer: &str,
         at: Timestamp,
-        window_ms: i64,
+        windows: Windows,
         decide: &mut dyn FnMut(&Observation) -> bool,
     ) -> Result<Observation, StoreError> {
         let last = self
@@ -256,10 +272,13 @@ impl VelocityStore for RedisStore {
             .get(employee)
             .cloned()
             .unwrap_or_default();
-        let same = last.customer == customer && last.counted;
+        let same = last.customer == customer;
+        let (counted, day_counted) = (same && last.counted, same && last.day_counted);
         let mut guess = Observation {
-            count: last.size - u64::from(same),
-            counted: same,
+            count: last.size - u64::from(counted),
+            counted,
+            day_count: last.day_size - u64::from(day_counted),
+            day_counted,
             suspended: reason_of(&last.susp),
         };
         let mut guess_susp = last.susp;
@@ -270,25 +289,23 @@ impl VelocityStore for RedisStore {
                 std::thread::sleep(Duration::from_micros(rand::rng().random_range(0..cap)));
             }
             let reveal = decide(&guess);
-            let (actual, susp, applied) = self.script(
-                employee,
-                customer,
-                at,
-                window_ms,
-                reveal,
-                &guess,
-                &guess_susp,
-            )?;
+            let (actual, susp, applied) =
+                self.script(employee, customer, at, windows, reveal, &guess, &guess_susp)?;
             let matched = actual.count == guess.count
                 && actual.counted == guess.counted
+                && actual.day_count == guess.day_count
+                && actual.day_counted == guess.day_counted
                 && susp == guess_susp;
             let counted = actual.counted || applied;
+            let day_counted = actual.day_counted || applied;
             self.guesses.lock().insert(
                 employee.to_owned(),
                 Guess {
                     size: actual.count + u64::from(counted),
+                    day_size: actual.day_count + u64::from(day_counted),
                     customer: customer.to_owned(),
                     counted,
+                    day_counted,
                     susp: susp.clone(),
                 },
             );

@@ -2,7 +2,7 @@
 //! of one host (web workers), in one file. Each admission is one `BEGIN IMMEDIATE`
 //! transaction, which SQLite serialises across processes, so the count is exact.
 
-use super::{Observation, Suspension, VelocityStore};
+use super::{Observation, Suspension, VelocityStore, Windows};
 use crate::error::StoreError;
 use crate::time::Timestamp;
 use parking_lot::Mutex;
@@ -79,35 +79,36 @@ impl VelocityStore for SqliteStore {
         employee: &str,
         customer: &str,
         at: Timestamp,
-        window_ms: i64,
+        windows: Windows,
         decide: &mut dyn FnMut(&Observation) -> bool,
     ) -> Result<Observation, StoreError> {
         self.with(|c| {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(err)?;
-            let cutoff = at.millis().saturating_sub(window_ms);
+            let cutoff = at.millis().saturating_sub(windows.long_ms);
+            let short_cutoff = at.millis().saturating_sub(windows.short_ms);
             tx.execute(
                 "DELETE FROM reveals WHERE employee = ?1 AND at_ms <= ?2",
                 params![employee, cutoff],
             )
             .map_err(err)?;
-            let total: i64 = tx
+            let (total, short): (i64, i64) = tx
                 .query_row(
-                    "SELECT count(*) FROM reveals WHERE employee = ?1",
-                    params![employee],
-                    |r| r.get(0),
+                    "SELECT count(*), count(*) FILTER (WHERE at_ms > ?2) FROM reveals WHERE employee = ?1",
+                    params![employee, short_cutoff],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .map_err(err)?;
-            let counted = tx
+            let last: Option<i64> = tx
                 .query_row(
-                    "SELECT 1 FROM reveals WHERE employee = ?1 AND customer = ?2",
+                    "SELECT at_ms FROM reveals WHERE employee = ?1 AND customer = ?2",
                     params![employee, customer],
-                    |_| Ok(()),
+                    |r| r.get(0),
                 )
                 .optional()
-                .map_err(err)?
-                .is_some();
+                .map_err(err)?;
+            let (day_counted, counted) = (last.is_some(), last.is_some_and(|t| t > short_cutoff));
             let suspended: Option<String> = tx
                 .query_row(
                     "SELECT reason FROM suspensions WHERE employee = ?1",
@@ -117,8 +118,10 @@ impl VelocityStore for SqliteStore {
                 .optional()
                 .map_err(err)?;
             let obs = Observation {
-                count: u64::try_from(total).unwrap_or(0) - u64::from(counted),
+                count: u64::try_from(short).unwrap_or(0) - u64::from(counted),
                 counted,
+                day_count: u64::try_from(total).unwrap_or(0) - u64::from(day_counted),
+                day_counted,
                 suspended,
             };
             if decide(&obs) {
@@ -262,7 +265,9 @@ mod tests {
         let a = SqliteStore::open(dir.path().join("v.db")).unwrap();
         let b = SqliteStore::open(dir.path().join("v.db")).unwrap();
         a.suspend("e", "sold data", t(0)).unwrap();
-        let o = b.admit("e", "x", t(1), HOUR, &mut |_| false).unwrap();
+        let o = b
+            .admit("e", "x", t(1), HOUR.into(), &mut |_| false)
+            .unwrap();
         assert_eq!(o.suspended.as_deref(), Some("sold data"));
         assert!(b.reinstate("e").unwrap());
         a.revoke("g", t(10)).unwrap();
