@@ -52,9 +52,17 @@ def main(out: pathlib.Path, doc: pathlib.Path) -> None:
     lines += [f"| {n} | {ms:,.0f} | {'' if base is None else f'{base / ms:.2f}x'} |" for n, ms, base in batch]
     lines += ["", "| pack size (policies) | `decide` µs | without the plan µs | raw Cedar µs | decide / raw |",
               "|---:|---:|---:|---:|---:|"]
-    for n in (13, 100, 1000):
-        d, w, r = (criterion_us(f"pack_size/{b}/{n}") for b in ("decide", "decide_without_plan", "raw_cedar_4_is_authorized"))
+    sizes = (13, 100, 1000)
+    series = {b: [criterion_us(f"pack_size/{b}/{n}") for n in sizes]
+              for b in ("decide", "decide_without_plan", "raw_cedar_4_is_authorized")}
+    for i, n in enumerate(sizes):
+        d, w, r = (series[b][i] for b in series)
         lines.append(f"| {n} | {d:,.1f} | {w:,.1f} | {r:,.1f} | {d / r:.2f}x |")
+    lines += ["", "Cost against pack size (µs per 4-field decision; lines: `decide`, without the plan, raw Cedar):",
+              "", "```mermaid", "xychart-beta", '    x-axis "policies in the pack" [13, 100, 1000]',
+              '    y-axis "µs per decision"']
+    lines += [f"    line [{', '.join(f'{v:.0f}' for v in series[b])}]" for b in series]
+    lines += ["```"]
     lines += ["", "| memory | MB |", "|---|---:|",
               f"| gate with the default pack (RSS growth) | {mem['gate_default_pack_mb']:.1f} |",
               f"| memory store, {mem['store_employees']:,} employees × {mem['store_customers_each']} customers (RSS growth) | {mem['store_mb']:.0f} |"]
