@@ -623,32 +623,15 @@ pub fn verify_audit(
     checkpoint: Option<String>,
 ) -> Result<Value> {
     guarded(&env, "verifyAudit", || {
-        let opts = ticketgate::audit::VerifyOptions {
-            expect_head: expect_head
-                .map(|h| h.parse())
-                .transpose()
-                .map_err(|r: String| invalid("expectHead", r))?,
-            key: match key {
-                None => ticketgate::ChainKey::plain(),
-                Some(k) => {
-                    ticketgate::ChainKey::hmac(k.into_bytes()).map_err(|r| invalid("key", r))?
-                }
-            },
-            checkpoint: checkpoint.map(Into::into),
-        };
         let paths: Vec<std::path::PathBuf> = paths.into_iter().map(Into::into).collect();
-        let r = ticketgate::audit::verify(&paths, &opts).map_err(|b| {
-            CoreError::Audit(ticketgate::AuditError {
-                path: Some(b.file.display().to_string()),
-                message: b.to_string(),
-            })
-        })?;
-        Ok(serde_json::json!({
-            "records": r.records,
-            "files": r.files().iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
-            "segments": js_value(&r.segments),
-            "head": r.head().map(ToString::to_string),
-        }))
+        let report = ffi::verify_audit(
+            &paths,
+            expect_head.as_deref(),
+            key.map(String::into_bytes),
+            checkpoint.map(Into::into),
+            "expectHead",
+        )?;
+        Ok(js_value(&report))
     })
 }
 

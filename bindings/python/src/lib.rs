@@ -593,47 +593,25 @@ fn verify_audit<'py>(
     key: Option<&Bound<'py, PyAny>>,
     checkpoint: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let opts = (|| -> Result<ticketgate::audit::VerifyOptions, Error> {
-        Ok(ticketgate::audit::VerifyOptions {
-            expect_head: expect_head
-                .map(|h| h.parse())
-                .transpose()
-                .map_err(|r: String| invalid("expect_head", r))?,
-            key: match key {
-                None => ticketgate::ChainKey::plain(),
-                Some(k) => {
-                    let bytes: Vec<u8> = match k.extract::<String>() {
-                        Ok(s) => s.into_bytes(),
-                        Err(_) => k
-                            .extract()
-                            .map_err(|_| invalid("key", "expected str or bytes"))?,
-                    };
-                    ticketgate::ChainKey::hmac(bytes).map_err(|r| invalid("key", r))?
-                }
-            },
-            checkpoint,
-        })
-    })()
-    .map_err(|e| to_pyerr(py, e))?;
+    let key = match key {
+        None => None,
+        Some(k) => Some(match k.extract::<String>() {
+            Ok(s) => s.into_bytes(),
+            Err(_) => k
+                .extract()
+                .map_err(|_| to_pyerr(py, invalid("key", "expected str or bytes")))?,
+        }),
+    };
     let report = detached(py, "verify_audit", || {
-        ticketgate::audit::verify(&paths, &opts).map_err(|b| {
-            Error::Audit(ticketgate::AuditError {
-                path: Some(b.file.display().to_string()),
-                message: b.to_string(),
-            })
-        })
+        ffi::verify_audit(
+            &paths,
+            expect_head.as_deref(),
+            key,
+            checkpoint,
+            "expect_head",
+        )
     })?;
-    let d = part(py, &report)?;
-    d.set_item(
-        "files",
-        report
-            .files()
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>(),
-    )?;
-    d.set_item("head", report.head().map(ToString::to_string))?;
-    Ok(d)
+    part(py, &report)
 }
 
 /// Applies the masking vector of `field` to `value`; None when the rules cannot mask it.

@@ -264,6 +264,41 @@ pub fn error_json(e: &Error) -> serde_json::Value {
     })
 }
 
+/// `audit verify` for the bindings: options from their strings (`key_name` is how the
+/// binding spells the option in errors), a chain break as an `AuditError` naming the file and
+/// line, and the report as `{"records", "files", "segments", "head"}`.
+pub fn verify_audit(
+    paths: &[PathBuf],
+    expect_head: Option<&str>,
+    key: Option<Vec<u8>>,
+    checkpoint: Option<PathBuf>,
+    expect_head_name: &str,
+) -> Result<Value, Error> {
+    let opts = crate::audit::VerifyOptions {
+        expect_head: expect_head
+            .map(str::parse)
+            .transpose()
+            .map_err(|r: String| InvalidRequest::new(expect_head_name, r))?,
+        key: match key {
+            None => ChainKey::plain(),
+            Some(k) => ChainKey::hmac(k).map_err(|r| InvalidRequest::new("key", r))?,
+        },
+        checkpoint,
+    };
+    let report = crate::audit::verify(paths, &opts).map_err(|b| {
+        Error::Audit(crate::error::AuditError {
+            path: Some(b.file.display().to_string()),
+            message: b.to_string(),
+        })
+    })?;
+    Ok(serde_json::json!({
+        "records": report.records,
+        "files": report.files().iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        "segments": report.segments,
+        "head": report.head().map(ToString::to_string),
+    }))
+}
+
 /// Panics, for the tests that check no panic crosses a language boundary.
 #[doc(hidden)]
 #[expect(clippy::panic, reason = "the test trigger for panic containment")]

@@ -784,24 +784,26 @@ fn alerts_reach_on_alert_once_per_episode_and_again_when_repetition_escalates() 
     );
 }
 
+/// `who` reads `customer` through their own ticket, routed to them or self-assigned.
+fn assigned(who: &str, customer: &str, self_assigned: bool) -> AccessRequest {
+    let mut r = request(json!({}));
+    r.employee.id = who.into();
+    r.customer.id = customer.into();
+    let t = r.ticket.as_mut().unwrap();
+    t.customer = customer.into();
+    t.assignee = Some(who.into());
+    t.assigned_by = Some(if self_assigned { who } else { "router" }.into());
+    r
+}
+
 /// An employee revealing far more customers of self-assigned tickets than the peers of
 /// their team today raises `self_assigned` and `reveal_volume`, once each.
 #[test]
 fn the_peer_signals_fire_once_a_day_against_the_team_median() {
     let gate = Gate::builder().clock(Clock::Replay).build().unwrap();
     let reveal = |who: &str, customer: &str, self_assigned: bool| {
-        let mut r = request(json!({}));
-        r.employee.id = who.into();
-        r.customer.id = customer.into();
-        let t = r.ticket.as_mut().unwrap();
-        t.customer = customer.into();
-        t.assignee = Some(who.into());
-        t.assigned_by = Some(if self_assigned {
-            who.into()
-        } else {
-            "router".into()
-        });
-        gate.decide(&r).unwrap()
+        gate.decide(&assigned(who, customer, self_assigned))
+            .unwrap()
     };
     for peer in ["p1", "p2", "p3", "p4"] {
         for c in 0..3 {
@@ -842,18 +844,8 @@ fn anomalies_from_the_trail_name_the_employee_out_of_line() {
         .build()
         .unwrap();
     let reveal = |who: &str, customer: &str, self_assigned: bool| {
-        let mut r = request(json!({}));
-        r.employee.id = who.into();
-        r.customer.id = customer.into();
-        let t = r.ticket.as_mut().unwrap();
-        t.customer = customer.into();
-        t.assignee = Some(who.into());
-        t.assigned_by = Some(if self_assigned {
-            who.into()
-        } else {
-            "router".into()
-        });
-        gate.decide(&r).unwrap();
+        gate.decide(&assigned(who, customer, self_assigned))
+            .unwrap();
     };
     for peer in ["p1", "p2", "p3", "p4"] {
         for c in 0..4 {
