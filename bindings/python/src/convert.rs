@@ -4,7 +4,9 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple, PyType};
 use serde_json::{Map, Number, Value};
-use ticketgate::limits::{check_items, check_string, MAX_DEPTH, MAX_DOCUMENT};
+use ticketgate::limits::{
+    check_items, check_string, MAX_DEPTH, MAX_DOCUMENT, MAX_ITEMS, MAX_JUSTIFICATION,
+};
 use ticketgate::InvalidRequest;
 
 static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -20,14 +22,33 @@ struct Budget {
 }
 
 impl Budget {
-    fn spend(&mut self, path: &str, n: usize) -> Result<(), InvalidRequest> {
+    fn spend(&mut self, at: &At<'_>, n: usize) -> Result<(), InvalidRequest> {
         self.left = self.left.checked_sub(n).ok_or_else(|| {
             bad(
-                if path.is_empty() { "" } else { path },
+                &at.path(),
                 format!("the request is larger than {MAX_DOCUMENT} bytes"),
             )
         })?;
         Ok(())
+    }
+}
+
+/// Where a value sits, rendered as a key path (`ticket.callback_at`, `fields[2]`) only when
+/// an error names it: building the path of every value cost more than converting it.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root(&'a str),
+    Key(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
+}
+
+impl At<'_> {
+    fn path(&self) -> String {
+        match self {
+            At::Root(p) => (*p).to_owned(),
+            At::Key(parent, k) => join(&parent.path(), k),
+            At::Index(parent, i) => format!("{}[{i}]", parent.path()),
+        }
     }
 }
 
@@ -47,21 +68,24 @@ fn join(path: &str, key: &str) -> String {
 /// other iterable, str, int, float, bool, None, aware datetime, Enum, path) to JSON,
 /// within the input limits.
 pub fn to_json(obj: &Bound<'_, PyAny>, path: &str) -> Result<Value, InvalidRequest> {
-    walk(obj, path, 0, &mut Budget { left: MAX_DOCUMENT })
+    walk(obj, &At::Root(path), 0, &mut Budget { left: MAX_DOCUMENT })
 }
 
 fn walk(
     obj: &Bound<'_, PyAny>,
-    path: &str,
+    at: &At<'_>,
     depth: usize,
     budget: &mut Budget,
 ) -> Result<Value, InvalidRequest> {
     let py = obj.py();
     if depth > MAX_DEPTH {
-        return Err(bad(path, format!("nested deeper than {MAX_DEPTH} levels")));
+        return Err(bad(
+            &at.path(),
+            format!("nested deeper than {MAX_DEPTH} levels"),
+        ));
     }
-    budget.spend(path, 8)?;
-    let type_err = |e: PyErr| bad(path, e.to_string());
+    budget.spend(at, 8)?;
+    let type_err = |e: PyErr| bad(&at.path(), e.to_string());
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -71,27 +95,43 @@ fn walk(
     if obj.is_instance_of::<PyInt>() {
         let v: i64 = obj
             .extract()
-            .map_err(|_| bad(path, "integer out of range"))?;
+            .map_err(|_| bad(&at.path(), "integer out of range"))?;
         return Ok(Value::Number(v.into()));
     }
     if obj.is_instance_of::<PyFloat>() {
         let v: f64 = obj.extract().map_err(type_err)?;
         return Number::from_f64(v)
             .map(Value::Number)
-            .ok_or_else(|| bad(path, "not a finite number"));
+            .ok_or_else(|| bad(&at.path(), "not a finite number"));
     }
     if let Ok(s) = obj.cast::<PyString>() {
         let s = s.to_cow().map_err(type_err)?;
-        check_string(path, s.len())?;
-        budget.spend(path, s.len())?;
+        if s.len() > MAX_JUSTIFICATION {
+            check_string(&at.path(), s.len())?;
+        }
+        budget.spend(at, s.len())?;
         return Ok(Value::String(s.into_owned()));
     }
     if let Ok(b) = obj.cast::<pyo3::types::PyBytes>() {
         // secrets (grant and audit keys) may be bytes
         let b = b.as_bytes();
-        check_items(path, b.len())?;
-        budget.spend(path, b.len())?;
+        items(at, b.len())?;
+        budget.spend(at, b.len())?;
         return Ok(Value::Array(b.iter().map(|x| Value::from(*x)).collect()));
+    }
+    // the common containers before the `isinstance` checks below (`os.PathLike` is an ABC,
+    // whose check is slow)
+    if let Ok(d) = obj.cast::<PyDict>() {
+        items(at, d.len())?;
+        return map(d.iter(), at, depth, budget);
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        items(at, l.len())?;
+        return seq(l.iter(), at, depth, budget);
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        items(at, t.len())?;
+        return seq(t.iter(), at, depth, budget);
     }
     let datetime = DATETIME
         .import(py, "datetime", "datetime")
@@ -99,7 +139,7 @@ fn walk(
     if obj.is_instance(datetime).map_err(type_err)? {
         if obj.call_method0("utcoffset").map_err(type_err)?.is_none() {
             return Err(bad(
-                path,
+                &at.path(),
                 "naive datetime; pass a timezone-aware datetime (e.g. tzinfo=timezone.utc)",
             ));
         }
@@ -112,7 +152,7 @@ fn walk(
     let date = DATE.import(py, "datetime", "date").map_err(type_err)?;
     if obj.is_instance(date).map_err(type_err)? {
         return Err(bad(
-            path,
+            &at.path(),
             "a date is not an instant; pass an aware datetime",
         ));
     }
@@ -120,7 +160,7 @@ fn walk(
     if obj.is_instance(enum_ty).map_err(type_err)? {
         return walk(
             &obj.getattr("value").map_err(type_err)?,
-            path,
+            at,
             depth + 1,
             budget,
         );
@@ -131,29 +171,17 @@ fn walk(
             .import("os")
             .and_then(|os| os.call_method1("fspath", (obj,)))
             .map_err(type_err)?;
-        return walk(&s, path, depth + 1, budget);
-    }
-    if let Ok(d) = obj.cast::<PyDict>() {
-        check_items(path, d.len())?;
-        return map(d.iter(), path, depth, budget);
-    }
-    if let Ok(l) = obj.cast::<PyList>() {
-        check_items(path, l.len())?;
-        return seq(l.iter(), path, depth, budget);
-    }
-    if let Ok(t) = obj.cast::<PyTuple>() {
-        check_items(path, t.len())?;
-        return seq(t.iter(), path, depth, budget);
+        return walk(&s, at, depth + 1, budget);
     }
     if let Ok(m) = obj.cast::<PyMapping>() {
-        check_items(path, m.len().map_err(type_err)?)?;
+        items(at, m.len().map_err(type_err)?)?;
         let items = m.items().map_err(type_err)?;
         let pairs: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = items
             .iter()
             .map(|i| i.extract())
             .collect::<PyResult<_>>()
             .map_err(type_err)?;
-        return map(pairs.into_iter(), path, depth, budget);
+        return map(pairs.into_iter(), at, depth, budget);
     }
     let dataclasses = py.import("dataclasses").map_err(type_err)?;
     let is_dc: bool = dataclasses
@@ -172,12 +200,12 @@ fn walk(
             let value = obj
                 .getattr(
                     name.cast::<PyString>()
-                        .map_err(|e| bad(path, e.to_string()))?,
+                        .map_err(|e| bad(&at.path(), e.to_string()))?,
                 )
                 .map_err(type_err)?;
             pairs.push((name, value));
         }
-        return map(pairs.into_iter(), path, depth, budget);
+        return map(pairs.into_iter(), at, depth, budget);
     }
     let is_text_like = obj.is_instance_of::<pyo3::types::PyByteArray>();
     if !is_text_like {
@@ -185,10 +213,10 @@ fn walk(
             // sets, frozensets, generators: at most MAX_ITEMS are taken, never more
             let mut items = Vec::new();
             for (i, x) in it.enumerate() {
-                check_items(path, i + 1)?;
+                self::items(at, i + 1)?;
                 items.push(x.map_err(type_err)?);
             }
-            return seq(items.into_iter(), path, depth, budget);
+            return seq(items.into_iter(), at, depth, budget);
         }
     }
     let ty = obj
@@ -196,12 +224,19 @@ fn walk(
         .name()
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "?".into());
-    Err(bad(path, format!("unsupported type `{ty}`")))
+    Err(bad(&at.path(), format!("unsupported type `{ty}`")))
+}
+
+fn items(at: &At<'_>, n: usize) -> Result<(), InvalidRequest> {
+    if n > MAX_ITEMS {
+        check_items(&at.path(), n)?;
+    }
+    Ok(())
 }
 
 fn map<'py>(
     items: impl Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)>,
-    path: &str,
+    at: &At<'_>,
     depth: usize,
     budget: &mut Budget,
 ) -> Result<Value, InvalidRequest> {
@@ -209,9 +244,9 @@ fn map<'py>(
     for (k, v) in items {
         let key: String = k
             .extract()
-            .map_err(|_| bad(path, "mapping keys must be strings"))?;
-        budget.spend(path, key.len())?;
-        let val = walk(&v, &join(path, &key), depth + 1, budget)?;
+            .map_err(|_| bad(&at.path(), "mapping keys must be strings"))?;
+        budget.spend(at, key.len())?;
+        let val = walk(&v, &At::Key(at, &key), depth + 1, budget)?;
         out.insert(key, val);
     }
     Ok(Value::Object(out))
@@ -219,13 +254,13 @@ fn map<'py>(
 
 fn seq<'py>(
     items: impl Iterator<Item = Bound<'py, PyAny>>,
-    path: &str,
+    at: &At<'_>,
     depth: usize,
     budget: &mut Budget,
 ) -> Result<Value, InvalidRequest> {
     let mut out = Vec::new();
     for (i, v) in items.enumerate() {
-        out.push(walk(&v, &format!("{path}[{i}]"), depth + 1, budget)?);
+        out.push(walk(&v, &At::Index(at, i), depth + 1, budget)?);
     }
     Ok(Value::Array(out))
 }
