@@ -3,7 +3,9 @@
 use napi::bindgen_prelude::*;
 use napi::{JsDate, JsValue, ValueType};
 use serde_json::{Map, Number, Value};
-use ticketgate::limits::{check_items, check_string, MAX_DEPTH, MAX_DOCUMENT};
+use ticketgate::limits::{
+    check_items, check_string, MAX_DEPTH, MAX_DOCUMENT, MAX_ITEMS, MAX_JUSTIFICATION,
+};
 use ticketgate::{InvalidRequest, Timestamp};
 
 /// `officeCountry` → `office_country` (snake_case input is accepted unchanged).
@@ -87,21 +89,43 @@ pub fn to_json(
     path: &str,
     keys: Keys,
 ) -> std::result::Result<Value, InvalidRequest> {
-    walk(v, path, keys, 0, &mut MAX_DOCUMENT.clone())
+    walk(v, &At::Root(path), keys, 0, &mut MAX_DOCUMENT.clone())
 }
 
-fn spend(left: &mut usize, path: &str, n: usize) -> std::result::Result<(), InvalidRequest> {
+/// Where a value sits, rendered as a key path only when an error names it: building the
+/// path of every value cost more than converting it.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root(&'a str),
+    Key(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, u32),
+}
+
+impl At<'_> {
+    fn path(&self) -> String {
+        match self {
+            At::Root(p) => (*p).to_owned(),
+            At::Key(parent, k) => join(&parent.path(), k),
+            At::Index(parent, i) => format!("{}[{i}]", parent.path()),
+        }
+    }
+}
+
+fn spend(left: &mut usize, at: &At<'_>, n: usize) -> std::result::Result<(), InvalidRequest> {
     *left = left.checked_sub(n).ok_or_else(|| {
         bad(
-            path,
+            &at.path(),
             format!("the request is larger than {MAX_DOCUMENT} bytes"),
         )
     })?;
     Ok(())
 }
 
-fn too_many(path: &str, n: u32) -> std::result::Result<(), InvalidRequest> {
-    check_items(path, n as usize)
+fn too_many(at: &At<'_>, n: u32) -> std::result::Result<(), InvalidRequest> {
+    if n as usize > MAX_ITEMS {
+        check_items(&at.path(), n as usize)?;
+    }
+    Ok(())
 }
 
 /// The length of an array-like object (`arguments`, a typed array, `{length: 2, 0: .., 1: ..}`):
@@ -109,9 +133,9 @@ fn too_many(path: &str, n: u32) -> std::result::Result<(), InvalidRequest> {
 /// limit is refused before any key is read.
 fn array_like_len(
     obj: &Object<'_>,
-    path: &str,
+    at: &At<'_>,
 ) -> std::result::Result<Option<u32>, InvalidRequest> {
-    let js = |e: napi::Error| bad(path, e.reason.clone());
+    let js = |e: napi::Error| bad(&at.path(), e.reason.clone());
     let length: Unknown<'_> = obj.get_named_property("length").map_err(js)?;
     if length.get_type().map_err(js)? != ValueType::Number {
         return Ok(None);
@@ -121,7 +145,7 @@ fn array_like_len(
         return Ok(None);
     }
     let n = n as u32;
-    too_many(path, n)?;
+    too_many(at, n)?;
     let keys = Object::keys(obj).map_err(js)?;
     let indexed = keys
         .iter()
@@ -131,16 +155,19 @@ fn array_like_len(
 
 fn walk(
     v: &Unknown<'_>,
-    path: &str,
+    at: &At<'_>,
     keys: Keys,
     depth: usize,
     left: &mut usize,
 ) -> std::result::Result<Value, InvalidRequest> {
-    let js = |e: napi::Error| bad(path, e.reason.clone());
+    let js = |e: napi::Error| bad(&at.path(), e.reason.clone());
     if depth > MAX_DEPTH {
-        return Err(bad(path, format!("nested deeper than {MAX_DEPTH} levels")));
+        return Err(bad(
+            &at.path(),
+            format!("nested deeper than {MAX_DEPTH} levels"),
+        ));
     }
-    spend(left, path, 8)?;
+    spend(left, at, 8)?;
     Ok(match v.get_type().map_err(js)? {
         ValueType::Null | ValueType::Undefined => Value::Null,
         ValueType::Boolean => Value::Bool(bool::from_unknown(*v).map_err(js)?),
@@ -151,13 +178,15 @@ fn walk(
             } else {
                 Number::from_f64(n)
                     .map(Value::Number)
-                    .ok_or_else(|| bad(path, "not a finite number"))?
+                    .ok_or_else(|| bad(&at.path(), "not a finite number"))?
             }
         }
         ValueType::String => {
             let s = String::from_unknown(*v).map_err(js)?;
-            check_string(path, s.len())?;
-            spend(left, path, s.len())?;
+            if s.len() > MAX_JUSTIFICATION {
+                check_string(&at.path(), s.len())?;
+            }
+            spend(left, at, s.len())?;
             Value::String(s)
         }
         ValueType::Object => {
@@ -166,30 +195,30 @@ fn walk(
                     .and_then(|d| d.value_of())
                     .map_err(js)?;
                 if !ms.is_finite() {
-                    return Err(bad(path, "invalid Date"));
+                    return Err(bad(&at.path(), "invalid Date"));
                 }
                 let t = Timestamp::from_millis(ms as i64)
-                    .ok_or_else(|| bad(path, "Date out of range"))?;
+                    .ok_or_else(|| bad(&at.path(), "Date out of range"))?;
                 return Ok(Value::String(t.to_string()));
             }
             let obj = Object::from_unknown(*v).map_err(js)?;
             let array_like = if v.is_array().map_err(js)? {
                 Some(obj.get_array_length().map_err(js)?)
             } else {
-                array_like_len(&obj, path)?
+                array_like_len(&obj, at)?
             };
             if let Some(n) = array_like {
-                too_many(path, n)?;
+                too_many(at, n)?;
                 let mut out = Vec::with_capacity(n as usize);
                 for i in 0..n {
                     let item: Unknown<'_> = obj.get_element(i).map_err(js)?;
-                    out.push(walk(&item, &format!("{path}[{i}]"), keys, depth + 1, left)?);
+                    out.push(walk(&item, &At::Index(at, i), keys, depth + 1, left)?);
                 }
                 Value::Array(out)
             } else {
                 let mut out = Map::new();
                 let names = Object::keys(&obj).map_err(js)?;
-                too_many(path, u32::try_from(names.len()).unwrap_or(u32::MAX))?;
+                too_many(at, u32::try_from(names.len()).unwrap_or(u32::MAX))?;
                 for k in names {
                     let item: Unknown<'_> = obj.get_named_property(&k).map_err(js)?;
                     if item.get_type().map_err(js)? == ValueType::Undefined {
@@ -200,11 +229,11 @@ fn walk(
                     } else {
                         k.clone()
                     };
-                    spend(left, path, k.len())?;
-                    let value = walk(&item, &join(path, &k), keys, depth + 1, left)?;
+                    spend(left, at, k.len())?;
+                    let value = walk(&item, &At::Key(at, &k), keys, depth + 1, left)?;
                     if out.insert(key.clone(), value).is_some() {
                         return Err(bad(
-                            &join(path, &k),
+                            &At::Key(at, &k).path(),
                             format!("`{k}` is given twice (as `{key}` and in camelCase)"),
                         ));
                     }
@@ -212,7 +241,12 @@ fn walk(
                 Value::Object(out)
             }
         }
-        other => return Err(bad(path, format!("unsupported value of type {other}"))),
+        other => {
+            return Err(bad(
+                &at.path(),
+                format!("unsupported value of type {other}"),
+            ))
+        }
     })
 }
 

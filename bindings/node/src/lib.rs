@@ -49,6 +49,15 @@ fn js_value<T: serde::Serialize + ?Sized>(t: &T) -> Value {
     camelize(serde_json::to_value(t).unwrap_or(Value::Null), false)
 }
 
+/// A result as a JS value through V8's own `JSON.parse`: several times faster than creating
+/// a decision's objects property by property through N-API.
+fn to_object<'e>(env: &'e Env, v: &Value) -> Result<Unknown<'e>> {
+    let text = serde_json::to_string(v).map_err(|e| Error::from_reason(e.to_string()))?;
+    let json: Object<'_> = env.get_global()?.get_named_property("JSON")?;
+    let parse: Function<'_, String, Unknown<'e>> = json.get_named_property("parse")?;
+    parse.call(text)
+}
+
 fn request(v: &Unknown<'_>, prefix: &str) -> std::result::Result<AccessRequest, CoreError> {
     let json = to_json(v, prefix, Keys::Snake)?;
     AccessRequest::from_value(json).map_err(|e| CoreError::from(e.within(prefix)))
@@ -192,9 +201,10 @@ impl Gate {
 
     /// Decides one request.
     #[napi(ts_args_type = "request: AccessRequest", ts_return_type = "Decision")]
-    pub fn decide(&self, env: Env, request: Unknown<'_>) -> Result<Value> {
-        let req = guarded(&env, "decide", || crate::request(&request, ""))?;
-        guarded(&env, "decide", || self.inner.decide(&req)).map(|d| js_value(&d))
+    pub fn decide<'e>(&self, env: &'e Env, request: Unknown<'_>) -> Result<Unknown<'e>> {
+        let req = guarded(env, "decide", || crate::request(&request, ""))?;
+        let d = guarded(env, "decide", || self.inner.decide(&req))?;
+        to_object(env, &js_value(&d))
     }
 
     /// Decides one request off the main thread; a bad request rejects the promise.
@@ -224,7 +234,7 @@ impl Gate {
         let decided = guarded(env, "decideMany", || {
             Ok(ffi::decide_batch(&self.inner, parsed))
         })?;
-        results(env, decided, |env, d| env.to_js_value(&js_value(&d)))
+        results(env, decided, |env, d| to_object(env, &js_value(&d)))
     }
 
     /// `decideMany` off the main thread, spread over the cores like `decideMany`.
@@ -246,10 +256,16 @@ impl Gate {
         ts_args_type = "request: AccessRequest, record: Record<string, unknown>",
         ts_return_type = "View"
     )]
-    pub fn view(&self, env: Env, request: Unknown<'_>, record: Unknown<'_>) -> Result<Value> {
-        let req = guarded(&env, "view", || crate::request(&request, ""))?;
-        let rec = guarded(&env, "view", || crate::record(&record, "record"))?;
-        guarded(&env, "view", || self.inner.view(&req, &rec)).map(view_value)
+    pub fn view<'e>(
+        &self,
+        env: &'e Env,
+        request: Unknown<'_>,
+        record: Unknown<'_>,
+    ) -> Result<Unknown<'e>> {
+        let req = guarded(env, "view", || crate::request(&request, ""))?;
+        let rec = guarded(env, "view", || crate::record(&record, "record"))?;
+        let v = guarded(env, "view", || self.inner.view(&req, &rec))?;
+        to_object(env, &view_value(v))
     }
 
     /// `view` off the main thread; a bad request rejects the promise.
@@ -280,7 +296,7 @@ impl Gate {
     pub fn view_many<'e>(&self, env: &'e Env, items: Array<'e>) -> Result<Vec<Unknown<'e>>> {
         let parsed = pairs_of(env, &items)?;
         let viewed = guarded(env, "viewMany", || Ok(ffi::view_batch(&self.inner, parsed)))?;
-        results(env, viewed, |env, v| env.to_js_value(&view_value(v)))
+        results(env, viewed, |env, v| to_object(env, &view_value(v)))
     }
 
     /// `viewMany` off the main thread, spread over the cores like `viewMany`.
@@ -601,9 +617,9 @@ impl<'task> napi::ScopedTask<'task> for GateTask {
 
     fn resolve(&mut self, env: &'task Env, output: Self::Output) -> Result<Unknown<'task>> {
         match output {
-            Ok(Done::One(v)) => env.to_js_value(&v),
+            Ok(Done::One(v)) => to_object(env, &v),
             Ok(Done::Many(items)) => {
-                let items = results(env, items, |env, v| env.to_js_value(&v))?;
+                let items = results(env, items, |env, v| to_object(env, &v))?;
                 Ok(Array::from_vec(env, items)?.to_unknown())
             }
             Err(Some(e)) => Err(to_js(env, e)),
