@@ -52,14 +52,15 @@ def main(out: pathlib.Path, doc: pathlib.Path) -> None:
     lines += [f"| {n} | {ms:,.0f} | {'' if base is None else f'{base / ms:.2f}x'} |" for n, ms, base in batch]
     lines += ["", "| pack size (policies) | `decide` µs | without the plan µs | raw Cedar µs | decide / raw |",
               "|---:|---:|---:|---:|---:|"]
-    sizes = (13, 100, 1000)
+    sizes = sorted(int(p.name) for p in (ROOT / "target" / "criterion" / "pack_size" / "decide").iterdir()
+                   if p.name.isdigit())
     series = {b: [criterion_us(f"pack_size/{b}/{n}") for n in sizes]
               for b in ("decide", "decide_without_plan", "raw_cedar_4_is_authorized")}
     for i, n in enumerate(sizes):
         d, w, r = (series[b][i] for b in series)
         lines.append(f"| {n} | {d:,.1f} | {w:,.1f} | {r:,.1f} | {d / r:.2f}x |")
     lines += ["", "Cost against pack size (µs per 4-field decision; lines: `decide`, without the plan, raw Cedar):",
-              "", "```mermaid", "xychart-beta", '    x-axis "policies in the pack" [13, 100, 1000]',
+              "", "```mermaid", "xychart-beta", f'    x-axis "policies in the pack" [{", ".join(map(str, sizes))}]',
               '    y-axis "µs per decision"']
     lines += [f"    line [{', '.join(f'{v:.0f}' for v in series[b])}]" for b in series]
     lines += ["```"]
