@@ -102,7 +102,13 @@ struct EmployeeDay {
     self_assigned: HashSet<String>,
     /// alert kind → decisions that raised it today
     episodes: HashMap<String, u64>,
+    /// Per peer signal, the value at which to compare with the peers again: the median of
+    /// a team only moves slowly, and comparing costs a pass over the team.
+    recheck_at: [u64; 2],
 }
+
+/// Compare with the peers at least this often (new peers can lower the median).
+const RECHECK_EVERY: u64 = 8;
 
 #[derive(Default)]
 struct State {
@@ -161,14 +167,21 @@ impl Detector {
                     me.self_assigned.insert(d.customer.clone());
                 }
             }
-            for (signal, what) in [
-                (signals::REVEAL_VOLUME, "customers revealed"),
+            for (i, signal, what) in [
+                (0, signals::REVEAL_VOLUME, "customers revealed"),
                 (
+                    1,
                     signals::SELF_ASSIGNED,
                     "customers revealed through tickets they assigned to themselves",
                 ),
             ] {
-                if let Some(message) = self.peer_check(&s, &key, signal, what) {
+                let (fired, recheck) = self.peer_check(&s, &key, signal, what);
+                if let (Some(me), Some(at)) = (s.days.get_mut(&key), recheck) {
+                    if let Some(slot) = me.recheck_at.get_mut(i) {
+                        *slot = at;
+                    }
+                }
+                if let Some(message) = fired {
                     d.alerts.push(Alert {
                         kind: signal.to_owned(),
                         message,
@@ -189,47 +202,58 @@ impl Detector {
         }
     }
 
-    /// The message of a peer signal that fires now (once a day), if it does.
+    /// The message of a peer signal that fires now (once a day), if it does, and the value
+    /// at which to compare again when it was compared and did not.
     fn peer_check(
         &self,
         s: &State,
         key: &(i64, String),
         signal: &str,
         what: &str,
-    ) -> Option<String> {
-        let me = s.days.get(key)?;
-        if me.episodes.contains_key(signal) {
-            return None;
-        }
+    ) -> (Option<String>, Option<u64>) {
+        let Some(me) = s.days.get(key) else {
+            return (None, None);
+        };
         let value_of = |d: &EmployeeDay| match signal {
             signals::REVEAL_VOLUME => d.revealed.len() as u64,
             _ => d.self_assigned.len() as u64,
         };
         let value = value_of(me);
-        if value < self.peers.min_excess {
-            return None;
+        let slot = usize::from(signal == signals::SELF_ASSIGNED);
+        if me.episodes.contains_key(signal)
+            || value < self.peers.min_excess
+            || value < me.recheck_at.get(slot).copied().unwrap_or(0)
+        {
+            return (None, None);
         }
-        let team = me.team.as_ref()?;
+        let Some(team) = me.team.as_ref() else {
+            return (None, None);
+        };
         let mut peers: Vec<u64> = s
             .teams
-            .get(&(key.0, team.clone()))?
-            .iter()
+            .get(&(key.0, team.clone()))
+            .into_iter()
+            .flatten()
             .filter(|e| **e != key.1)
             .filter_map(|e| s.days.get(&(key.0, e.clone())).map(value_of))
             .collect();
+        let recheck = value + RECHECK_EVERY;
         if (peers.len() as u64) < self.peers.min_peers {
-            return None;
+            return (None, Some(recheck));
         }
         let median = median(&mut peers);
-        let ratio = value as f64 / median.max(1.0);
-        (ratio >= self.peers.ratio && value as f64 >= median + self.peers.min_excess as f64).then(
-            || {
-                format!(
-                    "{value} {what} today, {ratio:.1}x the median of {} peers in {team} ({median})",
-                    peers.len()
-                )
-            },
-        )
+        let base = median.max(1.0);
+        let ratio = value as f64 / base;
+        if ratio >= self.peers.ratio && value as f64 >= median + self.peers.min_excess as f64 {
+            let message = format!(
+                "{value} {what} today, {ratio:.1}x the median of {} peers in {team} ({median})",
+                peers.len()
+            );
+            return (Some(message), None);
+        }
+        // the smallest value that could fire against this median
+        let needed = (self.peers.ratio * base).max(median + self.peers.min_excess as f64);
+        (None, Some(recheck.min(needed.ceil() as u64)))
     }
 }
 
