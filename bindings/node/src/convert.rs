@@ -4,7 +4,7 @@ use napi::bindgen_prelude::*;
 use napi::{JsDate, JsValue, ValueType};
 use serde_json::{Map, Number, Value};
 use ticketgate::limits::{
-    check_items, check_string, MAX_DEPTH, MAX_DOCUMENT, MAX_ITEMS, MAX_JUSTIFICATION,
+    check_items, check_string, At, MAX_DEPTH, MAX_DOCUMENT, MAX_ITEMS, MAX_JUSTIFICATION,
 };
 use ticketgate::{InvalidRequest, Timestamp};
 
@@ -64,14 +64,6 @@ fn bad(path: &str, reason: impl Into<String>) -> InvalidRequest {
     }
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
 /// How object keys are treated on the way in.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Keys {
@@ -90,25 +82,6 @@ pub fn to_json(
     keys: Keys,
 ) -> std::result::Result<Value, InvalidRequest> {
     walk(v, &At::Root(path), keys, 0, &mut MAX_DOCUMENT.clone())
-}
-
-/// Where a value sits, rendered as a key path only when an error names it: building the
-/// path of every value cost more than converting it.
-#[derive(Clone, Copy)]
-enum At<'a> {
-    Root(&'a str),
-    Key(&'a At<'a>, &'a str),
-    Index(&'a At<'a>, u32),
-}
-
-impl At<'_> {
-    fn path(&self) -> String {
-        match self {
-            At::Root(p) => (*p).to_owned(),
-            At::Key(parent, k) => join(&parent.path(), k),
-            At::Index(parent, i) => format!("{}[{i}]", parent.path()),
-        }
-    }
 }
 
 fn spend(left: &mut usize, at: &At<'_>, n: usize) -> std::result::Result<(), InvalidRequest> {
@@ -212,7 +185,13 @@ fn walk(
                 let mut out = Vec::with_capacity(n as usize);
                 for i in 0..n {
                     let item: Unknown<'_> = obj.get_element(i).map_err(js)?;
-                    out.push(walk(&item, &At::Index(at, i), keys, depth + 1, left)?);
+                    out.push(walk(
+                        &item,
+                        &At::Index(at, i as usize),
+                        keys,
+                        depth + 1,
+                        left,
+                    )?);
                 }
                 Value::Array(out)
             } else {

@@ -5,7 +5,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple, PyType};
 use serde_json::{Map, Number, Value};
 use ticketgate::limits::{
-    check_items, check_string, MAX_DEPTH, MAX_DOCUMENT, MAX_ITEMS, MAX_JUSTIFICATION,
+    check_items, check_string, At, MAX_DEPTH, MAX_DOCUMENT, MAX_ITEMS, MAX_JUSTIFICATION,
 };
 use ticketgate::InvalidRequest;
 
@@ -33,35 +33,8 @@ impl Budget {
     }
 }
 
-/// Where a value sits, rendered as a key path (`ticket.callback_at`, `fields[2]`) only when
-/// an error names it: building the path of every value cost more than converting it.
-#[derive(Clone, Copy)]
-enum At<'a> {
-    Root(&'a str),
-    Key(&'a At<'a>, &'a str),
-    Index(&'a At<'a>, usize),
-}
-
-impl At<'_> {
-    fn path(&self) -> String {
-        match self {
-            At::Root(p) => (*p).to_owned(),
-            At::Key(parent, k) => join(&parent.path(), k),
-            At::Index(parent, i) => format!("{}[{i}]", parent.path()),
-        }
-    }
-}
-
 fn bad(path: &str, reason: impl Into<String>) -> InvalidRequest {
     InvalidRequest::new(path, reason)
-}
-
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
-    }
 }
 
 /// Converts a request-like Python value (dict, any Mapping, dataclass, list, tuple, set or

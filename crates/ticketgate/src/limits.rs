@@ -17,6 +17,33 @@ pub const MAX_ITEMS: usize = 256;
 /// Most requests in one batch call from a binding.
 pub const MAX_BATCH: usize = 100_000;
 
+/// Where a value sits while a binding walks its language's values into a request: rendered
+/// as a key path (`ticket.callback_at`, `fields[2]`) only when an error names it, because
+/// building the path of every value cost more than converting it.
+#[derive(Debug, Clone, Copy)]
+pub enum At<'a> {
+    /// The value given, under its own key path (empty for a whole request).
+    Root(&'a str),
+    /// A key of an object.
+    Key(&'a At<'a>, &'a str),
+    /// An element of a list.
+    Index(&'a At<'a>, usize),
+}
+
+impl At<'_> {
+    /// The key path.
+    pub fn path(&self) -> String {
+        match self {
+            At::Root(p) => (*p).to_owned(),
+            At::Key(parent, k) => match parent.path() {
+                p if p.is_empty() => (*k).to_owned(),
+                p => format!("{p}.{k}"),
+            },
+            At::Index(parent, i) => format!("{}[{i}]", parent.path()),
+        }
+    }
+}
+
 /// The limit for a string under `key` (the last segment of its path).
 pub fn string_limit(key: &str) -> usize {
     if key == "justification" {
