@@ -78,24 +78,47 @@ fn long(v: u64) -> Rx {
 #[derive(Default)]
 pub(crate) struct EntityCache {
     /// Keyed by the employee with its shift resolved and `suspended` as decided.
-    employees: RwLock<HashMap<Employee, Entity>>,
-    customers: RwLock<HashMap<Customer, Entity>>,
-    tickets: RwLock<HashMap<Ticket, Entity>>,
+    employees: Shards<Employee>,
+    customers: Shards<Customer>,
+    tickets: Shards<Ticket>,
 }
 
-const CACHE_CAP: usize = 8192;
+const SHARDS: usize = 16;
+/// Entries per shard before it is emptied (8,192 per kind in all).
+const SHARD_CAP: usize = 512;
+
+/// One kind of entity, sharded so that the threads of a batch, which mostly miss (a list
+/// page is many customers), do not queue on one write lock.
+struct Shards<K> {
+    shards: [RwLock<HashMap<K, Entity>>; SHARDS],
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl<K> Default for Shards<K> {
+    fn default() -> Self {
+        Self {
+            shards: std::array::from_fn(|_| RwLock::new(HashMap::new())),
+            hasher: Default::default(),
+        }
+    }
+}
 
 fn cached<K: Eq + Hash + Clone>(
-    map: &RwLock<HashMap<K, Entity>>,
+    cache: &Shards<K>,
     key: &K,
     build: impl FnOnce() -> Result<Entity, String>,
 ) -> Result<Entity, String> {
+    use std::hash::BuildHasher;
+    let i = usize::try_from(cache.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
+    let Some(map) = cache.shards.get(i) else {
+        return build();
+    };
     if let Some(e) = map.read().get(key) {
         return Ok(e.clone());
     }
     let e = build()?;
     let mut m = map.write();
-    if m.len() >= CACHE_CAP {
+    if m.len() >= SHARD_CAP {
         m.clear();
     }
     m.insert(key.clone(), e.clone());
