@@ -260,8 +260,10 @@ pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
             let opts = audit::AnomalyOptions {
                 since,
                 until,
-                ratio,
-                ..audit::AnomalyOptions::default()
+                peers: ticketgate::PeerSignals {
+                    ratio,
+                    ..ticketgate::PeerSignals::default()
+                },
             };
             let list: Vec<_> = audit::anomalies(&out.logs, &opts)
                 .map_err(|e| e.to_string())?

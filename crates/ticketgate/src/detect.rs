@@ -46,6 +46,15 @@ pub mod signals {
     pub const REVEAL_VOLUME: &str = "reveal_volume";
     /// Customers revealed through self-assigned tickets today, against the team's median.
     pub const SELF_ASSIGNED: &str = "self_assigned";
+
+    /// What a peer signal counts, for messages.
+    pub(crate) fn counts(signal: &str) -> &'static str {
+        if signal == SELF_ASSIGNED {
+            "customers revealed through tickets they assigned to themselves"
+        } else {
+            "customers revealed"
+        }
+    }
 }
 
 /// The severity of an alert of `kind` at its `occurrence`-th decision in the episode.
@@ -83,6 +92,62 @@ pub struct PeerSignals {
     pub min_excess: u64,
     /// Peers needed before comparing (default 3).
     pub min_peers: u64,
+}
+
+/// How one employee's value compares with their peers' (see [`PeerSignals::judge`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Verdict {
+    /// Fewer peers than `min_peers`.
+    TooFewPeers,
+    /// In line; `needed` is the smallest value that would be out of line against this median.
+    Within { needed: f64 },
+    /// Out of line: at least `ratio` times the median and `min_excess` above it.
+    OutOfLine(OutOfLine),
+}
+
+/// An out-of-line value: the peers' median, the value's ratio to it, how many peers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct OutOfLine {
+    pub median: f64,
+    pub ratio: f64,
+    pub peers: usize,
+}
+
+impl OutOfLine {
+    /// The sentence that explains it.
+    pub(crate) fn explain(&self, signal: &str, value: u64, team: &str) -> String {
+        format!(
+            "{value} {}, {:.1}x the median of {} peers in {team} ({})",
+            signals::counts(signal),
+            self.ratio,
+            self.peers,
+            self.median
+        )
+    }
+}
+
+impl PeerSignals {
+    /// Judges `value` against the values of the peers (the employee's own not among them);
+    /// the one rule of the live signals and of `audit anomalies`.
+    pub(crate) fn judge(&self, value: u64, peers: &mut [u64]) -> Verdict {
+        if (peers.len() as u64) < self.min_peers {
+            return Verdict::TooFewPeers;
+        }
+        let median = median(peers);
+        // a median below 1 counts as 1, so a first few customers are never "infinitely" many
+        let base = median.max(1.0);
+        let ratio = value as f64 / base;
+        let needed = (self.ratio * base).max(median + self.min_excess as f64);
+        if value as f64 >= needed {
+            Verdict::OutOfLine(OutOfLine {
+                median,
+                ratio,
+                peers: peers.len(),
+            })
+        } else {
+            Verdict::Within { needed }
+        }
+    }
 }
 
 impl Default for PeerSignals {
@@ -167,15 +232,8 @@ impl Detector {
                     me.self_assigned.insert(d.customer.clone());
                 }
             }
-            for (i, signal, what) in [
-                (0, signals::REVEAL_VOLUME, "customers revealed"),
-                (
-                    1,
-                    signals::SELF_ASSIGNED,
-                    "customers revealed through tickets they assigned to themselves",
-                ),
-            ] {
-                let (fired, recheck) = self.peer_check(&s, &key, signal, what);
+            for (i, signal) in [(0, signals::REVEAL_VOLUME), (1, signals::SELF_ASSIGNED)] {
+                let (fired, recheck) = self.peer_check(&s, &key, signal);
                 if let (Some(me), Some(at)) = (s.days.get_mut(&key), recheck) {
                     if let Some(slot) = me.recheck_at.get_mut(i) {
                         *slot = at;
@@ -209,7 +267,6 @@ impl Detector {
         s: &State,
         key: &(i64, String),
         signal: &str,
-        what: &str,
     ) -> (Option<String>, Option<u64>) {
         let Some(me) = s.days.get(key) else {
             return (None, None);
@@ -238,22 +295,11 @@ impl Detector {
             .filter_map(|e| s.days.get(&(key.0, e.clone())).map(value_of))
             .collect();
         let recheck = value + RECHECK_EVERY;
-        if (peers.len() as u64) < self.peers.min_peers {
-            return (None, Some(recheck));
+        match self.peers.judge(value, &mut peers) {
+            Verdict::TooFewPeers => (None, Some(recheck)),
+            Verdict::Within { needed } => (None, Some(recheck.min(needed.ceil() as u64))),
+            Verdict::OutOfLine(o) => (Some(o.explain(signal, value, team)), None),
         }
-        let median = median(&mut peers);
-        let base = median.max(1.0);
-        let ratio = value as f64 / base;
-        if ratio >= self.peers.ratio && value as f64 >= median + self.peers.min_excess as f64 {
-            let message = format!(
-                "{value} {what} today, {ratio:.1}x the median of {} peers in {team} ({median})",
-                peers.len()
-            );
-            return (Some(message), None);
-        }
-        // the smallest value that could fire against this median
-        let needed = (self.peers.ratio * base).max(median + self.peers.min_excess as f64);
-        (None, Some(recheck.min(needed.ceil() as u64)))
     }
 }
 

@@ -20,7 +20,7 @@
 
 use super::query::for_each_record;
 use crate::decision::Outcome;
-use crate::detect::{median, severity, signals, Severity};
+use crate::detect::{severity, signals, PeerSignals, Severity, Verdict};
 use crate::error::AuditError;
 use crate::time::Timestamp;
 use serde::Serialize;
@@ -52,31 +52,15 @@ pub struct Anomaly {
     pub why: String,
 }
 
-/// Thresholds of the peer signals.
-#[derive(Debug, Clone, Copy)]
+/// The period read and the thresholds of the peer signals (the gate's live ones by default).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct AnomalyOptions {
     /// Only records at or after this instant.
     pub since: Option<Timestamp>,
     /// Only records before this instant.
     pub until: Option<Timestamp>,
-    /// Times the peers' median (default 3).
-    pub ratio: f64,
-    /// And this much above it (default 10 customers).
-    pub min_excess: u64,
-    /// Fewer active peers than this and no peer row is made (default 3).
-    pub min_peers: u64,
-}
-
-impl Default for AnomalyOptions {
-    fn default() -> Self {
-        Self {
-            since: None,
-            until: None,
-            ratio: 3.0,
-            min_excess: 10,
-            min_peers: 3,
-        }
-    }
+    /// Ratio to the peers' median, excess over it and peers needed.
+    pub peers: PeerSignals,
 }
 
 #[derive(Default)]
@@ -148,18 +132,16 @@ pub fn anomalies(paths: &[PathBuf], opts: &AnomalyOptions) -> Result<Vec<Anomaly
         }
     }
     type Metric = fn(&Day) -> (u64, Option<Timestamp>);
-    let metrics: [(&str, &str, Metric); 2] = [
-        (signals::REVEAL_VOLUME, "customers revealed", |d| {
+    let metrics: [(&str, Metric); 2] = [
+        (signals::REVEAL_VOLUME, |d| {
             (d.revealed.len() as u64, d.first_reveal)
         }),
-        (
-            signals::SELF_ASSIGNED,
-            "customers revealed through tickets they assigned to themselves",
-            |d| (d.self_assigned.len() as u64, d.first_self_assigned),
-        ),
+        (signals::SELF_ASSIGNED, |d| {
+            (d.self_assigned.len() as u64, d.first_self_assigned)
+        }),
     ];
     for ((team, day), members) in &groups {
-        for (signal, what, metric) in metrics {
+        for (signal, metric) in metrics {
             for (employee, d) in members {
                 let (value, first) = metric(d);
                 let Some(first_at) = first else { continue };
@@ -168,33 +150,24 @@ pub fn anomalies(paths: &[PathBuf], opts: &AnomalyOptions) -> Result<Vec<Anomaly
                     .filter(|(e, _)| e != employee)
                     .map(|(_, p)| metric(p).0)
                     .collect();
-                if (peers.len() as u64) < opts.min_peers {
+                let Verdict::OutOfLine(o) = opts.peers.judge(value, &mut peers) else {
                     continue;
-                }
-                let median = median(&mut peers);
-                let base = median.max(1.0);
-                let ratio = value as f64 / base;
-                if ratio < opts.ratio || (value as f64) < median + opts.min_excess as f64 {
-                    continue;
-                }
+                };
                 out.push(Anomaly {
                     employee: (*employee).to_owned(),
                     team: Some((*team).to_owned()),
                     day: (*day).to_owned(),
                     signal: signal.to_owned(),
                     value,
-                    peer_median: Some(median),
-                    peers: Some(peers.len() as u64),
-                    severity: if ratio >= 2.0 * opts.ratio {
+                    peer_median: Some(o.median),
+                    peers: Some(o.peers as u64),
+                    severity: if o.ratio >= 2.0 * opts.peers.ratio {
                         Severity::High
                     } else {
                         Severity::Medium
                     },
                     first_at,
-                    why: format!(
-                        "{value} {what}, {ratio:.1}x the median of {} peers in {team} ({median})",
-                        peers.len()
-                    ),
+                    why: o.explain(signal, value, team),
                 });
             }
         }
