@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
+# one clean build per run: incremental state would only add a gigabyte of target/
+export CARGO_INCREMENTAL=0
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
