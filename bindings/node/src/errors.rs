@@ -4,7 +4,31 @@ use napi::bindgen_prelude::*;
 use napi::JsValue;
 use ticketgate::Error as CoreError;
 
-use crate::convert::camel_path;
+/// A key path from the core's own checks (`ticket.closed_at`, `fields[1]`) as the Node caller
+/// writes it; keys below a contact record (`record.ticket_numbers`) are field names and stay.
+/// Paths from converting the caller's values are already as written, and pass unchanged.
+fn camel_path(path: &str) -> String {
+    let mut in_record = false;
+    let mut out = String::with_capacity(path.len());
+    for (i, seg) in path.split('.').enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        let mut up = false;
+        for c in seg.chars() {
+            match c {
+                '_' if !in_record => up = true,
+                c if up => {
+                    out.push(c.to_ascii_uppercase());
+                    up = false;
+                }
+                c => out.push(c),
+            }
+        }
+        in_record |= seg == "record" || seg.ends_with("].record");
+    }
+    out
+}
 
 fn set<V: ToNapiValue>(obj: &mut Object<'_>, key: &str, v: V) {
     // best effort: a property that cannot be set leaves the message and code intact
@@ -74,5 +98,22 @@ pub fn internal(env: &Env, what: &str) -> napi::Error {
             napi::Error::from(o.to_unknown())
         }
         Err(e) => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::camel_path;
+
+    #[test]
+    fn core_key_paths_read_as_written_in_javascript() {
+        assert_eq!(camel_path("ticket.closed_at"), "ticket.closedAt");
+        assert_eq!(camel_path("fields[1]"), "fields[1]");
+        assert_eq!(camel_path("record.ticket_numbers"), "record.ticket_numbers");
+        assert_eq!(
+            camel_path("[2].record.ticket_numbers"),
+            "[2].record.ticket_numbers"
+        );
+        assert_eq!(camel_path("peerSignals.ratio"), "peerSignals.ratio");
     }
 }

@@ -1,15 +1,17 @@
 //! The `ticketgate` npm package's native addon: conversion and error mapping over the
 //! core, nothing else.
 
-mod convert;
+mod de;
 mod errors;
+mod ser;
 mod types;
 
-use convert::{camel_path, to_camel, to_json, Keys};
+use de::{from_js, from_js_skipping, Strings};
 use errors::{internal, to_js};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,61 +22,31 @@ use ticketgate::{
 };
 
 fn invalid(key: &str, reason: impl Into<String>) -> CoreError {
-    CoreError::InvalidRequest(InvalidRequest {
-        key: key.to_owned(),
-        reason: reason.into(),
-    })
+    CoreError::InvalidRequest(InvalidRequest::new(key, reason))
 }
 
-/// Keys of these maps are field names (values of the pack), never renamed.
-const FIELD_MAPS: [&str; 2] = ["fields", "would_enforce"];
-
-/// snake_case keys → camelCase, except the keys of a decision's field maps.
-fn camelize(v: Value, field_map: bool) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, x)| {
-                    let inner = camelize(x, !field_map && FIELD_MAPS.contains(&k.as_str()));
-                    (if field_map { k } else { to_camel(&k) }, inner)
-                })
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.into_iter().map(|x| camelize(x, false)).collect()),
-        other => other,
-    }
+/// A result as JSON text, made wherever the work ran (off the main thread for promises).
+fn json<T: Serialize + ?Sized>(t: &T) -> std::result::Result<String, CoreError> {
+    ser::to_json_text(t).map_err(|e| invalid("", format!("result not serialisable: {e}")))
 }
 
-fn js_value<T: serde::Serialize + ?Sized>(t: &T) -> Value {
-    camelize(serde_json::to_value(t).unwrap_or(Value::Null), false)
-}
-
-/// A result as a JS value through V8's own `JSON.parse`: several times faster than creating
-/// a decision's objects property by property through N-API.
-fn to_object<'e>(env: &'e Env, v: &Value) -> Result<Unknown<'e>> {
-    let text = serde_json::to_string(v).map_err(|e| Error::from_reason(e.to_string()))?;
+/// JSON text as a JS value through V8's own `JSON.parse`.
+fn parse<'e>(env: &'e Env, text: String) -> Result<Unknown<'e>> {
     let json: Object<'_> = env.get_global()?.get_named_property("JSON")?;
     let parse: Function<'_, String, Unknown<'e>> = json.get_named_property("parse")?;
     parse.call(text)
 }
 
 fn request(v: &Unknown<'_>, prefix: &str) -> std::result::Result<AccessRequest, CoreError> {
-    let json = to_json(v, prefix, Keys::Snake)?;
-    AccessRequest::from_value(json).map_err(|e| CoreError::from(e.within(prefix)))
+    Ok(from_js(v, prefix, Strings::PerKey)?)
 }
 
 fn record(v: &Unknown<'_>, key: &str) -> std::result::Result<Map<String, Value>, CoreError> {
-    match to_json(v, key, Keys::Keep)? {
-        Value::Object(m) => Ok(m),
-        _ => Err(invalid(key, "expected an object of field to value")),
-    }
+    Ok(from_js(v, key, Strings::Loose)?)
 }
 
 fn timestamp(v: &Unknown<'_>, key: &str) -> std::result::Result<Timestamp, CoreError> {
-    match to_json(v, key, Keys::Keep)? {
-        Value::String(s) => Timestamp::parse(&s).map_err(|r| invalid(key, r)),
-        _ => Err(invalid(key, "expected an RFC 3339 string or a Date")),
-    }
+    Ok(from_js(v, key, Strings::Loose)?)
 }
 
 /// Runs core work, mapping errors and panics to JS errors.
@@ -106,7 +78,7 @@ impl NodeSink {
         let failed = self.failed.clone();
         let status = self.tsfn.call_with_return_value(
             FnArgs {
-                data: (js_value(a), decision),
+                data: (ser::to_value(a), decision),
             },
             ThreadsafeFunctionCallMode::NonBlocking,
             move |ok: Result<bool>, _env| {
@@ -129,7 +101,7 @@ impl ticketgate::AlertSink for NodeSink {
         d: &ticketgate::Decision,
         a: &ticketgate::Alert,
     ) -> std::result::Result<(), String> {
-        self.call(js_value(d), a)
+        self.call(ser::to_value(d), a)
     }
     fn event(&self, a: &ticketgate::Alert) -> std::result::Result<(), String> {
         self.call(Value::Null, a)
@@ -171,15 +143,10 @@ impl Gate {
                         _ => return Err(to_js(&env, invalid("onAlert", "expected a function"))),
                     }
                 }
-                let mut m = match to_json_skipping(o, "onAlert") {
-                    Ok(Value::Object(m)) => m,
-                    Ok(_) => Map::new(),
-                    Err(e) => return Err(to_js(&env, e.into())),
-                };
-                m.remove("on_alert");
-                m
+                from_js_skipping(o, "", Strings::Loose, Some("onAlert"))
+                    .map_err(|e| to_js(&env, e.into()))?
             }
-            _ => Map::new(),
+            _ => GateOptions::default(),
         };
         let sink = match on_alert {
             Some(f) => Some(NodeSink {
@@ -204,7 +171,7 @@ impl Gate {
     pub fn decide<'e>(&self, env: &'e Env, request: Unknown<'_>) -> Result<Unknown<'e>> {
         let req = guarded(env, "decide", || crate::request(&request, ""))?;
         let d = guarded(env, "decide", || self.inner.decide(&req))?;
-        to_object(env, &js_value(&d))
+        parse(env, guarded(env, "decide", || json(&d))?)
     }
 
     /// Decides one request off the main thread; a bad request rejects the promise.
@@ -234,7 +201,9 @@ impl Gate {
         let decided = guarded(env, "decideMany", || {
             Ok(ffi::decide_batch(&self.inner, parsed))
         })?;
-        results(env, decided, |env, d| to_object(env, &js_value(&d)))
+        results(env, decided, |env, d| {
+            parse(env, guarded(env, "decideMany", || json(&d))?)
+        })
     }
 
     /// `decideMany` off the main thread, spread over the cores like `decideMany`.
@@ -265,7 +234,7 @@ impl Gate {
         let req = guarded(env, "view", || crate::request(&request, ""))?;
         let rec = guarded(env, "view", || crate::record(&record, "record"))?;
         let v = guarded(env, "view", || self.inner.view(&req, &rec))?;
-        to_object(env, &view_value(v))
+        parse(env, guarded(env, "view", || json(&v))?)
     }
 
     /// `view` off the main thread; a bad request rejects the promise.
@@ -296,7 +265,9 @@ impl Gate {
     pub fn view_many<'e>(&self, env: &'e Env, items: Array<'e>) -> Result<Vec<Unknown<'e>>> {
         let parsed = pairs_of(env, &items)?;
         let viewed = guarded(env, "viewMany", || Ok(ffi::view_batch(&self.inner, parsed)))?;
-        results(env, viewed, |env, v| to_object(env, &view_value(v)))
+        results(env, viewed, |env, v| {
+            parse(env, guarded(env, "viewMany", || json(&v))?)
+        })
     }
 
     /// `viewMany` off the main thread, spread over the cores like `viewMany`.
@@ -347,8 +318,8 @@ impl Gate {
 
     /// Current suspensions.
     #[napi(ts_return_type = "Suspension[]")]
-    pub fn suspended(&self, env: Env) -> Result<Value> {
-        guarded(&env, "suspended", || self.inner.suspended()).map(|s| js_value(&s))
+    pub fn suspended<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
+        out(env, "suspended", || self.inner.suspended())
     }
 
     /// Records a past reveal (warming velocity counts after a restart).
@@ -368,18 +339,18 @@ impl Gate {
 
     /// Returns the grant signed as it is (no issuing checks: for tests and migrations).
     #[napi(ts_args_type = "grant: Grant", ts_return_type = "Grant")]
-    pub fn sign_grant(&self, env: Env, grant: Unknown<'_>) -> Result<Value> {
-        guarded(&env, "signGrant", || {
-            Ok(js_value(&self.inner.sign_grant(grant_arg(&grant)?)))
+    pub fn sign_grant<'e>(&self, env: &'e Env, grant: Unknown<'_>) -> Result<Unknown<'e>> {
+        out(env, "signGrant", || {
+            Ok(self.inner.sign_grant(grant_arg(&grant)?))
         })
     }
 
     /// Records a request for an `approved` grant; returns it signed as pending (it reveals
     /// nothing until approved, and lapses after 12 h).
     #[napi(ts_args_type = "grant: Grant", ts_return_type = "Grant")]
-    pub fn request_grant(&self, env: Env, grant: Unknown<'_>) -> Result<Value> {
-        guarded(&env, "requestGrant", || {
-            Ok(js_value(&self.inner.request_grant(grant_arg(&grant)?)?))
+    pub fn request_grant<'e>(&self, env: &'e Env, grant: Unknown<'_>) -> Result<Unknown<'e>> {
+        out(env, "requestGrant", || {
+            self.inner.request_grant(grant_arg(&grant)?)
         })
     }
 
@@ -388,25 +359,23 @@ impl Gate {
         ts_args_type = "grant: Grant, approver: Employee",
         ts_return_type = "Grant"
     )]
-    pub fn approve_grant(
+    pub fn approve_grant<'e>(
         &self,
-        env: Env,
+        env: &'e Env,
         grant: Unknown<'_>,
         approver: Unknown<'_>,
-    ) -> Result<Value> {
-        guarded(&env, "approveGrant", || {
-            let a =
-                ffi::employee_from_value(to_json(&approver, "approver", Keys::Snake)?, "approver")
-                    .map_err(|e| InvalidRequest::new(camel_path(&e.key), e.reason))?;
-            Ok(js_value(&self.inner.approve_grant(grant_arg(&grant)?, &a)?))
+    ) -> Result<Unknown<'e>> {
+        out(env, "approveGrant", || {
+            let a = from_js(&approver, "approver", Strings::PerKey)?;
+            self.inner.approve_grant(grant_arg(&grant)?, &a)
         })
     }
 
     /// Issues a break-glass grant (reason and incident required, at most 1 h).
     #[napi(ts_args_type = "grant: Grant", ts_return_type = "Grant")]
-    pub fn issue_break_glass(&self, env: Env, grant: Unknown<'_>) -> Result<Value> {
-        guarded(&env, "issueBreakGlass", || {
-            Ok(js_value(&self.inner.issue_break_glass(grant_arg(&grant)?)?))
+    pub fn issue_break_glass<'e>(&self, env: &'e Env, grant: Unknown<'_>) -> Result<Unknown<'e>> {
+        out(env, "issueBreakGlass", || {
+            self.inner.issue_break_glass(grant_arg(&grant)?)
         })
     }
 
@@ -454,31 +423,23 @@ impl Gate {
         ts_args_type = "employee: string, since?: string | Date | null, until?: string | Date | null, reader?: string",
         ts_return_type = "Affected[]"
     )]
-    pub fn audit_affected(
+    pub fn audit_affected<'e>(
         &self,
-        env: Env,
+        env: &'e Env,
         employee: String,
         since: Option<Unknown<'_>>,
         until: Option<Unknown<'_>>,
         reader: Option<String>,
-    ) -> Result<Value> {
-        let time = |v: &Option<Unknown<'_>>,
-                    key: &str|
-         -> std::result::Result<Option<Timestamp>, CoreError> {
-            match v {
-                Some(u) if !matches!(u.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
-                    timestamp(u, key).map(Some)
-                }
-                _ => Ok(None),
-            }
+    ) -> Result<Unknown<'e>> {
+        let time = |v: &Option<Unknown<'_>>, key| match v {
+            Some(u) => from_js::<Option<Timestamp>>(u, key, Strings::Loose),
+            None => Ok(None),
         };
-        let since = guarded(&env, "auditAffected", || time(&since, "since"))?;
-        let until = guarded(&env, "auditAffected", || time(&until, "until"))?;
-        let reader = reader.as_deref().unwrap_or("node");
-        guarded(&env, "auditAffected", || {
+        out(env, "auditAffected", || {
+            let (since, until) = (time(&since, "since")?, time(&until, "until")?);
+            let reader = reader.as_deref().unwrap_or("node");
             self.inner.audit_affected(reader, &employee, since, until)
         })
-        .map(|rows| js_value(&rows))
     }
 
     /// Employees who saw customers who reported scam contact, most suspicious first
@@ -487,79 +448,54 @@ impl Gate {
         ts_args_type = "customers: string[], field?: string | null, reader?: string",
         ts_return_type = "Array<{ employee: string, matched: number, revealedCustomers: number, pValue: number }>"
     )]
-    pub fn audit_suspects(
+    pub fn audit_suspects<'e>(
         &self,
-        env: Env,
+        env: &'e Env,
         customers: Vec<String>,
         field: Option<String>,
         reader: Option<String>,
-    ) -> Result<Value> {
+    ) -> Result<Unknown<'e>> {
         let reader = reader.as_deref().unwrap_or("node");
-        guarded(&env, "auditSuspects", || {
+        out(env, "auditSuspects", || {
             self.inner
                 .audit_suspects(reader, &customers, field.as_deref())
         })
-        .map(|rows| js_value(&rows))
     }
 
     /// Every access to one customer (recorded as an `audit_read` by `reader`).
     #[napi(ts_return_type = "Array<Record<string, unknown>>")]
-    pub fn audit_customer(
+    pub fn audit_customer<'e>(
         &self,
-        env: Env,
+        env: &'e Env,
         customer: String,
         reader: Option<String>,
-    ) -> Result<Value> {
+    ) -> Result<Unknown<'e>> {
         let reader = reader.as_deref().unwrap_or("node");
-        guarded(&env, "auditCustomer", || {
+        out(env, "auditCustomer", || {
             self.inner.audit_customer(reader, &customer)
         })
-        .map(|rows| js_value(&rows))
     }
+}
+
+/// Runs core work and gives its result to JS.
+fn out<'e, T: Serialize>(
+    env: &'e Env,
+    what: &str,
+    f: impl FnOnce() -> std::result::Result<T, CoreError>,
+) -> Result<Unknown<'e>> {
+    parse(env, guarded(env, what, || json(&f()?))?)
 }
 
 fn grant_arg(v: &Unknown<'_>) -> std::result::Result<ticketgate::Grant, CoreError> {
-    Ok(ffi::grant_from_value(to_json(v, "grant", Keys::Snake)?)?)
+    Ok(from_js(v, "grant", Strings::PerKey)?)
 }
 
-fn to_json_skipping(o: &Unknown<'_>, skip: &str) -> std::result::Result<Value, InvalidRequest> {
-    let obj = Object::from_unknown(*o).map_err(|e| InvalidRequest {
-        key: "options".into(),
-        reason: e.reason.clone(),
-    })?;
-    let mut out = Map::new();
-    for k in Object::keys(&obj).map_err(|e| InvalidRequest {
-        key: "options".into(),
-        reason: e.reason.clone(),
-    })? {
-        if k == skip {
-            continue;
-        }
-        let v: Unknown<'_> = obj.get_named_property(&k).map_err(|e| InvalidRequest {
-            key: k.clone(),
-            reason: e.reason.clone(),
-        })?;
-        out.insert(convert::to_snake(&k), to_json(&v, &k, Keys::Snake)?);
-    }
-    Ok(Value::Object(out))
-}
-
-fn build(
-    o: Map<String, Value>,
-    sink: Option<NodeSink>,
-) -> std::result::Result<CoreGate, CoreError> {
-    let mut b = GateOptions::from_value(Value::Object(o))
-        .map_err(|e| CoreError::InvalidRequest(InvalidRequest::new(camel_path(&e.key), e.reason)))?
-        .builder()?;
+fn build(o: GateOptions, sink: Option<NodeSink>) -> std::result::Result<CoreGate, CoreError> {
+    let mut b = o.builder()?;
     if let Some(s) = sink {
         b = b.on_alert(Arc::new(s));
     }
     b.build()
-}
-
-/// A view as JS sees it: `{ record, decision }`.
-fn view_value(v: ticketgate::View) -> Value {
-    serde_json::json!({ "record": Value::Object(v.record), "decision": js_value(&v.decision) })
 }
 
 /// What `decideAsync`, `viewAsync` and their batch forms do on libuv's thread pool.
@@ -572,8 +508,8 @@ pub enum Work {
 
 /// A promise's value: one result, or one per item of a batch.
 pub enum Done {
-    One(Value),
-    Many(Vec<std::result::Result<Value, CoreError>>),
+    One(String),
+    Many(Vec<std::result::Result<String, CoreError>>),
 }
 
 /// `decideAsync` / `viewAsync` work, decided off the main thread.
@@ -594,18 +530,18 @@ impl<'task> napi::ScopedTask<'task> for GateTask {
         };
         let gate = &self.gate;
         let run = catch_unwind(AssertUnwindSafe(|| match work {
-            Work::Decide(r) => gate.decide(&r).map(|d| Done::One(js_value(&d))),
-            Work::View(r, rec) => gate.view(&r, &rec).map(|v| Done::One(view_value(v))),
+            Work::Decide(r) => gate.decide(&r).and_then(|d| json(&d)).map(Done::One),
+            Work::View(r, rec) => gate.view(&r, &rec).and_then(|v| json(&v)).map(Done::One),
             Work::DecideMany(reqs) => Ok(Done::Many(
                 ffi::decide_batch(gate, reqs)
                     .into_iter()
-                    .map(|r| r.map(|d| js_value(&d)))
+                    .map(|r| r.and_then(|d| json(&d)))
                     .collect(),
             )),
             Work::ViewMany(items) => Ok(Done::Many(
                 ffi::view_batch(gate, items)
                     .into_iter()
-                    .map(|r| r.map(view_value))
+                    .map(|r| r.and_then(|v| json(&v)))
                     .collect(),
             )),
         }));
@@ -617,9 +553,9 @@ impl<'task> napi::ScopedTask<'task> for GateTask {
 
     fn resolve(&mut self, env: &'task Env, output: Self::Output) -> Result<Unknown<'task>> {
         match output {
-            Ok(Done::One(v)) => to_object(env, &v),
+            Ok(Done::One(v)) => parse(env, v),
             Ok(Done::Many(items)) => {
-                let items = results(env, items, |env, v| to_object(env, &v))?;
+                let items = results(env, items, parse)?;
                 Ok(Array::from_vec(env, items)?.to_unknown())
             }
             Err(Some(e)) => Err(to_js(env, e)),
@@ -632,22 +568,21 @@ impl<'task> napi::ScopedTask<'task> for GateTask {
 /// `AuditError` naming the file and line of the first break.
 #[napi(ts_return_type = "AuditReport")]
 pub fn verify_audit(
-    env: Env,
+    env: &Env,
     paths: Vec<String>,
     expect_head: Option<String>,
     key: Option<String>,
     checkpoint: Option<String>,
-) -> Result<Value> {
-    guarded(&env, "verifyAudit", || {
+) -> Result<Unknown<'_>> {
+    out(env, "verifyAudit", || {
         let paths: Vec<std::path::PathBuf> = paths.into_iter().map(Into::into).collect();
-        let report = ffi::verify_audit(
+        ffi::verify_audit(
             &paths,
             expect_head.as_deref(),
             key.map(String::into_bytes),
             checkpoint.map(Into::into),
             "expectHead",
-        )?;
-        Ok(js_value(&report))
+        )
     })
 }
 

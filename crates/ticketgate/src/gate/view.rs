@@ -12,7 +12,7 @@ use crate::pack::PolicyPack;
 use serde_json::{Map, Value};
 
 /// A contact record with the decision applied, and the decision itself.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct View {
     /// Revealed values as they are, masked values masked, withheld values null (also a
     /// masked value the masking rules cannot mask), keys that are not fields untouched.

@@ -1,0 +1,253 @@
+//! The core's serde types as JavaScript sees them: a struct's fields in camelCase, the keys
+//! of maps (field names, contact records) as they are. Written as JSON text for V8's own
+//! `JSON.parse`, several times faster than building objects property by property.
+
+use serde::ser::{self, Serialize, Serializer};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// `t` as JSON text in the Node binding's casing.
+pub fn to_json_text<T: Serialize + ?Sized>(t: &T) -> serde_json::Result<String> {
+    serde_json::to_string(&Camel(t))
+}
+
+/// `t` as a JSON value in the Node binding's casing (for callback arguments).
+pub fn to_value<T: Serialize + ?Sized>(t: &T) -> serde_json::Value {
+    serde_json::to_value(Camel(t)).unwrap_or(serde_json::Value::Null)
+}
+
+/// `office_country` → `officeCountry`. Field names are a fixed, small set, so each is
+/// converted once per thread and kept.
+fn camel(field: &'static str) -> &'static str {
+    if !field.contains('_') {
+        return field;
+    }
+    thread_local! {
+        static NAMES: RefCell<HashMap<&'static str, &'static str>> = RefCell::new(HashMap::new());
+    }
+    NAMES.with(|names| {
+        *names.borrow_mut().entry(field).or_insert_with(|| {
+            let mut out = String::with_capacity(field.len());
+            let mut up = false;
+            for c in field.chars() {
+                if c == '_' {
+                    up = true;
+                } else {
+                    out.push(if up { c.to_ascii_uppercase() } else { c });
+                    up = false;
+                }
+            }
+            Box::leak(out.into_boxed_str())
+        })
+    })
+}
+
+struct Camel<'a, T: ?Sized>(&'a T);
+
+impl<T: Serialize + ?Sized> Serialize for Camel<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(CamelSer(s))
+    }
+}
+
+struct CamelSer<S>(S);
+
+/// A compound serializer whose elements are camelCased in turn.
+struct Each<C>(C);
+
+macro_rules! forward {
+    ($($f:ident($($a:ident: $t:ty),*);)*) => {
+        $(fn $f(self $(, $a: $t)*) -> Result<S::Ok, S::Error> { self.0.$f($($a),*) })*
+    };
+}
+
+impl<S: Serializer> Serializer for CamelSer<S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    type SerializeSeq = Each<S::SerializeSeq>;
+    type SerializeTuple = Each<S::SerializeTuple>;
+    type SerializeTupleStruct = Each<S::SerializeTupleStruct>;
+    type SerializeTupleVariant = Each<S::SerializeTupleVariant>;
+    type SerializeMap = Each<S::SerializeMap>;
+    type SerializeStruct = Each<S::SerializeStruct>;
+    type SerializeStructVariant = Each<S::SerializeStructVariant>;
+
+    forward! {
+        serialize_bool(v: bool); serialize_i8(v: i8); serialize_i16(v: i16);
+        serialize_i32(v: i32); serialize_i64(v: i64); serialize_i128(v: i128);
+        serialize_u8(v: u8); serialize_u16(v: u16); serialize_u32(v: u32);
+        serialize_u64(v: u64); serialize_u128(v: u128); serialize_f32(v: f32);
+        serialize_f64(v: f64); serialize_char(v: char); serialize_str(v: &str);
+        serialize_bytes(v: &[u8]); serialize_none(); serialize_unit();
+        serialize_unit_struct(name: &'static str);
+        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str);
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<S::Ok, S::Error> {
+        self.0.serialize_some(&Camel(v))
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        v: &T,
+    ) -> Result<S::Ok, S::Error> {
+        self.0.serialize_newtype_struct(name, &Camel(v))
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        v: &T,
+    ) -> Result<S::Ok, S::Error> {
+        self.0
+            .serialize_newtype_variant(name, index, variant, &Camel(v))
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
+        self.0.serialize_seq(len).map(Each)
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, S::Error> {
+        self.0.serialize_tuple(len).map(Each)
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleStruct, S::Error> {
+        self.0.serialize_tuple_struct(name, len).map(Each)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleVariant, S::Error> {
+        self.0
+            .serialize_tuple_variant(name, index, variant, len)
+            .map(Each)
+    }
+
+    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
+        self.0.serialize_map(len).map(Each)
+    }
+
+    fn serialize_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeStruct, S::Error> {
+        self.0.serialize_struct(name, len).map(Each)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeStructVariant, S::Error> {
+        self.0
+            .serialize_struct_variant(name, index, variant, len)
+            .map(Each)
+    }
+}
+
+macro_rules! elements {
+    ($($tr:ident :: $f:ident),*) => {
+        $(impl<C: ser::$tr> ser::$tr for Each<C> {
+            type Ok = C::Ok;
+            type Error = C::Error;
+            fn $f<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
+                self.0.$f(&Camel(v))
+            }
+            fn end(self) -> Result<C::Ok, C::Error> {
+                self.0.end()
+            }
+        })*
+    };
+}
+
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
+
+impl<C: ser::SerializeMap> ser::SerializeMap for Each<C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    /// A map's keys are data (field names, record keys): as they are.
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<(), C::Error> {
+        self.0.serialize_key(k)
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
+        self.0.serialize_value(&Camel(v))
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.0.end()
+    }
+}
+
+macro_rules! fields {
+    ($($tr:ident),*) => {
+        $(impl<C: ser::$tr> ser::$tr for Each<C> {
+            type Ok = C::Ok;
+            type Error = C::Error;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                v: &T,
+            ) -> Result<(), C::Error> {
+                self.0.serialize_field(camel(key), &Camel(v))
+            }
+            fn skip_field(&mut self, key: &'static str) -> Result<(), C::Error> {
+                self.0.skip_field(camel(key))
+            }
+            fn end(self) -> Result<C::Ok, C::Error> {
+                self.0.end()
+            }
+        })*
+    };
+}
+
+fields!(SerializeStruct, SerializeStructVariant);
+
+#[cfg(test)]
+mod tests {
+    use super::to_json_text;
+    use std::collections::BTreeMap;
+
+    #[derive(serde::Serialize)]
+    struct Inner {
+        closed_at: Option<u8>,
+    }
+
+    #[derive(serde::Serialize)]
+    struct Outer {
+        would_enforce: BTreeMap<String, Inner>,
+        list: Vec<Inner>,
+    }
+
+    #[test]
+    fn struct_fields_are_camel_case_and_map_keys_are_kept() {
+        let mut m = BTreeMap::new();
+        m.insert("ticket_numbers".to_owned(), Inner { closed_at: Some(1) });
+        let text = to_json_text(&Outer {
+            would_enforce: m,
+            list: vec![Inner { closed_at: None }],
+        })
+        .unwrap();
+        assert_eq!(
+            text,
+            r#"{"wouldEnforce":{"ticket_numbers":{"closedAt":1}},"list":[{"closedAt":null}]}"#
+        );
+    }
+}
