@@ -4,7 +4,6 @@
 mod de;
 mod errors;
 mod ser;
-mod types;
 
 use de::{from_js, from_js_skipping, Strings};
 use errors::{internal, to_js};
@@ -446,7 +445,7 @@ impl Gate {
     /// (recorded as an `audit_read` by `reader`).
     #[napi(
         ts_args_type = "customers: string[], field?: string | null, reader?: string",
-        ts_return_type = "Array<{ employee: string, matched: number, revealedCustomers: number, pValue: number }>"
+        ts_return_type = "Suspect[]"
     )]
     pub fn audit_suspects<'e>(
         &self,
@@ -463,7 +462,7 @@ impl Gate {
     }
 
     /// Every access to one customer (recorded as an `audit_read` by `reader`).
-    #[napi(ts_return_type = "Array<Record<string, unknown>>")]
+    #[napi(ts_return_type = "Access[]")]
     pub fn audit_customer<'e>(
         &self,
         env: &'e Env,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// What may be shown of one field.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -29,6 +30,11 @@ impl Outcome {
 }
 
 /// The decision on one field.
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldDecision {
     /// The outcome.
@@ -42,6 +48,11 @@ pub struct FieldDecision {
 }
 
 /// Something a security team should look at.
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
     /// Stable kind, e.g. `velocity_hard`, `off_shift`, `break_glass`.
@@ -59,6 +70,11 @@ pub struct Alert {
 }
 
 /// The velocity count seen by this decision (R8).
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename = "Velocity", rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VelocityInfo {
     /// Distinct customers revealed to the employee in the window, this one included
@@ -76,6 +92,11 @@ pub struct VelocityInfo {
 }
 
 /// The long window's count and limits (see [`crate::velocity::DayLimits`]).
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DayCount {
     /// Distinct customers revealed in the long window, as `count` above.
@@ -89,6 +110,7 @@ pub struct DayCount {
 }
 
 /// Whether a gate enforces its decisions or only reports them (for gradual rollout).
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
@@ -101,6 +123,11 @@ pub enum Mode {
 }
 
 /// The answer to one access request.
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     /// Unique and time-sortable (UUID v7).

@@ -54,24 +54,36 @@ pub enum Secrets {
 
 /// Every option of a gate, as the bindings take them (Python keyword arguments, the keys
 /// of Node's options object). Unknown keys are refused.
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename = "CoreGateOptions", rename_all = "camelCase", optional_fields = nullable)
+)]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GateOptions {
     /// A pack directory (default: the embedded pack).
+    #[cfg_attr(feature = "typescript", ts(optional = nullable, type = "string | null"))]
     pub policies: Option<PathBuf>,
     /// The audit log: a file, or a directory of per-process segments.
+    #[cfg_attr(feature = "typescript", ts(optional = nullable, type = "string | null"))]
     pub audit_log: Option<PathBuf>,
     /// `always` (default), `batched` or `none`.
+    #[cfg_attr(feature = "typescript", ts(optional = nullable))]
     pub durability: Durability,
     /// Chain the audit trail with HMAC-SHA256 under this key (at least 32 bytes).
+    #[cfg_attr(feature = "typescript", ts(optional = nullable, type = "string | Uint8Array | null"))]
     pub audit_key: Option<Secret>,
     /// Where the audit head is published after every fsync (keep it out of the insider's reach).
+    #[cfg_attr(feature = "typescript", ts(optional = nullable, type = "string | null"))]
     pub audit_checkpoint: Option<PathBuf>,
     /// Rotate the live audit file at this size.
     pub audit_rotate_bytes: Option<u64>,
     /// Rotate the live audit file every UTC day.
+    #[cfg_attr(feature = "typescript", ts(optional = nullable))]
     pub audit_rotate_daily: bool,
     /// `{window_s, soft, hard}`.
+    #[cfg_attr(feature = "typescript", ts(optional = nullable, type = "Partial<VelocityConfig> | null"))]
     pub velocity: Option<VelocityConfig>,
     /// Where counts, suspensions and revocations live: `memory` (default; one process),
     /// `sqlite:///path` (the processes of one host) or `redis://...` (a fleet).
@@ -80,14 +92,19 @@ pub struct GateOptions {
     pub redis_url: Option<String>,
     /// The secret that signs and verifies grants (at least 32 bytes), or a list for
     /// rotation: the first signs, every one verifies.
+    #[cfg_attr(feature = "typescript", ts(optional = nullable, type = "string | Uint8Array | Array<string | Uint8Array> | null"))]
     pub grant_key: Option<Secrets>,
     /// Canary customer ids: any reveal or mask of one raises a `canary` alert.
+    #[cfg_attr(feature = "typescript", ts(optional = nullable))]
     pub canaries: Vec<String>,
     /// Thresholds of the live peer signals (`{ratio, min_excess, min_peers}`).
+    #[cfg_attr(feature = "typescript", ts(optional = nullable, type = "Partial<PeerSignals>"))]
     pub peer_signals: crate::detect::PeerSignals,
     /// `enforce` (default) or `shadow`.
+    #[cfg_attr(feature = "typescript", ts(optional = nullable))]
     pub mode: Mode,
     /// `live` (default) or `replay`.
+    #[cfg_attr(feature = "typescript", ts(optional = nullable))]
     pub clock: Clock,
     /// Seconds `at` may be ahead of the gate's clock (default 30).
     pub max_skew_s: Option<u64>,
@@ -264,16 +281,35 @@ pub fn error_json(e: &Error) -> serde_json::Value {
     })
 }
 
+/// A verified audit trail, as the bindings report it.
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditReport {
+    /// Records verified, all segments together.
+    pub records: u64,
+    /// Every file read.
+    #[cfg_attr(feature = "typescript", ts(type = "string[]"))]
+    pub files: Vec<PathBuf>,
+    /// One entry per chain (segment).
+    pub segments: Vec<crate::audit::SegmentReport>,
+    /// `SEQ:HASH` of the last record, when the trail is one chain.
+    pub head: Option<String>,
+}
+
 /// `audit verify` for the bindings: options from their strings (`key_name` is how the
-/// binding spells the option in errors), a chain break as an `AuditError` naming the file and
-/// line, and the report as `{"records", "files", "segments", "head"}`.
+/// binding spells the option in errors), and a chain break as an `AuditError` naming the
+/// file and line.
 pub fn verify_audit(
     paths: &[PathBuf],
     expect_head: Option<&str>,
     key: Option<Vec<u8>>,
     checkpoint: Option<PathBuf>,
     expect_head_name: &str,
-) -> Result<Value, Error> {
+) -> Result<AuditReport, Error> {
     let opts = crate::audit::VerifyOptions {
         expect_head: expect_head
             .map(str::parse)
@@ -291,12 +327,12 @@ pub fn verify_audit(
             message: b.to_string(),
         })
     })?;
-    Ok(serde_json::json!({
-        "records": report.records,
-        "files": report.files().iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
-        "segments": report.segments,
-        "head": report.head().map(ToString::to_string),
-    }))
+    Ok(AuditReport {
+        records: report.records,
+        files: report.files(),
+        head: report.head().map(ToString::to_string),
+        segments: report.segments,
+    })
 }
 
 /// Panics, for the tests that check no panic crosses a language boundary.

@@ -8,15 +8,19 @@ use serde::{Deserialize, Serialize};
 
 /// A support employee, as the calling service knows them at the time of the access.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(rename_all = "camelCase", optional_fields = nullable))]
 #[serde(deny_unknown_fields)]
 pub struct Employee {
     /// Stable employee id (an integer is taken as its decimal text).
+    #[cfg_attr(feature = "typescript", ts(type = "string | number"))]
     #[serde(deserialize_with = "id")]
     pub id: String,
     /// Roles such as `agent`, `senior_agent`, `supervisor`, `security_reviewer`.
+    #[cfg_attr(feature = "typescript", ts(optional = nullable))]
     #[serde(default, deserialize_with = "null_as_default")]
     pub roles: Vec<String>,
     /// Queue (team) names the employee works.
+    #[cfg_attr(feature = "typescript", ts(optional = nullable))]
     #[serde(default, deserialize_with = "null_as_default")]
     pub teams: Vec<String>,
     /// Customer segments served. Required: an employee serves nothing until told.
@@ -28,12 +32,14 @@ pub struct Employee {
     #[serde(default)]
     pub shift: Option<Shift>,
     /// Suspended by the calling service.
+    #[cfg_attr(feature = "typescript", ts(optional = nullable))]
     #[serde(default, deserialize_with = "null_as_default")]
     pub suspended: bool,
 }
 
 /// Customer segments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum Segment {
@@ -55,9 +61,11 @@ impl Segment {
 
 /// The customer whose contact data is asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(rename_all = "camelCase", optional_fields = nullable))]
 #[serde(deny_unknown_fields)]
 pub struct Customer {
     /// Stable customer id (an integer is taken as its decimal text).
+    #[cfg_attr(feature = "typescript", ts(type = "string | number"))]
     #[serde(deserialize_with = "id")]
     pub id: String,
     /// Segment. Required, like `vip` and `employee`: a missing sensitivity fact is an
@@ -71,6 +79,7 @@ pub struct Customer {
 
 /// Ticket lifecycle states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum Status {
@@ -99,15 +108,19 @@ impl Status {
 
 /// A support ticket, as it was at the time of the access.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(rename_all = "camelCase", optional_fields = nullable))]
 #[serde(deny_unknown_fields)]
 pub struct Ticket {
     /// Ticket id.
+    #[cfg_attr(feature = "typescript", ts(type = "string | number"))]
     #[serde(deserialize_with = "id")]
     pub id: String,
     /// Id of the customer the ticket is for.
+    #[cfg_attr(feature = "typescript", ts(type = "string | number"))]
     #[serde(deserialize_with = "id")]
     pub customer: String,
     /// Employee id of the assignee.
+    #[cfg_attr(feature = "typescript", ts(type = "string | number | null", optional = nullable))]
     #[serde(default, deserialize_with = "opt_id")]
     pub assignee: Option<String>,
     /// Queue (team) the ticket sits in.
@@ -115,23 +128,29 @@ pub struct Ticket {
     /// Lifecycle state.
     pub status: Status,
     /// When it was opened.
+    #[cfg_attr(feature = "typescript", ts(type = "string | Date"))]
     pub opened_at: Timestamp,
     /// When it was solved or closed; null while open or pending.
+    #[cfg_attr(feature = "typescript", ts(type = "string | Date | null", optional = nullable))]
     #[serde(default)]
     pub closed_at: Option<Timestamp>,
     /// A callback scheduled in advance.
+    #[cfg_attr(feature = "typescript", ts(type = "string | Date | null", optional = nullable))]
     #[serde(default)]
     pub callback_at: Option<Timestamp>,
     /// When the ticket got its assignee (for detection, not for the rules).
+    #[cfg_attr(feature = "typescript", ts(type = "string | Date | null", optional = nullable))]
     #[serde(default)]
     pub assigned_at: Option<Timestamp>,
     /// Who assigned it: an employee id (maybe the assignee) or `router`.
+    #[cfg_attr(feature = "typescript", ts(type = "string | number | null", optional = nullable))]
     #[serde(default, deserialize_with = "opt_id")]
     pub assigned_by: Option<String>,
 }
 
 /// Grant kinds (R9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum GrantKind {
     /// Approved in advance by a supervisor, up to 8 h.
@@ -152,6 +171,7 @@ impl GrantKind {
 
 /// A time-boxed permission to reveal some fields of one customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(rename_all = "camelCase", optional_fields = nullable))]
 #[serde(deny_unknown_fields)]
 pub struct Grant {
     /// Grant id.
@@ -159,9 +179,11 @@ pub struct Grant {
     /// `approved` or `break_glass`.
     pub kind: GrantKind,
     /// Employee the grant is for.
+    #[cfg_attr(feature = "typescript", ts(type = "string | number"))]
     #[serde(deserialize_with = "id")]
     pub grantee: String,
     /// Customer id the grant covers.
+    #[cfg_attr(feature = "typescript", ts(type = "string | number"))]
     #[serde(deserialize_with = "id")]
     pub customer: String,
     /// Fields it may reveal.
@@ -169,22 +191,28 @@ pub struct Grant {
     /// Purpose it was granted for.
     pub purpose: Purpose,
     /// Why it was asked for.
+    #[cfg_attr(feature = "typescript", ts(optional = nullable))]
     #[serde(default, deserialize_with = "null_as_default")]
     pub reason: String,
     /// Incident id; required for break-glass.
     #[serde(default)]
     pub incident: Option<String>,
     /// Employee id of the approver; null for break-glass.
+    #[cfg_attr(feature = "typescript", ts(type = "string | number | null", optional = nullable))]
     #[serde(default, deserialize_with = "opt_id")]
     pub approver: Option<String>,
     /// Roles the approver held when approving.
+    #[cfg_attr(feature = "typescript", ts(optional = nullable))]
     #[serde(default, deserialize_with = "null_as_default")]
     pub approver_roles: Vec<String>,
     /// Start of validity.
+    #[cfg_attr(feature = "typescript", ts(type = "string | Date"))]
     pub issued_at: Timestamp,
     /// End of validity (exclusive).
+    #[cfg_attr(feature = "typescript", ts(type = "string | Date"))]
     pub expires_at: Timestamp,
     /// When it was requested (set by `request_grant`; a request lapses after 12 h).
+    #[cfg_attr(feature = "typescript", ts(type = "string | Date | null", optional = nullable))]
     #[serde(default)]
     pub requested_at: Option<Timestamp>,
     /// Set by the gate that signed it; an unsigned or altered grant is refused.
@@ -194,6 +222,7 @@ pub struct Grant {
 
 /// Why the data is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum Purpose {
@@ -217,6 +246,7 @@ impl Purpose {
 
 /// What the caller will do with the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     /// A detail view (the default).
@@ -227,6 +257,7 @@ pub enum Intent {
 
 /// One question: may `employee` see these `fields` of `customer` now?
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(rename_all = "camelCase", optional_fields = nullable))]
 #[serde(deny_unknown_fields)]
 pub struct AccessRequest {
     /// Who asks.
@@ -248,6 +279,7 @@ pub struct AccessRequest {
     #[serde(default)]
     pub justification: Option<String>,
     /// When; absent means now.
+    #[cfg_attr(feature = "typescript", ts(type = "string | Date | null", optional = nullable))]
     #[serde(default)]
     pub at: Option<Timestamp>,
     /// Which tool asks.

@@ -10,14 +10,17 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// A working shift: on shift means `start <= at < end`.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum Shift {
     /// One absolute shift.
     Absolute {
         /// First instant on shift.
+        #[cfg_attr(feature = "typescript", ts(type = "string | Date"))]
         start: Timestamp,
         /// First instant off shift again.
+        #[cfg_attr(feature = "typescript", ts(type = "string | Date"))]
         end: Timestamp,
     },
     /// A weekly schedule, e.g. `08:00-16:00 Europe/Berlin, mon-fri`.
@@ -51,6 +54,7 @@ impl<'de> Deserialize<'de> for Shift {
 }
 
 /// A weekly schedule.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Weekly {

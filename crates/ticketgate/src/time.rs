@@ -8,6 +8,7 @@ use std::fmt;
 ///
 /// Policies see it at millisecond precision (Cedar's `datetime`), so sub-millisecond
 /// digits are truncated on the way in; every comparison then agrees with the policies.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(type = "string"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(DateTime<Utc>);
 

@@ -46,6 +46,11 @@ pub fn for_each_record(paths: &[PathBuf], mut f: impl FnMut(Record)) -> Result<(
 }
 
 /// A customer whose data an employee saw (the breach-notification list).
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Affected {
     /// Customer id.
@@ -104,6 +109,11 @@ pub fn affected(
 }
 
 /// One access to a customer's data (an access-transparency row).
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Access {
     /// When.

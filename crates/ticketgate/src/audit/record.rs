@@ -78,6 +78,11 @@ impl ChainKey {
 }
 
 /// The last record of a chain: store it elsewhere to detect a cut tail later.
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {
     /// Sequence number of the last record (0 for an empty chain).

@@ -17,6 +17,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 /// One ranked employee.
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suspect {
     /// Employee id.

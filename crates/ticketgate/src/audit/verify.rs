@@ -20,11 +20,18 @@ pub struct VerifyOptions {
 }
 
 /// One verified chain.
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SegmentReport {
     /// Its live file.
+    #[cfg_attr(feature = "typescript", ts(type = "string"))]
     pub live: PathBuf,
     /// Files read, in chain order.
+    #[cfg_attr(feature = "typescript", ts(type = "string[]"))]
     pub files: Vec<PathBuf>,
     /// Records verified.
     pub records: u64,

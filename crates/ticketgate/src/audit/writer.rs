@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// When a record counts as written.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Durability {

@@ -12,10 +12,16 @@ use crate::pack::PolicyPack;
 use serde_json::{Map, Value};
 
 /// A contact record with the decision applied, and the decision itself.
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct View {
     /// Revealed values as they are, masked values masked, withheld values null (also a
     /// masked value the masking rules cannot mask), keys that are not fields untouched.
+    #[cfg_attr(feature = "typescript", ts(type = "Record<string, unknown>"))]
     pub record: Map<String, Value>,
     /// The decision that was applied (one decision, one audit record).
     pub decision: Decision,

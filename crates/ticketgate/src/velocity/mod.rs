@@ -75,6 +75,11 @@ pub fn redis_from_url(url: &str) -> Result<std::sync::Arc<dyn VelocityStore>, cr
 }
 
 /// Limits of R8. They reach the policies through the context, so a pack can be stricter.
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct VelocityConfig {
@@ -85,11 +90,17 @@ pub struct VelocityConfig {
     /// Hard limit (default 30).
     pub hard: u64,
     /// The long window, for harvesting spread over a day.
+    #[cfg_attr(feature = "typescript", ts(type = "Partial<DayLimits>"))]
     pub day: DayLimits,
 }
 
 /// The long window of R8 (default 24 h, soft 120, hard 240: the busiest agents of the demo
 /// reveal about 95 customers on their busiest day).
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DayLimits {
@@ -184,6 +195,11 @@ pub struct Observation {
 }
 
 /// A suspension through the kill switch.
+#[cfg_attr(
+    feature = "typescript",
+    derive(ts_rs::TS),
+    ts(rename_all = "camelCase")
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Suspension {
     /// Employee id.
