@@ -1,12 +1,12 @@
 //! The `ticketgate` npm package's native addon: conversion and error mapping over the
 //! core, nothing else.
 
-mod de;
 mod errors;
+mod host;
 mod ser;
 
-use de::{from_js, from_js_skipping, Strings};
 use errors::{internal, to_js};
+use host::{from_js, from_js_skipping};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use ticketgate::ffi::host::Strings;
 use ticketgate::{
     ffi, AccessRequest, Error as CoreError, Gate as CoreGate, GateOptions, InvalidRequest,
     Timestamp,
@@ -601,18 +602,7 @@ pub fn test_panic(env: Env) -> Result<()> {
 /// reading (or allocating for) any of them.
 fn array_items<'e>(env: &Env, arr: &Array<'e>) -> Result<Vec<Unknown<'e>>> {
     let n = arr.len();
-    if n as usize > ticketgate::limits::MAX_BATCH {
-        return Err(to_js(
-            env,
-            invalid(
-                "",
-                format!(
-                    "a batch of {n} items; at most {} are accepted",
-                    ticketgate::limits::MAX_BATCH
-                ),
-            ),
-        ));
-    }
+    ffi::host::check_batch(n as usize).map_err(|e| to_js(env, e.into()))?;
     (0..n)
         .map(|i| {
             arr.get::<Unknown<'e>>(i)?

@@ -2,14 +2,17 @@
 
 mod convert;
 mod errors;
+mod host;
 
-use convert::{to_json, to_py};
+use convert::to_py;
 use errors::{internal, to_pyerr};
+use host::from_py;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::Arc;
+use ticketgate::ffi::host::Strings;
 use ticketgate::{
     ffi, AccessRequest, Alert, Error, Gate as CoreGate, GateOptions, InvalidRequest, Outcome,
     Timestamp,
@@ -23,19 +26,11 @@ fn invalid(key: &str, reason: impl Into<String>) -> Error {
 }
 
 fn request(obj: &Bound<'_, PyAny>, prefix: &str) -> Result<AccessRequest, Error> {
-    // Within the limits before conversion (`to_json`), and again exactly in the core.
-    let v = to_json(obj, prefix)?;
-    AccessRequest::from_value(v).map_err(|e| Error::from(e.within(prefix)))
+    Ok(from_py(obj, prefix, Strings::PerKey)?)
 }
 
 fn timestamp(obj: &Bound<'_, PyAny>, key: &str) -> Result<Timestamp, Error> {
-    match to_json(obj, key)? {
-        serde_json::Value::String(s) => Timestamp::parse(&s).map_err(|r| invalid(key, r)),
-        _ => Err(invalid(
-            key,
-            "expected an RFC 3339 string or an aware datetime",
-        )),
-    }
+    Ok(from_py(obj, key, Strings::Loose)?)
 }
 
 /// Runs core work without the GIL; a panic becomes `TicketgateError`.
@@ -228,7 +223,7 @@ impl Gate {
                 ("peer_signals", peer_signals),
             ] {
                 if let Some(v) = v {
-                    o.insert(k.into(), to_json(v, k)?);
+                    o.insert(k.into(), from_py(v, k, Strings::Loose)?);
                 }
             }
             o.insert("durability".into(), durability.into());
@@ -386,9 +381,8 @@ impl Gate {
         approver: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let g = grant_arg(py, grant)?;
-        let a = to_json(approver, "approver")
-            .and_then(|v| ffi::employee_from_value(v, "approver"))
-            .map_err(|e| to_pyerr(py, e.into()))?;
+        let a =
+            from_py(approver, "approver", Strings::PerKey).map_err(|e| to_pyerr(py, e.into()))?;
         part(
             py,
             &detached(py, "approve_grant", || self.0.approve_grant(g, &a))?,
@@ -517,9 +511,7 @@ impl Gate {
 }
 
 fn grant_arg(py: Python<'_>, grant: &Bound<'_, PyAny>) -> PyResult<ticketgate::Grant> {
-    to_json(grant, "grant")
-        .and_then(ffi::grant_from_value)
-        .map_err(|e| to_pyerr(py, e.into()))
+    from_py(grant, "grant", Strings::PerKey).map_err(|e| to_pyerr(py, e.into()))
 }
 
 fn request_or_raise(
@@ -534,10 +526,7 @@ fn record(
     obj: &Bound<'_, PyAny>,
     key: &str,
 ) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
-    match to_json(obj, key)? {
-        serde_json::Value::Object(m) => Ok(m),
-        _ => Err(invalid(key, "expected a mapping of field to value")),
-    }
+    Ok(from_py(obj, key, Strings::Loose)?)
 }
 
 fn record_or_raise(

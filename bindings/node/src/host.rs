@@ -1,0 +1,113 @@
+//! What a JavaScript value is, for the core's reader (`ticketgate::ffi::host`), which
+//! deserializes it straight into the core's types within the input limits. `Date`s are read
+//! as RFC 3339 text, `undefined` as absent, array-likes (`arguments`, typed arrays,
+//! `{length, 0, 1}`) as lists whose claimed length is checked before any item is read.
+
+use napi::bindgen_prelude::*;
+use napi::{JsDate, JsValue, ValueType};
+use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
+use std::result::Result;
+use ticketgate::ffi::host::{from_host_skipping, Host, Keys, Read, Strings};
+use ticketgate::{InvalidRequest, Timestamp};
+
+/// Reads `v` as a `T`, keys in camelCase or as the contract spells them; errors name the
+/// key path under `path` as the caller wrote it.
+pub fn from_js<T: DeserializeOwned>(
+    v: &Unknown<'_>,
+    path: &str,
+    strings: Strings,
+) -> Result<T, InvalidRequest> {
+    from_js_skipping(v, path, strings, None)
+}
+
+/// [`from_js`], passing over the top-level key `skip`.
+pub fn from_js_skipping<T: DeserializeOwned>(
+    v: &Unknown<'_>,
+    path: &str,
+    strings: Strings,
+    skip: Option<&str>,
+) -> Result<T, InvalidRequest> {
+    from_host_skipping(&Js(PhantomData), v, path, Keys::CamelToo, strings, skip)
+}
+
+struct Js<'e>(PhantomData<&'e ()>);
+
+fn reason(e: napi::Error) -> String {
+    e.reason.clone()
+}
+
+impl<'e> Host for Js<'e> {
+    type Value = Unknown<'e>;
+
+    fn read(&self, v: &Unknown<'e>) -> Result<Read<Unknown<'e>>, String> {
+        Ok(match v.get_type().map_err(reason)? {
+            ValueType::Null | ValueType::Undefined => Read::Null,
+            ValueType::Boolean => Read::Bool(bool::from_unknown(*v).map_err(reason)?),
+            ValueType::Number => {
+                let n = f64::from_unknown(*v).map_err(reason)?;
+                if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+                    Read::Int(n as i64)
+                } else {
+                    Read::Float(n)
+                }
+            }
+            ValueType::String => Read::Str(String::from_unknown(*v).map_err(reason)?),
+            ValueType::Object if v.is_date().map_err(reason)? => {
+                let ms = JsDate::from_unknown(*v)
+                    .and_then(|d| d.value_of())
+                    .map_err(reason)?;
+                if !ms.is_finite() {
+                    return Err("invalid Date".into());
+                }
+                let t = Timestamp::from_millis(ms as i64).ok_or("Date out of range")?;
+                Read::Str(t.to_string())
+            }
+            ValueType::Object => {
+                let obj = Object::from_unknown(*v).map_err(reason)?;
+                if v.is_array().map_err(reason)? {
+                    Read::List(obj.get_array_length().map_err(reason)? as usize)
+                } else {
+                    let keys = Object::keys(&obj).map_err(reason)?;
+                    match array_like_len(&obj, &keys)? {
+                        Some(n) => Read::List(n),
+                        None => Read::Map(keys),
+                    }
+                }
+            }
+            other => return Err(format!("unsupported value of type {other}")),
+        })
+    }
+
+    fn is_null(&self, v: &Unknown<'e>) -> bool {
+        matches!(v.get_type(), Ok(ValueType::Null | ValueType::Undefined))
+    }
+
+    fn item(&self, list: &Unknown<'e>, i: usize) -> Result<Unknown<'e>, String> {
+        let obj = Object::from_unknown(*list).map_err(reason)?;
+        let i = u32::try_from(i).map_err(|_| "index out of range".to_owned())?;
+        obj.get_element(i).map_err(reason)
+    }
+
+    fn value(&self, map: &Unknown<'e>, key: &str) -> Result<Option<Unknown<'e>>, String> {
+        let obj = Object::from_unknown(*map).map_err(reason)?;
+        let v: Unknown<'e> = obj.get_named_property(key).map_err(reason)?;
+        Ok((v.get_type().map_err(reason)? != ValueType::Undefined).then_some(v))
+    }
+}
+
+/// The length of an array-like object: a numeric `length` and no keys but its indices.
+fn array_like_len(obj: &Object<'_>, keys: &[String]) -> Result<Option<usize>, String> {
+    let length: Unknown<'_> = obj.get_named_property("length").map_err(reason)?;
+    if length.get_type().map_err(reason)? != ValueType::Number {
+        return Ok(None);
+    }
+    let n = f64::from_unknown(length).map_err(reason)?;
+    if !(n >= 0.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX)) {
+        return Ok(None);
+    }
+    let indexed = keys
+        .iter()
+        .all(|k| k == "length" || k.parse::<u32>().is_ok_and(|i| f64::from(i) < n));
+    Ok(indexed.then_some(n as usize))
+}

@@ -1,0 +1,662 @@
+//! A host language's values (JavaScript values, Python objects) deserialized straight into
+//! the core's serde types, with no JSON in between. A binding says only what a value is
+//! ([`Host::read`]); the input limits, the key paths of errors and the matching of keys to a
+//! struct's fields are decided here, once, for every binding.
+//!
+//! The limits hold before anything is read or allocated: a host reports a list's or an
+//! object's claimed size first, and the walk refuses depth, size and string length as it
+//! goes, so no value can make it recurse or allocate without end.
+
+use crate::error::InvalidRequest;
+use crate::limits::{check_items, string_limit, At, MAX_DEPTH, MAX_DOCUMENT, MAX_ITEMS};
+use crate::limits::{MAX_BATCH, MAX_JUSTIFICATION};
+use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
+use std::cell::Cell;
+
+/// What a host value is. Strings are already text: dates, enums and paths arrive as the
+/// text the contract reads.
+#[derive(Debug)]
+pub enum Read<V> {
+    /// `null`, `None`, `undefined`.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer that fits `i64` (a JavaScript number without a fraction).
+    Int(i64),
+    /// Any other finite number.
+    Float(f64),
+    /// Text.
+    Str(String),
+    /// Raw bytes (a secret).
+    Bytes(Vec<u8>),
+    /// A list of this many items, read one by one with [`Host::item`].
+    List(usize),
+    /// An object or mapping: its keys, read one by one with [`Host::value`].
+    Map(Vec<String>),
+    /// The value stands for another (an `Enum` for its value).
+    Alias(V),
+}
+
+/// A host language's values, as the bindings teach the core to read them.
+pub trait Host {
+    /// A value of the host language.
+    type Value: Clone;
+
+    /// What `v` is; an error is the reason it cannot be read.
+    fn read(&self, v: &Self::Value) -> Result<Read<Self::Value>, String>;
+    /// Whether `v` is null (`None`, `null`, `undefined`): cheaper than [`Host::read`], and
+    /// asked of every optional value.
+    fn is_null(&self, v: &Self::Value) -> bool;
+    /// Item `i` of a list that [`Host::read`] reported.
+    fn item(&self, list: &Self::Value, i: usize) -> Result<Self::Value, String>;
+    /// The value under `key` of a map that [`Host::read`] reported; `None` when it is
+    /// absent (JavaScript's `undefined`), which counts as not given.
+    fn value(&self, map: &Self::Value, key: &str) -> Result<Option<Self::Value>, String>;
+}
+
+/// How a struct's keys are matched to its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    /// As the contract spells them (`office_country`).
+    Exact,
+    /// Also in camelCase (`officeCountry`), as JavaScript writes them; both spellings of
+    /// one field in one object are an error.
+    CamelToo,
+}
+
+/// How strings are bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strings {
+    /// Requests: each key's own limit (`justification` is longer).
+    PerKey,
+    /// Records and options: the longest any key may hold.
+    Loose,
+}
+
+/// Reads `value` as a `T`; an error names the key path under `path` as the caller wrote it.
+pub fn from_host<H: Host, T: DeserializeOwned>(
+    host: &H,
+    value: &H::Value,
+    path: &str,
+    keys: Keys,
+    strings: Strings,
+) -> Result<T, InvalidRequest> {
+    from_host_skipping(host, value, path, keys, strings, None)
+}
+
+/// [`from_host`], passing over the top-level key `skip` (a callback among data options).
+pub fn from_host_skipping<H: Host, T: DeserializeOwned>(
+    host: &H,
+    value: &H::Value,
+    path: &str,
+    keys: Keys,
+    strings: Strings,
+    skip: Option<&str>,
+) -> Result<T, InvalidRequest> {
+    let left = Cell::new(MAX_DOCUMENT);
+    let de = De {
+        host,
+        v: value.clone(),
+        at: At::Root(path),
+        depth: 0,
+        left: &left,
+        keys,
+        strings,
+        skip,
+    };
+    T::deserialize(de).map_err(|e| InvalidRequest::new(e.key.unwrap_or_default(), e.reason))
+}
+
+/// Refuses a batch of `n` items past [`MAX_BATCH`] before any item is read.
+pub fn check_batch(n: usize) -> Result<(), InvalidRequest> {
+    if n > MAX_BATCH {
+        return Err(InvalidRequest::new(
+            "",
+            format!("a batch of {n} items; at most {MAX_BATCH} are accepted"),
+        ));
+    }
+    Ok(())
+}
+
+/// A conversion error; `key` is set by the innermost value that knows where it is.
+#[derive(Debug)]
+pub struct HostError {
+    key: Option<String>,
+    reason: String,
+}
+
+impl HostError {
+    fn at(at: &At<'_>, reason: impl Into<String>) -> Self {
+        Self {
+            key: Some(at.path()),
+            reason: reason.into(),
+        }
+    }
+
+    fn placed(mut self, at: &At<'_>) -> Self {
+        if self.key.is_none() {
+            self.key = Some(at.path());
+        }
+        self
+    }
+}
+
+impl std::fmt::Display for HostError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for HostError {}
+
+impl de::Error for HostError {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        Self {
+            key: None,
+            reason: msg.to_string(),
+        }
+    }
+}
+
+impl From<InvalidRequest> for HostError {
+    fn from(e: InvalidRequest) -> Self {
+        Self {
+            key: Some(e.key),
+            reason: e.reason,
+        }
+    }
+}
+
+/// `office_country` written as `officeCountry`.
+fn camel_names(key: &str, field: &str) -> bool {
+    let mut k = key.bytes();
+    let mut f = field.bytes();
+    while let Some(c) = f.next() {
+        let want = if c == b'_' {
+            match f.next() {
+                Some(n) => n.to_ascii_uppercase(),
+                None => return false,
+            }
+        } else {
+            c
+        };
+        if k.next() != Some(want) {
+            return false;
+        }
+    }
+    k.next().is_none()
+}
+
+struct De<'p, H: Host> {
+    host: &'p H,
+    v: H::Value,
+    at: At<'p>,
+    depth: usize,
+    left: &'p Cell<usize>,
+    keys: Keys,
+    strings: Strings,
+    /// A key of this object that is not data.
+    skip: Option<&'p str>,
+}
+
+impl<'p, H: Host> De<'p, H> {
+    fn err(&self, reason: impl Into<String>) -> HostError {
+        HostError::at(&self.at, reason)
+    }
+
+    fn spend(&self, n: usize) -> Result<(), HostError> {
+        match self.left.get().checked_sub(n) {
+            Some(l) => {
+                self.left.set(l);
+                Ok(())
+            }
+            None => Err(self.err(format!("the request is larger than {MAX_DOCUMENT} bytes"))),
+        }
+    }
+
+    fn items(&self, n: usize) -> Result<(), HostError> {
+        if n > MAX_ITEMS {
+            check_items(&self.at.path(), n)?;
+        }
+        Ok(())
+    }
+
+    /// What the value is, within depth and size; an alias is followed (and stands for
+    /// the value from then on).
+    fn read(mut self) -> Result<(Self, Read<H::Value>), HostError> {
+        loop {
+            if self.depth > MAX_DEPTH {
+                return Err(self.err(format!("nested deeper than {MAX_DEPTH} levels")));
+            }
+            self.spend(8)?;
+            match self.host.read(&self.v).map_err(|r| self.err(r))? {
+                Read::Alias(next) => {
+                    self.v = next;
+                    self.depth += 1;
+                }
+                other => return Ok((self, other)),
+            }
+        }
+    }
+
+    fn string(&self, s: String) -> Result<String, HostError> {
+        let limit = match (self.strings, self.at) {
+            (Strings::PerKey, At::Key(_, k)) => string_limit(k),
+            (Strings::PerKey, _) => string_limit(""),
+            (Strings::Loose, _) => MAX_JUSTIFICATION,
+        };
+        if s.len() > limit {
+            return Err(self.err(format!(
+                "is {} bytes long; at most {limit} are accepted",
+                s.len()
+            )));
+        }
+        self.spend(s.len())?;
+        Ok(s)
+    }
+
+    fn visit<'de, V: Visitor<'de>>(
+        self,
+        read: Read<H::Value>,
+        visitor: V,
+        fields: Option<&'static [&'static str]>,
+    ) -> Result<V::Value, HostError> {
+        match read {
+            Read::Null => visitor.visit_unit(),
+            Read::Bool(b) => visitor.visit_bool(b),
+            Read::Int(i) => visitor.visit_i64(i),
+            Read::Float(f) if f.is_finite() => visitor.visit_f64(f),
+            Read::Float(_) => Err(self.err("not a finite number")),
+            Read::Str(s) => visitor.visit_string(self.string(s)?),
+            Read::Bytes(b) => {
+                self.items(b.len())?;
+                self.spend(b.len())?;
+                visitor.visit_seq(de::value::SeqDeserializer::<_, HostError>::new(
+                    b.into_iter(),
+                ))
+            }
+            Read::List(n) => {
+                self.items(n)?;
+                visitor.visit_seq(Seq { de: self, i: 0, n })
+            }
+            Read::Map(names) => {
+                self.items(names.len())?;
+                visitor.visit_map(Map {
+                    left: names.len(),
+                    names: names.into_iter(),
+                    key: String::new(),
+                    value: None,
+                    fields,
+                    seen: Vec::new(),
+                    de: self,
+                })
+            }
+            Read::Alias(_) => Err(self.err("an alias was not followed")),
+        }
+    }
+
+    fn child<'q>(&self, v: H::Value, at: At<'q>) -> De<'q, H>
+    where
+        'p: 'q,
+    {
+        De {
+            host: self.host,
+            v,
+            at,
+            depth: self.depth + 1,
+            left: self.left,
+            keys: self.keys,
+            strings: self.strings,
+            skip: None,
+        }
+    }
+}
+
+impl<'de, H: Host> de::Deserializer<'de> for De<'_, H> {
+    type Error = HostError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, HostError> {
+        let (de, read) = self.read()?;
+        de.visit(read, visitor, None)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, HostError> {
+        if self.host.is_null(&self.v) {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, HostError> {
+        let (de, read) = self.read()?;
+        de.visit(read, visitor, Some(fields))
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, HostError> {
+        match self.read()? {
+            (de, Read::Str(s)) => visitor.visit_enum(de.string(s)?.into_deserializer()),
+            (de, _) => Err(de.err("expected a string")),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, HostError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map identifier ignored_any
+    }
+}
+
+struct Seq<'p, H: Host> {
+    de: De<'p, H>,
+    i: usize,
+    n: usize,
+}
+
+impl<'de, H: Host> de::SeqAccess<'de> for Seq<'_, H> {
+    type Error = HostError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, HostError> {
+        if self.i == self.n {
+            return Ok(None);
+        }
+        let at = At::Index(&self.de.at, self.i);
+        let item = self
+            .de
+            .host
+            .item(&self.de.v, self.i)
+            .map_err(|r| HostError::at(&at, r))?;
+        self.i += 1;
+        seed.deserialize(self.de.child(item, at))
+            .map(Some)
+            .map_err(|e| e.placed(&at))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.n - self.i)
+    }
+}
+
+struct Map<'p, H: Host> {
+    de: De<'p, H>,
+    names: std::vec::IntoIter<String>,
+    left: usize,
+    /// The key whose value is read next, and that value.
+    key: String,
+    value: Option<H::Value>,
+    /// The fields of the struct being read; `None` for a map, whose keys are data.
+    fields: Option<&'static [&'static str]>,
+    seen: Vec<usize>,
+}
+
+/// The field of `fields` (a struct's; `None` for a map) that `key` names.
+fn field(
+    fields: Option<&'static [&'static str]>,
+    keys: Keys,
+    key: &str,
+) -> Option<(usize, &'static str)> {
+    let camel = keys == Keys::CamelToo;
+    fields?
+        .iter()
+        .enumerate()
+        .find(|(_, f)| **f == key || (camel && camel_names(key, f)))
+        .map(|(i, f)| (i, *f))
+}
+
+impl<'de, H: Host> de::MapAccess<'de> for Map<'_, H> {
+    type Error = HostError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, HostError> {
+        for k in self.names.by_ref() {
+            self.left -= 1;
+            if self.de.skip == Some(k.as_str()) {
+                continue;
+            }
+            let at = At::Key(&self.de.at, &k);
+            let Some(v) = self
+                .de
+                .host
+                .value(&self.de.v, &k)
+                .map_err(|r| HostError::at(&at, r))?
+            else {
+                continue;
+            };
+            self.de.spend(k.len())?;
+            self.value = Some(v);
+            let key = match field(self.fields, self.de.keys, &k) {
+                Some((i, name)) => {
+                    if self.seen.contains(&i) {
+                        return Err(HostError::at(
+                            &at,
+                            format!("`{k}` is given twice (as `{name}` and in camelCase)"),
+                        ));
+                    }
+                    self.seen.push(i);
+                    seed.deserialize(BorrowedStrDeserializer::new(name))
+                }
+                None => seed.deserialize(StringDeserializer::new(k.clone())),
+            };
+            let key = key.map_err(|e: HostError| e.placed(&at));
+            self.key = k;
+            return key.map(Some);
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, HostError> {
+        let at = At::Key(&self.de.at, &self.key);
+        let v = self
+            .value
+            .take()
+            .ok_or_else(|| HostError::at(&at, "a value without a key"))?;
+        seed.deserialize(self.de.child(v, at))
+            .map_err(|e| e.placed(&at))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.left)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AccessRequest;
+    use serde_json::{json, Value};
+
+    /// JSON values as a host: what every binding's host must agree with.
+    struct Json;
+
+    impl Host for Json {
+        type Value = Value;
+        fn read(&self, v: &Value) -> Result<Read<Value>, String> {
+            Ok(match v {
+                Value::Null => Read::Null,
+                Value::Bool(b) => Read::Bool(*b),
+                Value::Number(n) => match n.as_i64() {
+                    Some(i) => Read::Int(i),
+                    None => Read::Float(n.as_f64().unwrap_or(f64::NAN)),
+                },
+                Value::String(s) => Read::Str(s.clone()),
+                Value::Array(a) => Read::List(a.len()),
+                Value::Object(o) => Read::Map(o.keys().cloned().collect()),
+            })
+        }
+        fn is_null(&self, v: &Value) -> bool {
+            v.is_null()
+        }
+        fn item(&self, list: &Value, i: usize) -> Result<Value, String> {
+            list.get(i).cloned().ok_or_else(|| "no such item".into())
+        }
+        fn value(&self, map: &Value, key: &str) -> Result<Option<Value>, String> {
+            Ok(map.get(key).cloned())
+        }
+    }
+
+    fn read(v: Value, keys: Keys) -> Result<AccessRequest, InvalidRequest> {
+        from_host(&Json, &v, "", keys, Strings::PerKey)
+    }
+
+    fn request() -> Value {
+        json!({"employee": {"id": 7, "segments": ["consumer"], "office_country": "DE"},
+               "customer": {"id": "c1", "segment": "consumer", "vip": false, "employee": false},
+               "ticket": {"id": "T-1", "customer": "c1", "assignee": "7", "queue": "billing",
+                          "status": "open", "opened_at": "2026-11-28T07:00:00Z"},
+               "purpose": "support", "at": "2026-11-28T10:00:00Z"})
+    }
+
+    #[test]
+    fn a_host_value_reads_as_the_same_request_as_its_json() {
+        let v = request();
+        let direct = read(v.clone(), Keys::Exact).unwrap();
+        assert_eq!(direct, AccessRequest::from_value(v).unwrap());
+    }
+
+    #[test]
+    fn camel_case_keys_name_fields_and_both_spellings_are_refused() {
+        let mut v = request();
+        v["employee"]["officeCountry"] = v["employee"]["office_country"].take();
+        v["employee"]
+            .as_object_mut()
+            .unwrap()
+            .remove("office_country");
+        assert_eq!(
+            read(v.clone(), Keys::CamelToo)
+                .unwrap()
+                .employee
+                .office_country
+                .as_deref(),
+            Some("DE")
+        );
+        assert_eq!(
+            read(v.clone(), Keys::Exact).unwrap_err().key,
+            "employee.officeCountry"
+        );
+        v["ticket"]["openedAt"] = json!("2026-11-28T07:00:00Z");
+        let e = read(v, Keys::CamelToo).unwrap_err();
+        assert_eq!(e.key, "ticket.openedAt");
+    }
+
+    #[test]
+    fn errors_name_the_key_as_written() {
+        let mut v = request();
+        v["customer"]["vip"] = json!("yes");
+        assert_eq!(read(v, Keys::Exact).unwrap_err().key, "customer.vip");
+        let mut v = request();
+        v["employee"]["teams"] = json!(vec!["t"; MAX_ITEMS + 1]);
+        assert_eq!(read(v, Keys::Exact).unwrap_err().key, "employee.teams");
+        let mut v = request();
+        v["client"] = json!("x".repeat(2000));
+        assert_eq!(read(v, Keys::Exact).unwrap_err().key, "client");
+        let mut v = request();
+        let mut deep = json!("x");
+        for _ in 0..MAX_DEPTH + 2 {
+            deep = json!([deep]);
+        }
+        v["justification"] = deep.clone();
+        assert_eq!(read(v, Keys::Exact).unwrap_err().key, "justification");
+        let record = json!({ "name": deep });
+        let e = from_host::<_, serde_json::Map<String, Value>>(
+            &Json,
+            &record,
+            "record",
+            Keys::Exact,
+            Strings::Loose,
+        )
+        .unwrap_err();
+        assert!(e.reason.contains("nested"), "{e:?}");
+        assert!(e.key.starts_with("record.name"), "{e:?}");
+    }
+
+    /// A request with one part changed: a key dropped, a value replaced by another type, a
+    /// long string, a deep list, an unknown key.
+    fn mutated(path: usize, change: usize, n: usize) -> Value {
+        let mut v = request();
+        let pointers = [
+            "/employee/id",
+            "/employee/segments",
+            "/employee/office_country",
+            "/customer/vip",
+            "/customer/segment",
+            "/ticket/status",
+            "/ticket/opened_at",
+            "/ticket",
+            "/purpose",
+            "/at",
+            "/employee",
+            "/ticket/assignee",
+        ];
+        let pointer = pointers[path % pointers.len()];
+        let replacement = match change % 8 {
+            0 => Value::Null,
+            1 => json!(n),
+            2 => json!("x".repeat(n * 40)),
+            3 => json!(vec!["consumer"; n * 30]),
+            4 => json!({"nickname": "x"}),
+            5 => json!(true),
+            6 => json!(-1.5),
+            _ => {
+                let mut deep = json!("x");
+                for _ in 0..n {
+                    deep = json!([deep]);
+                }
+                deep
+            }
+        };
+        if let Some(slot) = v.pointer_mut(pointer) {
+            *slot = replacement;
+        }
+        v
+    }
+
+    proptest::proptest! {
+        /// Every binding reads through [`from_host`]; the CLI and the Rust API through
+        /// `AccessRequest::from_value`. Both accept exactly the same requests, as the same.
+        #[test]
+        fn the_host_reader_accepts_what_the_json_reader_accepts(
+            path in 0usize..12, change in 0usize..8, n in 0usize..40,
+        ) {
+            let v = mutated(path, change, n);
+            let by_host = read(v.clone(), Keys::Exact);
+            let by_json = AccessRequest::from_value(v);
+            proptest::prop_assert_eq!(by_host.is_ok(), by_json.is_ok(), "{:?} / {:?}", by_host, by_json);
+            if let (Ok(a), Ok(b)) = (by_host, by_json) {
+                proptest::prop_assert_eq!(a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn camel_names_match_only_the_camel_spelling() {
+        assert!(camel_names("officeCountry", "office_country"));
+        assert!(camel_names("windowS", "window_s"));
+        assert!(!camel_names("officecountry", "office_country"));
+        assert!(!camel_names("officeCountryX", "office_country"));
+        assert!(!camel_names("office", "office_country"));
+        assert!(!camel_names("OfficeCountry", "office_country"));
+    }
+}
