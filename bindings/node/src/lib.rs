@@ -3,7 +3,6 @@
 
 mod errors;
 mod host;
-mod ser;
 
 use errors::{internal, to_js};
 use host::{from_js, from_js_skipping};
@@ -27,7 +26,7 @@ fn invalid(key: &str, reason: impl Into<String>) -> CoreError {
 
 /// A result as JSON text, made wherever the work ran (off the main thread for promises).
 fn json<T: Serialize + ?Sized>(t: &T) -> std::result::Result<String, CoreError> {
-    ser::to_json_text(t).map_err(|e| invalid("", format!("result not serialisable: {e}")))
+    ffi::camel::to_json_text(t).map_err(|e| invalid("", format!("result not serialisable: {e}")))
 }
 
 /// JSON text as a JS value through V8's own `JSON.parse`.
@@ -78,7 +77,7 @@ impl NodeSink {
         let failed = self.failed.clone();
         let status = self.tsfn.call_with_return_value(
             FnArgs {
-                data: (ser::to_value(a), decision),
+                data: (ffi::camel::to_value(a), decision),
             },
             ThreadsafeFunctionCallMode::NonBlocking,
             move |ok: Result<bool>, _env| {
@@ -101,7 +100,7 @@ impl ticketgate::AlertSink for NodeSink {
         d: &ticketgate::Decision,
         a: &ticketgate::Alert,
     ) -> std::result::Result<(), String> {
-        self.call(ser::to_value(d), a)
+        self.call(ffi::camel::to_value(d), a)
     }
     fn event(&self, a: &ticketgate::Alert) -> std::result::Result<(), String> {
         self.call(Value::Null, a)

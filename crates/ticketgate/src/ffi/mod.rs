@@ -2,6 +2,7 @@
 //! options as one serde type, errors as JSON, and a test-only panic. A new option is
 //! added here once and every surface has it.
 
+pub mod camel;
 pub mod host;
 
 use crate::audit::{AuditOptions, ChainKey, Durability};

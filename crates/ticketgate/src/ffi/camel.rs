@@ -1,17 +1,18 @@
-//! The core's serde types as JavaScript sees them: a struct's fields in camelCase, the keys
-//! of maps (field names, contact records) as they are. Written as JSON text for V8's own
-//! `JSON.parse`, several times faster than building objects property by property.
+//! Results as JavaScript sees them: a struct's fields in camelCase, the keys of maps (field
+//! names, contact records) as they are, the counterpart of [`super::host::Keys::CamelToo`]
+//! on the way in. Renamed while serialising, by the fields each type declares, never by
+//! rewriting the keys of a finished document.
 
 use serde::ser::{self, Serialize, Serializer};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-/// `t` as JSON text in the Node binding's casing.
+/// `t` as JSON text with camelCase fields.
 pub fn to_json_text<T: Serialize + ?Sized>(t: &T) -> serde_json::Result<String> {
     serde_json::to_string(&Camel(t))
 }
 
-/// `t` as a JSON value in the Node binding's casing (for callback arguments).
+/// `t` as a JSON value with camelCase fields.
 pub fn to_value<T: Serialize + ?Sized>(t: &T) -> serde_json::Value {
     serde_json::to_value(Camel(t)).unwrap_or(serde_json::Value::Null)
 }
