@@ -8,7 +8,7 @@ use napi::{JsDate, JsValue, ValueType};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
 use std::result::Result;
-use ticketgate::ffi::host::{from_host_skipping, Host, Keys, Read, Strings};
+use ticketgate::ffi::host::{from_host_skipping, within_items, Host, Keys, Read, Strings};
 use ticketgate::{InvalidRequest, Timestamp};
 
 /// Reads `v` as a `T`, keys in camelCase or as the contract spells them; errors name the
@@ -71,7 +71,17 @@ impl<'e> Host for Js<'e> {
                     let keys = Object::keys(&obj).map_err(reason)?;
                     match array_like_len(&obj, &keys)? {
                         Some(n) => Read::List(n),
-                        None => Read::Map(keys),
+                        None => {
+                            within_items(keys.len())?;
+                            let mut entries = Vec::with_capacity(keys.len());
+                            for k in keys {
+                                let v: Unknown<'e> = obj.get_named_property(&k).map_err(reason)?;
+                                if v.get_type().map_err(reason)? != ValueType::Undefined {
+                                    entries.push((k, v));
+                                }
+                            }
+                            Read::Map(entries)
+                        }
                     }
                 }
             }
@@ -87,12 +97,6 @@ impl<'e> Host for Js<'e> {
         let obj = Object::from_unknown(*list).map_err(reason)?;
         let i = u32::try_from(i).map_err(|_| "index out of range".to_owned())?;
         obj.get_element(i).map_err(reason)
-    }
-
-    fn value(&self, map: &Unknown<'e>, key: &str) -> Result<Option<Unknown<'e>>, String> {
-        let obj = Object::from_unknown(*map).map_err(reason)?;
-        let v: Unknown<'e> = obj.get_named_property(key).map_err(reason)?;
-        Ok((v.get_type().map_err(reason)? != ValueType::Undefined).then_some(v))
     }
 }
 

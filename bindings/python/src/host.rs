@@ -9,8 +9,8 @@ use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, 
 use pyo3::types::{PyString, PyTuple, PyType};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
-use ticketgate::ffi::host::{from_host, Host, Keys, Read, Strings};
-use ticketgate::limits::{check_items, MAX_ITEMS};
+use ticketgate::ffi::host::{from_host, within_items, Host, Keys, Read, Strings};
+use ticketgate::limits::MAX_ITEMS;
 use ticketgate::InvalidRequest;
 
 static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -63,8 +63,8 @@ impl<'py> Host for Objects<'py> {
         // the common containers before the `isinstance` checks below (`os.PathLike` is an
         // ABC, whose check is slow)
         if let Ok(d) = obj.cast::<PyDict>() {
-            within(d.len())?;
-            return keys(d.keys().iter());
+            within_items(d.len())?;
+            return entries(d.iter());
         }
         if let Ok(l) = obj.cast::<PyList>() {
             return Ok(Read::List(l.len()));
@@ -111,8 +111,13 @@ impl<'py> Host for Objects<'py> {
                 .map_err(reason);
         }
         if let Ok(m) = obj.cast::<PyMapping>() {
-            within(m.len().map_err(reason)?)?;
-            return keys(m.keys().map_err(reason)?.iter());
+            within_items(m.len().map_err(reason)?)?;
+            let items = m.items().map_err(reason)?;
+            let pairs = items
+                .iter()
+                .map(|i| i.extract())
+                .collect::<PyResult<Vec<_>>>();
+            return entries(pairs.map_err(reason)?.into_iter());
         }
         let dataclasses = py.import("dataclasses").map_err(reason)?;
         let is_dc: bool = dataclasses
@@ -121,13 +126,16 @@ impl<'py> Host for Objects<'py> {
             .map_err(reason)?;
         if is_dc && !obj.is_instance_of::<PyType>() {
             // field by field rather than `asdict`, which deep-copies
-            let names = dataclasses
+            let fields = dataclasses
                 .call_method1("fields", (obj,))
                 .and_then(|f| f.try_iter())
                 .map_err(reason)?
-                .map(|f| f.and_then(|f| f.getattr("name")));
-            return keys(
-                names
+                .map(|f| {
+                    let name = f.and_then(|f| f.getattr("name"))?;
+                    Ok((name.clone(), obj.getattr(name.cast::<PyString>()?)?))
+                });
+            return entries(
+                fields
                     .collect::<PyResult<Vec<_>>>()
                     .map_err(reason)?
                     .into_iter(),
@@ -159,31 +167,14 @@ impl<'py> Host for Objects<'py> {
     fn item(&self, list: &Bound<'py, PyAny>, i: usize) -> Result<Bound<'py, PyAny>, String> {
         list.get_item(i).map_err(reason)
     }
-
-    fn value(
-        &self,
-        map: &Bound<'py, PyAny>,
-        key: &str,
-    ) -> Result<Option<Bound<'py, PyAny>>, String> {
-        if let Ok(d) = map.cast::<PyDict>() {
-            return d.get_item(key).map_err(reason);
-        }
-        if map.cast::<PyMapping>().is_ok() {
-            return map.get_item(key).map(Some).map_err(reason);
-        }
-        map.getattr(key).map(Some).map_err(reason)
-    }
 }
 
-/// A mapping's size, refused before its keys are read.
-fn within(n: usize) -> Result<(), String> {
-    check_items("", n).map_err(|e| e.reason)
-}
-
-fn keys<'py, A>(names: impl Iterator<Item = Bound<'py, PyAny>>) -> Result<Read<A>, String> {
-    names
-        .map(|k| k.extract::<String>())
-        .collect::<PyResult<Vec<_>>>()
+fn entries<'py>(
+    pairs: impl Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+) -> Result<Read<Bound<'py, PyAny>>, String> {
+    pairs
+        .map(|(k, v)| Some((k.cast::<PyString>().ok()?.to_cow().ok()?.into_owned(), v)))
+        .collect::<Option<Vec<_>>>()
         .map(Read::Map)
-        .map_err(|_| "mapping keys must be strings".into())
+        .ok_or_else(|| "mapping keys must be strings".into())
 }

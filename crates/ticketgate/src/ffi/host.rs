@@ -32,8 +32,9 @@ pub enum Read<V> {
     Bytes(Vec<u8>),
     /// A list of this many items, read one by one with [`Host::item`].
     List(usize),
-    /// An object or mapping: its keys, read one by one with [`Host::value`].
-    Map(Vec<String>),
+    /// An object or mapping: its keys and values (a value absent, like JavaScript's
+    /// `undefined`, left out, as not given).
+    Map(Vec<(String, V)>),
     /// The value stands for another (an `Enum` for its value).
     Alias(V),
 }
@@ -50,9 +51,6 @@ pub trait Host {
     fn is_null(&self, v: &Self::Value) -> bool;
     /// Item `i` of a list that [`Host::read`] reported.
     fn item(&self, list: &Self::Value, i: usize) -> Result<Self::Value, String>;
-    /// The value under `key` of a map that [`Host::read`] reported; `None` when it is
-    /// absent (JavaScript's `undefined`), which counts as not given.
-    fn value(&self, map: &Self::Value, key: &str) -> Result<Option<Self::Value>, String>;
 }
 
 /// How a struct's keys are matched to its fields.
@@ -106,6 +104,12 @@ pub fn from_host_skipping<H: Host, T: DeserializeOwned>(
         skip,
     };
     T::deserialize(de).map_err(|e| InvalidRequest::new(e.key.unwrap_or_default(), e.reason))
+}
+
+/// For a host: refuses an object or mapping of `n` keys before its entries are read (the
+/// reason; the reader names the key path).
+pub fn within_items(n: usize) -> Result<(), String> {
+    check_items("", n).map_err(|e| e.reason)
 }
 
 /// Refuses a batch of `n` items past [`MAX_BATCH`] before any item is read.
@@ -280,11 +284,11 @@ impl<'p, H: Host> De<'p, H> {
                 self.items(n)?;
                 visitor.visit_seq(Seq { de: self, i: 0, n })
             }
-            Read::Map(names) => {
-                self.items(names.len())?;
+            Read::Map(entries) => {
+                self.items(entries.len())?;
                 visitor.visit_map(Map {
-                    left: names.len(),
-                    names: names.into_iter(),
+                    left: entries.len(),
+                    entries: entries.into_iter(),
                     key: String::new(),
                     value: None,
                     fields,
@@ -400,7 +404,7 @@ impl<'de, H: Host> de::SeqAccess<'de> for Seq<'_, H> {
 
 struct Map<'p, H: Host> {
     de: De<'p, H>,
-    names: std::vec::IntoIter<String>,
+    entries: std::vec::IntoIter<(String, H::Value)>,
     left: usize,
     /// The key whose value is read next, and that value.
     key: String,
@@ -431,20 +435,12 @@ impl<'de, H: Host> de::MapAccess<'de> for Map<'_, H> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, HostError> {
-        for k in self.names.by_ref() {
+        for (k, v) in self.entries.by_ref() {
             self.left -= 1;
             if self.de.skip == Some(k.as_str()) {
                 continue;
             }
             let at = At::Key(&self.de.at, &k);
-            let Some(v) = self
-                .de
-                .host
-                .value(&self.de.v, &k)
-                .map_err(|r| HostError::at(&at, r))?
-            else {
-                continue;
-            };
             self.de.spend(k.len())?;
             self.value = Some(v);
             let key = match field(self.fields, self.de.keys, &k) {
@@ -503,7 +499,9 @@ mod tests {
                 },
                 Value::String(s) => Read::Str(s.clone()),
                 Value::Array(a) => Read::List(a.len()),
-                Value::Object(o) => Read::Map(o.keys().cloned().collect()),
+                Value::Object(o) => {
+                    Read::Map(o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                }
             })
         }
         fn is_null(&self, v: &Value) -> bool {
@@ -511,9 +509,6 @@ mod tests {
         }
         fn item(&self, list: &Value, i: usize) -> Result<Value, String> {
             list.get(i).cloned().ok_or_else(|| "no such item".into())
-        }
-        fn value(&self, map: &Value, key: &str) -> Result<Option<Value>, String> {
-            Ok(map.get(key).cloned())
         }
     }
 
