@@ -184,62 +184,27 @@ struct Gate(CoreGate);
 
 #[pymethods]
 impl Gate {
+    /// Every option is a keyword argument and a key of the core's `GateOptions` (so an
+    /// option added there is an argument here); an unknown one is an `InvalidRequest`.
     #[new]
-    #[pyo3(signature = (policies=None, audit_log=None, durability="always", velocity=None, redis_url=None, on_alert=None, grant_key=None, mode="enforce", clock="live", audit_key=None, audit_checkpoint=None, audit_rotate_bytes=None, audit_rotate_daily=false, max_skew_s=None, max_age_s=None, velocity_store=None, canaries=None, peer_signals=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (*, on_alert=None, **options))]
     fn new(
         py: Python<'_>,
-        policies: Option<&Bound<'_, PyAny>>,
-        audit_log: Option<&Bound<'_, PyAny>>,
-        durability: &str,
-        velocity: Option<&Bound<'_, PyAny>>,
-        redis_url: Option<&Bound<'_, PyAny>>,
         on_alert: Option<Py<PyAny>>,
-        grant_key: Option<&Bound<'_, PyAny>>,
-        mode: &str,
-        clock: &str,
-        audit_key: Option<&Bound<'_, PyAny>>,
-        audit_checkpoint: Option<&Bound<'_, PyAny>>,
-        audit_rotate_bytes: Option<u64>,
-        audit_rotate_daily: bool,
-        max_skew_s: Option<u64>,
-        max_age_s: Option<u64>,
-        velocity_store: Option<&Bound<'_, PyAny>>,
-        canaries: Option<&Bound<'_, PyAny>>,
-        peer_signals: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let build = || -> Result<CoreGate, Error> {
-            let mut o = serde_json::Map::new();
-            for (k, v) in [
-                ("policies", policies),
-                ("audit_log", audit_log),
-                ("velocity", velocity),
-                ("redis_url", redis_url),
-                ("grant_key", grant_key),
-                ("audit_key", audit_key),
-                ("audit_checkpoint", audit_checkpoint),
-                ("velocity_store", velocity_store),
-                ("canaries", canaries),
-                ("peer_signals", peer_signals),
-            ] {
-                if let Some(v) = v {
-                    o.insert(k.into(), from_py(v, k, Strings::Loose)?);
+            // None is "not given", as for any keyword argument with a default
+            let given = PyDict::new(py);
+            for (k, v) in options.into_iter().flat_map(|o| o.iter()) {
+                if !v.is_none() {
+                    given
+                        .set_item(k, v)
+                        .map_err(|e| invalid("", e.to_string()))?;
                 }
             }
-            o.insert("durability".into(), durability.into());
-            o.insert("mode".into(), mode.into());
-            o.insert("clock".into(), clock.into());
-            o.insert("audit_rotate_daily".into(), audit_rotate_daily.into());
-            for (k, v) in [
-                ("audit_rotate_bytes", audit_rotate_bytes),
-                ("max_skew_s", max_skew_s),
-                ("max_age_s", max_age_s),
-            ] {
-                if let Some(v) = v {
-                    o.insert(k.into(), v.into());
-                }
-            }
-            let mut b = GateOptions::from_value(serde_json::Value::Object(o))?.builder()?;
+            let options: GateOptions = from_py(given.as_any(), "", Strings::Loose)?;
+            let mut b = options.builder()?;
             if let Some(cb) = on_alert {
                 b = b.on_alert(Arc::new(PySink(cb)));
             }

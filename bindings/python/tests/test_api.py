@@ -98,6 +98,18 @@ def test_invalid_requests_name_the_key(request_dict: Dict[str, Any], mutate: Any
     assert isinstance(e.value, ValueError) and isinstance(e.value, ticketgate.TicketgateError)
 
 
+def test_options_are_the_core_options_and_a_misspelt_one_is_named() -> None:
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.Gate(durablity="always")  # type: ignore[call-arg]
+    assert e.value.key == "durablity"
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.Gate(peer_signals={"ratio": 0.5})
+    assert e.value.key.startswith("peer_signals")
+    # None is "not given", as for any keyword argument with a default
+    gate = ticketgate.Gate(clock="replay", policies=None, canaries=None, velocity=None)
+    assert gate.policy_version.startswith("sha256:")
+
+
 def test_not_a_mapping_is_invalid() -> None:
     with pytest.raises(ticketgate.InvalidRequest):
         ticketgate.Gate(clock="replay").decide(["not", "a", "request"])

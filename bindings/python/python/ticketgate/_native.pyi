@@ -54,6 +54,7 @@ class Decision:
 class Gate:
     def __new__(
         cls,
+        *,
         policies: Optional[_Path] = None,
         audit_log: Optional[_Path] = None,
         durability: Literal["always", "batched", "none"] = "always",
