@@ -509,6 +509,8 @@ fn batch<'py, T>(
 ) -> PyResult<Vec<Result<T, Error>>> {
     let mut out = Vec::new();
     for (i, item) in items.try_iter()?.enumerate() {
+        // an endless generator is refused once past the limit, not read to the end
+        ffi::host::check_batch(i + 1).map_err(|e| to_pyerr(items.py(), e.into()))?;
         out.push(convert(i, item?));
     }
     Ok(out)

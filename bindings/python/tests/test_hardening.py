@@ -437,3 +437,19 @@ def test_canaries_and_suspects(tmp_path: pathlib.Path, request_dict: Dict[str, A
     ranked = gate.audit_suspects(["v1", "v2", "v3", "n0-1"], reader="sec")
     assert ranked[0]["employee"] == "mallory" and ranked[0]["matched"] == 3
     assert ranked[0]["p_value"] < ranked[1]["p_value"]
+
+
+def test_a_batch_past_the_limit_is_refused_before_it_is_read_to_the_end() -> None:
+    gate = ticketgate.Gate(clock="replay")
+    taken = 0
+
+    def endless() -> Any:
+        nonlocal taken
+        while True:
+            taken += 1
+            yield {}
+
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        gate.decide_many(endless())
+    assert "batch" in str(e.value)
+    assert taken <= 100_001
