@@ -102,6 +102,13 @@ impl<'e> Host for Js<'e> {
 
 /// The length of an array-like object: a numeric `length` and no keys but its indices.
 fn array_like_len(obj: &Object<'_>, keys: &[String]) -> Result<Option<usize>, String> {
+    // an object with a named key is not array-like: no `length` lookup for it
+    if !keys
+        .iter()
+        .all(|k| k == "length" || k.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Ok(None);
+    }
     let length: Unknown<'_> = obj.get_named_property("length").map_err(reason)?;
     if length.get_type().map_err(reason)? != ValueType::Number {
         return Ok(None);

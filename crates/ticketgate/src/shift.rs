@@ -29,26 +29,34 @@ pub enum Shift {
 
 impl<'de> Deserialize<'de> for Shift {
     /// A schedule has `days`; anything else must be an absolute shift. Deciding by that key
-    /// (rather than trying each shape) keeps the error about the shape that was meant.
+    /// (rather than trying each shape) keeps the error about the shape that was meant, and
+    /// the value is read once.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
-        struct Absolute {
-            start: Timestamp,
-            end: Timestamp,
+        struct Either {
+            start: String,
+            end: String,
+            #[serde(default)]
+            days: Option<Vec<String>>,
+            #[serde(default)]
+            tz: Option<String>,
         }
-        let v = serde_json::Value::deserialize(d)?;
-        if v.get("days").is_some() {
-            serde_json::from_value(v)
-                .map(Shift::Weekly)
-                .map_err(serde::de::Error::custom)
-        } else {
-            serde_json::from_value::<Absolute>(v)
-                .map(|a| Shift::Absolute {
-                    start: a.start,
-                    end: a.end,
-                })
-                .map_err(serde::de::Error::custom)
+        let e = Either::deserialize(d)?;
+        match (e.days, e.tz) {
+            (Some(days), Some(tz)) => Ok(Shift::Weekly(Weekly {
+                days,
+                start: e.start,
+                end: e.end,
+                tz,
+            })),
+            (Some(_), None) => Err(D::Error::missing_field("tz")),
+            (None, Some(_)) => Err(D::Error::unknown_field("tz", &["start", "end"])),
+            (None, None) => Ok(Shift::Absolute {
+                start: Timestamp::parse(&e.start).map_err(D::Error::custom)?,
+                end: Timestamp::parse(&e.end).map_err(D::Error::custom)?,
+            }),
         }
     }
 }
