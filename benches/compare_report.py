@@ -40,6 +40,13 @@ def main(out: pathlib.Path, doc: pathlib.Path) -> None:
     lines = ["| one decision, 4 fields (median) | µs | vs ticketgate Rust |", "|---|---:|---:|"]
     lines += [f"| {name} | {us:,.1f} | {us / rust:.2f}x |" for name, us in rows]
     lines += ["", f"ticketgate Rust against the raw-Cedar floor: **{rust / floor:.2f}x**.", ""]
+    # binding overhead from each script's own alternating rounds (binding, then Rust API)
+    lines += ["| binding overhead, rounds alternating with the Rust API in one script (median) | binding µs | Rust µs | ratio |",
+              "|---|---:|---:|---:|"]
+    for src in (py["decide"], js["decide"]):
+        (binding, b_us), (_, r_us) = src[0], src[1]
+        lines.append(f"| {binding} | {b_us:,.1f} | {r_us:,.1f} | {b_us / r_us:.2f}x |")
+    lines += [""]
     lines += ["| 10,000 requests over 50 employees (median) | ms | speed-up |", "|---|---:|---:|"]
     rust_loop = criterion_us("batch_10k/loop_of_decide") / 1000
     rust_many = criterion_us("batch_10k/decide_many") / 1000
