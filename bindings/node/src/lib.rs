@@ -196,10 +196,8 @@ impl Gate {
         ts_return_type = "Array<Decision | TicketgateError>"
     )]
     pub fn decide_many<'e>(&self, env: &'e Env, requests: Array<'e>) -> Result<Vec<Unknown<'e>>> {
-        let parsed = requests_of(env, &requests)?;
-        let decided = guarded(env, "decideMany", || {
-            Ok(ffi::decide_batch(&self.inner, parsed))
-        })?;
+        let batch = batch_of(env, &self.inner, &requests)?;
+        let decided = guarded(env, "decideMany", || Ok(ffi::finish_batch(batch)))?;
         results(env, decided, |env, d| {
             parse(env, guarded(env, "decideMany", || json(&d))?)
         })
@@ -211,10 +209,10 @@ impl Gate {
         ts_return_type = "Promise<Array<Decision | TicketgateError>>"
     )]
     pub fn decide_many_async(&self, env: Env, requests: Array<'_>) -> Result<AsyncTask<GateTask>> {
-        let parsed = requests_of(&env, &requests)?;
+        let batch = batch_of(&env, &self.inner, &requests)?;
         Ok(AsyncTask::new(GateTask {
             gate: self.inner.clone(),
-            work: Some(Ok(Work::DecideMany(parsed))),
+            work: Some(Ok(Work::DecideMany(batch))),
         }))
     }
 
@@ -501,7 +499,7 @@ fn build(o: GateOptions, sink: Option<NodeSink>) -> std::result::Result<CoreGate
 pub enum Work {
     Decide(AccessRequest),
     View(AccessRequest, Map<String, Value>),
-    DecideMany(Vec<std::result::Result<AccessRequest, CoreError>>),
+    DecideMany(ticketgate::Batch),
     ViewMany(Vec<std::result::Result<Pair, CoreError>>),
 }
 
@@ -531,8 +529,8 @@ impl<'task> napi::ScopedTask<'task> for GateTask {
         let run = catch_unwind(AssertUnwindSafe(|| match work {
             Work::Decide(r) => gate.decide(&r).and_then(|d| json(&d)).map(Done::One),
             Work::View(r, rec) => gate.view(&r, &rec).and_then(|v| json(&v)).map(Done::One),
-            Work::DecideMany(reqs) => Ok(Done::Many(
-                ffi::decide_batch(gate, reqs)
+            Work::DecideMany(batch) => Ok(Done::Many(
+                ffi::finish_batch(batch)
                     .into_iter()
                     .map(|r| r.and_then(|d| json(&d)))
                     .collect(),
@@ -612,15 +610,14 @@ fn array_items<'e>(env: &Env, arr: &Array<'e>) -> Result<Vec<Unknown<'e>>> {
 
 /// One JS value per item: the converted result, or an `Error` object with its `index`.
 /// A batch's requests, each converted on its own so one bad item fails only itself.
-fn requests_of(
-    env: &Env,
-    requests: &Array<'_>,
-) -> Result<Vec<std::result::Result<AccessRequest, CoreError>>> {
-    Ok(array_items(env, requests)?
-        .iter()
-        .enumerate()
-        .map(|(i, r)| crate::request(r, &format!("[{i}]")))
-        .collect())
+/// A batch's requests pushed as they are read, each converted on its own so one bad item
+/// fails only itself; the gate decides the ones already read meanwhile.
+fn batch_of(env: &Env, gate: &CoreGate, requests: &Array<'_>) -> Result<ticketgate::Batch> {
+    let mut batch = gate.batch();
+    for (i, r) in array_items(env, requests)?.iter().enumerate() {
+        batch.push(crate::request(r, &format!("[{i}]")));
+    }
+    Ok(batch)
 }
 
 type Pair = (AccessRequest, Map<String, Value>);

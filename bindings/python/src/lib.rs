@@ -226,8 +226,13 @@ impl Gate {
         py: Python<'py>,
         requests: &Bound<'py, PyAny>,
     ) -> PyResult<Vec<Py<PyAny>>> {
-        let parsed = batch(requests, |i, r| request(&r, &format!("[{i}]")))?;
-        let decided = detached(py, "decide_many", || Ok(ffi::decide_batch(&self.0, parsed)))?;
+        // pushed as they are read: the other cores decide the ones read meanwhile
+        let mut pushed = self.0.batch();
+        for (i, r) in requests.try_iter()?.enumerate() {
+            ffi::host::check_batch(i + 1).map_err(|e| to_pyerr(py, e.into()))?;
+            pushed.push(request(&r?, &format!("[{i}]")));
+        }
+        let decided = detached(py, "decide_many", || Ok(ffi::finish_batch(pushed)))?;
         results(
             py,
             decided,

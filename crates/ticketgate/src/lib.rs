@@ -30,7 +30,7 @@ pub use error::{
     AuditError, Error, InvalidRequest, PolicyDiagnostic, PolicyError, Result, StoreError,
 };
 pub use ffi::GateOptions;
-pub use gate::{Gate, GateBuilder, View, SUSPENDED_GUARD};
+pub use gate::{Batch, Gate, GateBuilder, View, SUSPENDED_GUARD};
 pub use grant::{GrantKey, GrantKeys};
 pub use model::{
     AccessRequest, Customer, Employee, Grant, GrantKind, Intent, Purpose, Segment, Shift, Status,

@@ -727,6 +727,19 @@ fn a_parallel_batch_counts_velocity_as_a_loop_does() {
     let expected: Vec<_> = reqs.iter().map(|r| strip(looped.decide(r))).collect();
     let batched: Vec<_> = gate().decide_many(&reqs).into_iter().map(strip).collect();
     assert_eq!(batched, expected);
+    // pushed one by one as a binding reads them, decided on the lanes meanwhile; an item
+    // that failed to convert keeps its slot
+    let mut pushed = gate().batch();
+    for (i, r) in reqs.iter().enumerate() {
+        if i == 200 {
+            pushed.push(Err(InvalidRequest::new("[200].purpose", "bad").into()));
+        }
+        pushed.push(Ok(r.clone()));
+    }
+    let mut results = pushed.finish();
+    let bad = results.remove(200);
+    assert!(matches!(bad, Err(Error::InvalidRequest(ref e)) if e.key == "[200].purpose"));
+    assert_eq!(results.into_iter().map(strip).collect::<Vec<_>>(), expected);
     assert!(expected
         .iter()
         .any(|(_, alerts, _)| alerts.iter().any(|a| a.kind == "velocity_hard")));

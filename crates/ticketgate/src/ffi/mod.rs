@@ -211,6 +211,27 @@ pub fn decide_batch(
     merge(slots, gate.decide_many(&ok))
 }
 
+/// Finishes a batch the binding pushed its items into as it read them (see [`Batch`]): one
+/// result per item, in order, an invalid item's key naming its index as in [`decide_batch`].
+pub fn finish_batch(batch: crate::gate::Batch) -> Vec<Result<Decision, Error>> {
+    batch
+        .finish()
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|e| indexed(i, e)))
+        .collect()
+}
+
+/// An error of item `i` of a batch, its key under `[i]` unless it names an index already.
+fn indexed(i: usize, e: Error) -> Error {
+    match e {
+        Error::InvalidRequest(ir) if !ir.key.starts_with('[') => {
+            Error::InvalidRequest(ir.within(&format!("[{i}]")))
+        }
+        other => other,
+    }
+}
+
 /// A request and the contact record it is for.
 pub type ViewItem = (AccessRequest, Map<String, Value>);
 
@@ -250,12 +271,7 @@ fn merge<T>(
                     .unwrap_or_else(|| Err(InvalidRequest::new("", "no result").into())),
                 Err(e) => Err(e),
             };
-            r.map_err(|e| match e {
-                Error::InvalidRequest(ir) if !ir.key.starts_with('[') => {
-                    Error::InvalidRequest(ir.within(&format!("[{i}]")))
-                }
-                other => other,
-            })
+            r.map_err(|e| indexed(i, e))
         })
         .collect()
 }

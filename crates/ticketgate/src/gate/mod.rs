@@ -8,12 +8,14 @@
 //! applies a decision to a contact record with the same pack snapshot.
 
 mod alerts;
+mod batch;
 mod builder;
 mod decide;
 mod evaluate;
 mod grants;
 mod view;
 
+pub use batch::Batch;
 pub use builder::GateBuilder;
 pub use decide::SUSPENDED_GUARD;
 pub use view::View;
