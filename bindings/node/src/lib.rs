@@ -195,12 +195,10 @@ impl Gate {
         ts_args_type = "requests: AccessRequest[]",
         ts_return_type = "Array<Decision | TicketgateError>"
     )]
-    pub fn decide_many<'e>(&self, env: &'e Env, requests: Array<'e>) -> Result<Vec<Unknown<'e>>> {
+    pub fn decide_many<'e>(&self, env: &'e Env, requests: Array<'e>) -> Result<Unknown<'e>> {
         let batch = batch_of(env, &self.inner, &requests)?;
-        let decided = guarded(env, "decideMany", || Ok(ffi::finish_batch(batch)))?;
-        results(env, decided, |env, d| {
-            parse(env, guarded(env, "decideMany", || json(&d))?)
-        })
+        let decided = guarded(env, "decideMany", || Ok(texts(ffi::finish_batch(batch))))?;
+        results(env, decided)
     }
 
     /// `decideMany` off the main thread, spread over the cores like `decideMany`.
@@ -259,12 +257,12 @@ impl Gate {
         ts_args_type = "items: Array<[AccessRequest, Record<string, unknown>]>",
         ts_return_type = "Array<View | TicketgateError>"
     )]
-    pub fn view_many<'e>(&self, env: &'e Env, items: Array<'e>) -> Result<Vec<Unknown<'e>>> {
+    pub fn view_many<'e>(&self, env: &'e Env, items: Array<'e>) -> Result<Unknown<'e>> {
         let parsed = pairs_of(env, &items)?;
-        let viewed = guarded(env, "viewMany", || Ok(ffi::view_batch(&self.inner, parsed)))?;
-        results(env, viewed, |env, v| {
-            parse(env, guarded(env, "viewMany", || json(&v))?)
-        })
+        let viewed = guarded(env, "viewMany", || {
+            Ok(texts(ffi::view_batch(&self.inner, parsed)))
+        })?;
+        results(env, viewed)
     }
 
     /// `viewMany` off the main thread, spread over the cores like `viewMany`.
@@ -529,18 +527,8 @@ impl<'task> napi::ScopedTask<'task> for GateTask {
         let run = catch_unwind(AssertUnwindSafe(|| match work {
             Work::Decide(r) => gate.decide(&r).and_then(|d| json(&d)).map(Done::One),
             Work::View(r, rec) => gate.view(&r, &rec).and_then(|v| json(&v)).map(Done::One),
-            Work::DecideMany(batch) => Ok(Done::Many(
-                ffi::finish_batch(batch)
-                    .into_iter()
-                    .map(|r| r.and_then(|d| json(&d)))
-                    .collect(),
-            )),
-            Work::ViewMany(items) => Ok(Done::Many(
-                ffi::view_batch(gate, items)
-                    .into_iter()
-                    .map(|r| r.and_then(|v| json(&v)))
-                    .collect(),
-            )),
+            Work::DecideMany(batch) => Ok(Done::Many(texts(ffi::finish_batch(batch)))),
+            Work::ViewMany(items) => Ok(Done::Many(texts(ffi::view_batch(gate, items)))),
         }));
         Ok(match run {
             Ok(r) => r.map_err(Some),
@@ -551,10 +539,7 @@ impl<'task> napi::ScopedTask<'task> for GateTask {
     fn resolve(&mut self, env: &'task Env, output: Self::Output) -> Result<Unknown<'task>> {
         match output {
             Ok(Done::One(v)) => parse(env, v),
-            Ok(Done::Many(items)) => {
-                let items = results(env, items, parse)?;
-                Ok(Array::from_vec(env, items)?.to_unknown())
-            }
+            Ok(Done::Many(items)) => results(env, items),
             Err(Some(e)) => Err(to_js(env, e)),
             Err(None) => Err(internal(env, "a promise of the gate")),
         }
@@ -648,17 +633,44 @@ fn pairs_of(env: &Env, items: &Array<'_>) -> Result<Vec<std::result::Result<Pair
     Ok(parsed)
 }
 
-fn results<'e, T>(
-    env: &'e Env,
+/// Each result of a batch as JSON text (wherever the batch ran).
+fn texts<T: Serialize>(
     items: Vec<std::result::Result<T, CoreError>>,
-    convert: impl Fn(&'e Env, T) -> Result<Unknown<'e>>,
-) -> Result<Vec<Unknown<'e>>> {
+) -> Vec<std::result::Result<String, CoreError>> {
     items
         .into_iter()
-        .enumerate()
-        .map(|(i, r)| match r {
-            Ok(t) => convert(env, t),
-            Err(e) => errors::error_object(env, e, i),
-        })
+        .map(|r| r.and_then(|t| json(&t)))
         .collect()
+}
+
+/// A batch's results as one JS array: the successes through a single `JSON.parse` (one call
+/// for the batch rather than one per item), then each failure put in its slot as an
+/// `Error` with its `index`.
+fn results<'e>(
+    env: &'e Env,
+    items: Vec<std::result::Result<String, CoreError>>,
+) -> Result<Unknown<'e>> {
+    let mut text = String::with_capacity(
+        items
+            .iter()
+            .map(|r| r.as_ref().map_or(4, String::len) + 1)
+            .sum::<usize>()
+            + 2,
+    );
+    text.push('[');
+    for (i, r) in items.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(r.as_ref().map_or("null", String::as_str));
+    }
+    text.push(']');
+    let array = parse(env, text)?;
+    let mut obj = Object::from_unknown(array)?;
+    for (i, r) in items.into_iter().enumerate() {
+        if let Err(e) = r {
+            obj.set_element(i as u32, errors::error_object(env, e, i)?)?;
+        }
+    }
+    Ok(array)
 }
