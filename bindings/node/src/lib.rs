@@ -168,9 +168,9 @@ impl Gate {
     /// Decides one request.
     #[napi(ts_args_type = "request: AccessRequest", ts_return_type = "Decision")]
     pub fn decide<'e>(&self, env: &'e Env, request: Unknown<'_>) -> Result<Unknown<'e>> {
-        let req = guarded(env, "decide", || crate::request(&request, ""))?;
-        let d = guarded(env, "decide", || self.inner.decide(&req))?;
-        parse(env, guarded(env, "decide", || json(&d))?)
+        out(env, "decide", || {
+            self.inner.decide(&crate::request(&request, "")?)
+        })
     }
 
     /// Decides one request off the main thread; a bad request rejects the promise.
@@ -226,10 +226,10 @@ impl Gate {
         request: Unknown<'_>,
         record: Unknown<'_>,
     ) -> Result<Unknown<'e>> {
-        let req = guarded(env, "view", || crate::request(&request, ""))?;
-        let rec = guarded(env, "view", || crate::record(&record, "record"))?;
-        let v = guarded(env, "view", || self.inner.view(&req, &rec))?;
-        parse(env, guarded(env, "view", || json(&v))?)
+        out(env, "view", || {
+            let req = crate::request(&request, "")?;
+            self.inner.view(&req, &crate::record(&record, "record")?)
+        })
     }
 
     /// `view` off the main thread; a bad request rejects the promise.

@@ -228,10 +228,7 @@ impl Gate {
     ) -> PyResult<Vec<Py<PyAny>>> {
         // pushed as they are read: the other cores decide the ones read meanwhile
         let mut pushed = self.0.batch();
-        for (i, r) in requests.try_iter()?.enumerate() {
-            ffi::host::check_batch(i + 1).map_err(|e| to_pyerr(py, e.into()))?;
-            pushed.push(request(&r?, &format!("[{i}]")));
-        }
+        each_item(requests, |i, r| pushed.push(request(&r, &format!("[{i}]"))))?;
         let decided = detached(py, "decide_many", || Ok(ffi::finish_batch(pushed)))?;
         results(
             py,
@@ -264,14 +261,18 @@ impl Gate {
         py: Python<'py>,
         items: &Bound<'py, PyAny>,
     ) -> PyResult<Vec<Py<PyAny>>> {
-        let parsed = batch(items, |i, item| {
-            let (r, rec): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item
-                .extract()
-                .map_err(|_| invalid(&format!("[{i}]"), "expected a (request, record) pair"))?;
-            Ok((
-                request(&r, &format!("[{i}]"))?,
-                record(&rec, &format!("[{i}].record"))?,
-            ))
+        let mut parsed = Vec::new();
+        each_item(items, |i, item| {
+            parsed.push(
+                item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
+                    .map_err(|_| invalid(&format!("[{i}]"), "expected a (request, record) pair"))
+                    .and_then(|(r, rec)| {
+                        Ok((
+                            request(&r, &format!("[{i}]"))?,
+                            record(&rec, &format!("[{i}].record"))?,
+                        ))
+                    }),
+            )
         })?;
         let viewed = detached(py, "view_many", || Ok(ffi::view_batch(&self.0, parsed)))?;
         results(py, viewed, |py, v| {
@@ -507,18 +508,18 @@ fn record_or_raise(
     record(obj, key).map_err(|e| to_pyerr(py, e))
 }
 
-/// Converts each item of an iterable, keeping a failure in its slot rather than raising.
-fn batch<'py, T>(
+/// Hands each item of an iterable, with its index, to `each`; a conversion failure stays in
+/// its slot (the caller keeps it), only a failing iteration raises.
+fn each_item<'py>(
     items: &Bound<'py, PyAny>,
-    mut convert: impl FnMut(usize, Bound<'py, PyAny>) -> Result<T, Error>,
-) -> PyResult<Vec<Result<T, Error>>> {
-    let mut out = Vec::new();
+    mut each: impl FnMut(usize, Bound<'py, PyAny>),
+) -> PyResult<()> {
     for (i, item) in items.try_iter()?.enumerate() {
         // an endless generator is refused once past the limit, not read to the end
         ffi::host::check_batch(i + 1).map_err(|e| to_pyerr(items.py(), e.into()))?;
-        out.push(convert(i, item?));
+        each(i, item?);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// One Python object per item: the converted result, or the exception instance with `index`.

@@ -17,7 +17,7 @@ pub const MAX_ITEMS: usize = 256;
 /// Most requests in one batch call from a binding.
 pub const MAX_BATCH: usize = 100_000;
 
-/// Where a value sits while a binding walks its language's values into a request: rendered
+/// Where a value sits while the host reader (`ffi::host`) reads a binding's values: rendered
 /// as a key path (`ticket.callback_at`, `fields[2]`) only when an error names it, because
 /// building the path of every value cost more than converting it.
 #[derive(Debug, Clone, Copy)]
@@ -53,25 +53,13 @@ pub fn string_limit(key: &str) -> usize {
     }
 }
 
-/// Refuses a container of `n` items (or keys) at `path` past [`MAX_ITEMS`]; the bindings
-/// call it with a claimed length before reading or allocating anything.
+/// Refuses a container of `n` items (or keys) at `path` past [`MAX_ITEMS`]; the host reader
+/// calls it with a claimed length before reading or allocating anything.
 pub fn check_items(path: &str, n: usize) -> Result<(), InvalidRequest> {
     if n > MAX_ITEMS {
         return Err(InvalidRequest::new(
             path,
             format!("has {n} items; at most {MAX_ITEMS} are accepted"),
-        ));
-    }
-    Ok(())
-}
-
-/// Refuses a string at `path` longer than any key may hold; the exact limit of each key is
-/// checked by [`check_value`].
-pub fn check_string(path: &str, len: usize) -> Result<(), InvalidRequest> {
-    if len > MAX_JUSTIFICATION {
-        return Err(InvalidRequest::new(
-            path,
-            format!("is {len} bytes long; at most {MAX_JUSTIFICATION} are accepted"),
         ));
     }
     Ok(())

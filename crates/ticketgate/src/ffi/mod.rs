@@ -116,15 +116,6 @@ pub struct GateOptions {
 }
 
 impl GateOptions {
-    /// Reads options from JSON, naming the bad key.
-    pub fn from_value(v: serde_json::Value) -> Result<Self, InvalidRequest> {
-        serde_path_to_error::deserialize(v).map_err(|e| {
-            let key = e.path().to_string();
-            let reason = e.into_inner().to_string();
-            InvalidRequest::new(if key == "." { String::new() } else { key }, reason)
-        })
-    }
-
     /// A builder with every option applied; the caller adds what cannot be data
     /// (an alert callback, a custom store).
     pub fn builder(self) -> Result<GateBuilder, Error> {
@@ -200,19 +191,9 @@ impl GateOptions {
     }
 }
 
-/// Decides a batch whose items failed or succeeded to convert: the good ones are decided
-/// together (one fsync), each failure stays in its slot, and an invalid item's key names
-/// its index (`[3].ticket.closed_at`). One result per item, in order.
-pub fn decide_batch(
-    gate: &Gate,
-    items: Vec<Result<AccessRequest, Error>>,
-) -> Vec<Result<Decision, Error>> {
-    let (ok, slots) = split(items);
-    merge(slots, gate.decide_many(&ok))
-}
-
 /// Finishes a batch the binding pushed its items into as it read them (see [`Batch`]): one
-/// result per item, in order, an invalid item's key naming its index as in [`decide_batch`].
+/// result per item, in order; a failure stays in its slot, an invalid item's key naming its
+/// index (`[3].ticket.closed_at`).
 pub fn finish_batch(batch: crate::gate::Batch) -> Vec<Result<Decision, Error>> {
     batch
         .finish()
@@ -235,7 +216,9 @@ fn indexed(i: usize, e: Error) -> Error {
 /// A request and the contact record it is for.
 pub type ViewItem = (AccessRequest, Map<String, Value>);
 
-/// [`decide_batch`] for `view_many`.
+/// `view_many` over pairs that failed or succeeded to convert: the good ones are viewed
+/// together (one fsync), each failure stays in its slot, keys name the index as in
+/// [`finish_batch`]. One result per item, in order.
 pub fn view_batch(gate: &Gate, items: Vec<Result<ViewItem, Error>>) -> Vec<Result<View, Error>> {
     let (ok, slots) = split(items);
     merge(slots, gate.view_many(&ok))
