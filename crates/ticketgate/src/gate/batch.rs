@@ -58,16 +58,17 @@ impl Batch {
             Ok(req) => req,
             Err(e) => return self.slots.push(Some(e)),
         };
-        let n = self.lanes.len();
-        let lanes = &self.lanes;
-        let lane = *self
-            .lane_of
-            .entry(req.employee.id.clone())
-            .or_insert_with(|| {
-                (0..n)
-                    .min_by_key(|l| lanes.get(*l).map_or(0, |l| l.load))
-                    .unwrap_or(0)
-            });
+        // an employee seen before keeps their lane; a new one goes to the least loaded
+        let lane = match self.lane_of.get(&req.employee.id) {
+            Some(&lane) => lane,
+            None => {
+                let lane = (0..self.lanes.len())
+                    .min_by_key(|l| self.lanes.get(*l).map_or(0, |l| l.load))
+                    .unwrap_or(0);
+                self.lane_of.insert(req.employee.id.clone(), lane);
+                lane
+            }
+        };
         let sent = match self.lanes.get_mut(lane) {
             Some(l) => {
                 l.load += 1;
