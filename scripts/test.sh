@@ -40,7 +40,7 @@ if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 
 step "node: build the addon (debug) and run node --test"
 (cd bindings/node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-(cd bindings/node && npx napi build --platform --dts index.d.ts --js index.js --no-const-enum)
+(cd bindings/node && npm run -s build:debug)
 (cd bindings/node && node --test __test__/)
 
 step "packaging: cargo package, the wheel and the npm tarball installed without a Rust toolchain"

@@ -8,27 +8,24 @@ use napi::{JsDate, JsValue, ValueType};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
 use std::result::Result;
-use ticketgate::ffi::host::{from_host_skipping, within_items, Host, Keys, Read, Strings};
+use ticketgate::ffi::host::{from_host_skipping, variant_from_host, within_items};
+use ticketgate::ffi::host::{Host, Keys, Read, Strings};
 use ticketgate::{InvalidRequest, Timestamp};
 
-/// Reads `v` as a `T`, keys in camelCase or as the contract spells them; errors name the
-/// key path under `path` as the caller wrote it.
+/// Reads `v` as a `T`, keys in camelCase or as the contract spells them, passing over the
+/// top-level key `skip`; errors name the key path under `path` as the caller wrote it.
 pub fn from_js<T: DeserializeOwned>(
-    v: &Unknown<'_>,
-    path: &str,
-    strings: Strings,
-) -> Result<T, InvalidRequest> {
-    from_js_skipping(v, path, strings, None)
-}
-
-/// [`from_js`], passing over the top-level key `skip`.
-pub fn from_js_skipping<T: DeserializeOwned>(
     v: &Unknown<'_>,
     path: &str,
     strings: Strings,
     skip: Option<&str>,
 ) -> Result<T, InvalidRequest> {
     from_host_skipping(&Js(PhantomData), v, path, Keys::CamelToo, strings, skip)
+}
+
+/// Reads `args`, an object of arguments by name, as the operation `op` of `T`.
+pub fn op_from_js<T: DeserializeOwned>(op: &str, args: &Unknown<'_>) -> Result<T, InvalidRequest> {
+    variant_from_host(&Js(PhantomData), op, args, Keys::CamelToo)
 }
 
 struct Js<'e>(PhantomData<&'e ()>);

@@ -157,6 +157,25 @@ pub struct Decision {
     pub would_enforce: Option<BTreeMap<String, Outcome>>,
 }
 
+/// One line for logs and a REPL: `dec-… employee="e1" customer="c1" name=reveal … alerts=…`.
+impl std::fmt::Display for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} employee={:?} customer={:?}",
+            self.decision_id, self.employee, self.customer
+        )?;
+        for (field, d) in &self.fields {
+            write!(f, " {field}={}", d.outcome.as_str())?;
+        }
+        let alerts: Vec<&str> = self.alerts.iter().map(|a| a.kind.as_str()).collect();
+        if !alerts.is_empty() {
+            write!(f, " alerts={}", alerts.join(","))?;
+        }
+        Ok(())
+    }
+}
+
 impl Decision {
     /// The outcome for `field`; a field not decided is withheld.
     pub fn outcome(&self, field: &str) -> Outcome {

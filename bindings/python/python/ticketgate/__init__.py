@@ -23,13 +23,33 @@ Evaluation releases the GIL. Errors are ``TicketgateError`` subclasses.
 """
 
 import asyncio
-from typing import Any, Dict, Iterable, List, Mapping, Tuple, Union
+from datetime import datetime
+from os import PathLike
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from ._errors import AuditError, InvalidRequest, PolicyError, StoreError, TicketgateError
 from . import _native
-from ._native import OUTCOMES, Decision, mask, verify_audit
+from ._native import OUTCOMES, Decision, mask
 from ._types import AccessRequest, Alert, Customer, Employee, Grant, PeerSignals, Severity, Shift, Ticket, WeeklyShift
 
+
+_Path = Union[str, "PathLike[str]"]
+_Time = Union[str, datetime]  # RFC 3339 with an offset, or an aware datetime
+_Secret = Union[str, bytes]
+_Grant = Union[Grant, Mapping[str, Any]]
+
+
+def verify_audit(
+    paths: Iterable[_Path],
+    expect_head: Optional[str] = None,
+    key: Optional[_Secret] = None,
+    checkpoint: Optional[_Path] = None,
+) -> Dict[str, Any]:
+    """Verifies audit files or directories (every segment, each chain on its own); returns
+    ``{"records", "files", "segments", "head"}`` or raises ``AuditError`` naming the file and
+    line of the first break. ``expect_head`` (``"SEQ:HASH"``) or ``checkpoint`` catch a cut tail."""
+    args = {"paths": paths, "expect_head": expect_head, "key": key, "checkpoint": checkpoint}
+    return _native.verify_audit(args)  # type: ignore[no-any-return]
 
 
 class View(Dict[str, Any]):
@@ -61,6 +81,76 @@ class Gate(_native.Gate):
     ) -> List[Union[View, TicketgateError]]:
         """``view`` for many pairs: a ``View`` or the exception (not raised) per pair."""
         return [x if isinstance(x, TicketgateError) else View(*x) for x in super().view_many(items)]
+
+    def reload(self, policies: _Path) -> str:
+        """Loads a pack directory and swaps it in atomically; returns the new version.
+        On error the old pack keeps serving."""
+        return self._call("reload", {"policies": policies})  # type: ignore[no-any-return]
+
+    def suspend(self, employee_id: str, reason: str) -> None:
+        """Suspends an employee on every gate sharing this store."""
+        self._call("suspend", {"employee_id": employee_id, "reason": reason})
+
+    def reinstate(self, employee_id: str) -> bool:
+        """Lifts a suspension; returns whether there was one."""
+        return self._call("reinstate", {"employee_id": employee_id})  # type: ignore[no-any-return]
+
+    def suspended(self) -> List[Dict[str, str]]:
+        """Current suspensions as dicts ``{employee, reason, at}``."""
+        return self._call("suspended", {})  # type: ignore[no-any-return]
+
+    def record_reveal(self, employee_id: str, customer_id: str, at: _Time) -> None:
+        """Records a past reveal, e.g. to warm velocity counts after a restart."""
+        self._call("record_reveal", {"employee_id": employee_id, "customer_id": customer_id, "at": at})
+
+    def sign_grant(self, grant: _Grant) -> Dict[str, Any]:
+        """Returns the grant with a signature this gate (and gates sharing its key) honour."""
+        return self._call("sign_grant", {"grant": grant})  # type: ignore[no-any-return]
+
+    def request_grant(self, grant: _Grant) -> Dict[str, Any]:
+        """Records a request for an ``approved`` grant; returns it signed as pending (it
+        reveals nothing until approved, and lapses after 12 h)."""
+        return self._call("request_grant", {"grant": grant})  # type: ignore[no-any-return]
+
+    def approve_grant(self, grant: _Grant, approver: Union[Employee, Mapping[str, Any]]) -> Dict[str, Any]:
+        """Approves a pending request; ``approver`` is the approving employee's facts."""
+        return self._call("approve_grant", {"grant": grant, "approver": approver})  # type: ignore[no-any-return]
+
+    def issue_break_glass(self, grant: _Grant) -> Dict[str, Any]:
+        """Issues a break-glass grant (reason and incident required, at most 1 h)."""
+        return self._call("issue_break_glass", {"grant": grant})  # type: ignore[no-any-return]
+
+    def revoke_grant(self, grant_id: str) -> None:
+        """Revokes a grant on every gate sharing this gate's store."""
+        self._call("revoke_grant", {"grant_id": grant_id})
+
+    def audit_checkpoint(self) -> Optional[str]:
+        """Forces the audit log to disk and publishes its checkpoint; returns the head
+        ``"SEQ:HASH"`` (None without an audit log)."""
+        return self._call("audit_checkpoint", {})  # type: ignore[no-any-return]
+
+    def audit_head(self) -> Optional[str]:
+        """The audit log's last record as ``"SEQ:HASH"`` (keep it elsewhere to detect a cut tail)."""
+        return self._call("audit_head", {})  # type: ignore[no-any-return]
+
+    def audit_affected(
+        self, employee: str, since: Optional[_Time] = None, until: Optional[_Time] = None, reader: str = "python"
+    ) -> List[Dict[str, Any]]:
+        """Customers whose data ``employee`` saw (recorded as an ``audit_read`` by ``reader``)."""
+        args = {"employee": employee, "since": since, "until": until, "reader": reader}
+        return self._call("audit_affected", args)  # type: ignore[no-any-return]
+
+    def audit_suspects(
+        self, customers: Iterable[str], field: Optional[str] = None, reader: str = "python"
+    ) -> List[Dict[str, Any]]:
+        """Employees who saw customers who reported scam contact, most suspicious first:
+        ``[{employee, matched, revealed_customers, p_value}]`` (recorded as an ``audit_read``)."""
+        args = {"customers": customers, "field": field, "reader": reader}
+        return self._call("audit_suspects", args)  # type: ignore[no-any-return]
+
+    def audit_customer(self, customer: str, reader: str = "python") -> List[Dict[str, Any]]:
+        """Every access to one customer (recorded as an ``audit_read`` by ``reader``)."""
+        return self._call("audit_customer", {"customer": customer, "reader": reader})  # type: ignore[no-any-return]
 
     async def decide_async(self, request: Any) -> Decision:
         """``decide`` off the event loop."""

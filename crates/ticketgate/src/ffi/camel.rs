@@ -9,17 +9,73 @@ use std::collections::HashMap;
 
 /// `t` as JSON text with camelCase fields.
 pub fn to_json_text<T: Serialize + ?Sized>(t: &T) -> serde_json::Result<String> {
-    serde_json::to_string(&Camel(t))
+    serde_json::to_string(&Renamed(t))
 }
 
 /// `t` as a JSON value with camelCase fields.
 pub fn to_value<T: Serialize + ?Sized>(t: &T) -> serde_json::Value {
-    serde_json::to_value(Camel(t)).unwrap_or(serde_json::Value::Null)
+    serde_json::to_value(Renamed(t)).unwrap_or(serde_json::Value::Null)
+}
+
+/// Answers as JavaScript reads them: camelCase fields, as JSON text (for one `JSON.parse`)
+/// or as a value; core key paths in errors camelCased by [`path`].
+#[derive(Debug, Clone, Copy)]
+pub struct Camel;
+
+impl crate::ffi::Encode for Camel {
+    type Out = serde_json::Value;
+    fn encode<T: Serialize + ?Sized>(&self, t: &T) -> Result<serde_json::Value, crate::Error> {
+        serde_json::to_value(Renamed(t)).map_err(|e| crate::ffi::call::unserialisable(&e))
+    }
+    fn key_path(&self, key: &str) -> String {
+        path(key)
+    }
+}
+
+/// [`Camel`], as JSON text.
+#[derive(Debug, Clone, Copy)]
+pub struct CamelText;
+
+impl crate::ffi::Encode for CamelText {
+    type Out = String;
+    fn encode<T: Serialize + ?Sized>(&self, t: &T) -> Result<String, crate::Error> {
+        to_json_text(t).map_err(|e| crate::ffi::call::unserialisable(&e))
+    }
+    fn key_path(&self, key: &str) -> String {
+        path(key)
+    }
+}
+
+/// A key path from the core's own checks (`ticket.closed_at`, `fields[1]`) as a JavaScript
+/// caller writes it; keys below a contact record (`record.ticket_numbers`) are field names
+/// and stay. Paths from reading the caller's values are already as written, and pass
+/// unchanged.
+pub fn path(key: &str) -> String {
+    let mut in_record = false;
+    let mut out = String::with_capacity(key.len());
+    for (i, seg) in key.split('.').enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        let mut up = false;
+        for c in seg.chars() {
+            match c {
+                '_' if !in_record => up = true,
+                c if up => {
+                    out.push(c.to_ascii_uppercase());
+                    up = false;
+                }
+                c => out.push(c),
+            }
+        }
+        in_record |= seg == "record" || seg.ends_with("].record");
+    }
+    out
 }
 
 /// `office_country` → `officeCountry`. Field names are a fixed, small set, so each is
 /// converted once per thread and kept.
-fn camel(field: &'static str) -> &'static str {
+pub fn name(field: &'static str) -> &'static str {
     if !field.contains('_') {
         return field;
     }
@@ -43,9 +99,9 @@ fn camel(field: &'static str) -> &'static str {
     })
 }
 
-struct Camel<'a, T: ?Sized>(&'a T);
+struct Renamed<'a, T: ?Sized>(&'a T);
 
-impl<T: Serialize + ?Sized> Serialize for Camel<'_, T> {
+impl<T: Serialize + ?Sized> Serialize for Renamed<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.0.serialize(CamelSer(s))
     }
@@ -85,7 +141,7 @@ impl<S: Serializer> Serializer for CamelSer<S> {
     }
 
     fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<S::Ok, S::Error> {
-        self.0.serialize_some(&Camel(v))
+        self.0.serialize_some(&Renamed(v))
     }
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
@@ -93,7 +149,7 @@ impl<S: Serializer> Serializer for CamelSer<S> {
         name: &'static str,
         v: &T,
     ) -> Result<S::Ok, S::Error> {
-        self.0.serialize_newtype_struct(name, &Camel(v))
+        self.0.serialize_newtype_struct(name, &Renamed(v))
     }
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -104,7 +160,7 @@ impl<S: Serializer> Serializer for CamelSer<S> {
         v: &T,
     ) -> Result<S::Ok, S::Error> {
         self.0
-            .serialize_newtype_variant(name, index, variant, &Camel(v))
+            .serialize_newtype_variant(name, index, variant, &Renamed(v))
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
@@ -166,7 +222,7 @@ macro_rules! elements {
             type Ok = C::Ok;
             type Error = C::Error;
             fn $f<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
-                self.0.$f(&Camel(v))
+                self.0.$f(&Renamed(v))
             }
             fn end(self) -> Result<C::Ok, C::Error> {
                 self.0.end()
@@ -190,7 +246,7 @@ impl<C: ser::SerializeMap> ser::SerializeMap for Each<C> {
         self.0.serialize_key(k)
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
-        self.0.serialize_value(&Camel(v))
+        self.0.serialize_value(&Renamed(v))
     }
     fn end(self) -> Result<C::Ok, C::Error> {
         self.0.end()
@@ -207,10 +263,10 @@ macro_rules! fields {
                 key: &'static str,
                 v: &T,
             ) -> Result<(), C::Error> {
-                self.0.serialize_field(camel(key), &Camel(v))
+                self.0.serialize_field(name(key), &Renamed(v))
             }
             fn skip_field(&mut self, key: &'static str) -> Result<(), C::Error> {
-                self.0.skip_field(camel(key))
+                self.0.skip_field(name(key))
             }
             fn end(self) -> Result<C::Ok, C::Error> {
                 self.0.end()
@@ -223,7 +279,20 @@ fields!(SerializeStruct, SerializeStructVariant);
 
 #[cfg(test)]
 mod tests {
-    use super::to_json_text;
+    use super::{path, to_json_text};
+
+    #[test]
+    fn core_key_paths_read_as_written_in_javascript() {
+        assert_eq!(path("ticket.closed_at"), "ticket.closedAt");
+        assert_eq!(path("fields[1]"), "fields[1]");
+        assert_eq!(path("record.ticket_numbers"), "record.ticket_numbers");
+        assert_eq!(
+            path("[2].record.ticket_numbers"),
+            "[2].record.ticket_numbers"
+        );
+        assert_eq!(path("peerSignals.ratio"), "peerSignals.ratio");
+    }
+
     use std::collections::BTreeMap;
 
     #[derive(serde::Serialize)]

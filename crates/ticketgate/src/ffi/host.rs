@@ -92,6 +92,20 @@ pub fn from_host_skipping<H: Host, T: DeserializeOwned>(
     strings: Strings,
     skip: Option<&str>,
 ) -> Result<T, InvalidRequest> {
+    walk(host, value, path, keys, strings, skip, None)
+}
+
+/// Reads `value` as a `T` (as the variant `variant` of the enum `T` if given) in a walk
+/// with its own size budget; an error as the caller's key path and reason.
+fn walk<H: Host, T: DeserializeOwned>(
+    host: &H,
+    value: &H::Value,
+    path: &str,
+    keys: Keys,
+    strings: Strings,
+    skip: Option<&str>,
+    variant: Option<&str>,
+) -> Result<T, InvalidRequest> {
     let left = Cell::new(MAX_DOCUMENT);
     let de = De {
         host,
@@ -103,7 +117,22 @@ pub fn from_host_skipping<H: Host, T: DeserializeOwned>(
         strings,
         skip,
     };
-    T::deserialize(de).map_err(|e| InvalidRequest::new(e.key.unwrap_or_default(), e.reason))
+    let read = match variant {
+        Some(name) => T::deserialize(Variant { name, de }),
+        None => T::deserialize(de),
+    };
+    read.map_err(|e| InvalidRequest::new(e.key.unwrap_or_default(), e.reason))
+}
+
+/// Reads `args` as the variant `name` of the enum `T` (an operation and its arguments by
+/// name, as in [`super::Call`]); errors name keys of `args` as the caller wrote them.
+pub fn variant_from_host<H: Host, T: DeserializeOwned>(
+    host: &H,
+    name: &str,
+    args: &H::Value,
+    keys: Keys,
+) -> Result<T, InvalidRequest> {
+    walk(host, args, "", keys, Strings::PerKey, None, Some(name))
 }
 
 /// For a host: refuses an object or mapping of `n` keys before its entries are read (the
@@ -366,6 +395,76 @@ impl<'de, H: Host> de::Deserializer<'de> for De<'_, H> {
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct seq tuple tuple_struct map identifier ignored_any
+    }
+}
+
+/// An enum given as a variant's name and the value of its fields.
+struct Variant<'p, H: Host> {
+    name: &'p str,
+    de: De<'p, H>,
+}
+
+impl<'de, H: Host> de::Deserializer<'de> for Variant<'_, H> {
+    type Error = HostError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, HostError> {
+        Err(self.de.err("expected an operation"))
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, HostError> {
+        visitor.visit_enum(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string option
+        bytes byte_buf unit unit_struct newtype_struct seq tuple tuple_struct map struct
+        identifier ignored_any
+    }
+}
+
+impl<'de, 'p, H: Host> de::EnumAccess<'de> for Variant<'p, H> {
+    type Error = HostError;
+    type Variant = De<'p, H>;
+
+    fn variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, De<'p, H>), HostError> {
+        let v = seed.deserialize(de::value::StrDeserializer::<HostError>::new(self.name))?;
+        Ok((v, self.de))
+    }
+}
+
+impl<'de, H: Host> de::VariantAccess<'de> for De<'_, H> {
+    type Error = HostError;
+
+    fn unit_variant(self) -> Result<(), HostError> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, HostError> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, HostError> {
+        de::Deserializer::deserialize_seq(self, visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, HostError> {
+        de::Deserializer::deserialize_struct(self, "", fields, visitor)
     }
 }
 
@@ -643,6 +742,37 @@ mod tests {
                 proptest::prop_assert_eq!(a, b);
             }
         }
+    }
+
+    #[test]
+    fn an_operation_reads_its_arguments_by_name_and_names_a_bad_one() {
+        use crate::ffi::Call;
+        let op =
+            |name: &str, args: Value, keys| variant_from_host::<_, Call>(&Json, name, &args, keys);
+        let at = "2026-11-28T10:00:00Z";
+        let args = json!({"employeeId": "e1", "customer_id": "c1", "at": at});
+        assert!(matches!(
+            op("record_reveal", args.clone(), Keys::CamelToo),
+            Ok(Call::RecordReveal { .. })
+        ));
+        assert_eq!(
+            op("record_reveal", args, Keys::Exact).unwrap_err().key,
+            "employeeId"
+        );
+        let args = json!({"employee_id": "e1", "customer_id": "c1", "at": "yesterday"});
+        assert_eq!(
+            op("record_reveal", args, Keys::Exact).unwrap_err().key,
+            "at"
+        );
+        let grant = json!({"grant": {"id": "g1", "expires_at": 7}});
+        assert!(op("sign_grant", grant, Keys::Exact)
+            .unwrap_err()
+            .key
+            .starts_with("grant."));
+        let e = op("drop_tables", json!({}), Keys::Exact).unwrap_err();
+        assert!(e.reason.contains("unknown variant"), "{e:?}");
+        let e = op("suspended", json!({"all": true}), Keys::Exact).unwrap_err();
+        assert_eq!(e.key, "all");
     }
 
     #[test]

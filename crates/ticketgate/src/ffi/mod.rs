@@ -1,9 +1,13 @@
 //! What the bindings and the CLI share (in the spirit of cedar-policy's `ffi`): gate
-//! options as one serde type, errors as JSON, and a test-only panic. A new option is
-//! added here once and every surface has it.
+//! options as one serde type, every other operation as one [`Call`], errors with their
+//! attributes, and a test-only panic. A new option or operation is added here once and
+//! every surface has it.
 
+mod call;
 pub mod camel;
 pub mod host;
+
+pub use call::{Call, Encode, Plain, VerifyAudit};
 
 use crate::audit::{AuditOptions, ChainKey, Durability};
 use crate::clock::Clock;
@@ -37,7 +41,7 @@ impl std::fmt::Debug for Secret {
 }
 
 impl Secret {
-    fn bytes(&self) -> Vec<u8> {
+    pub(crate) fn bytes(&self) -> Vec<u8> {
         match self {
             Secret::Text(s) => s.as_bytes().to_vec(),
             Secret::Bytes(b) => b.clone(),
@@ -283,6 +287,49 @@ pub fn error_json(e: &Error) -> serde_json::Value {
     })
 }
 
+/// An error as a binding raises it: its message, and its detail as attributes by name
+/// (`code` always; `key` and `reason` for a bad request; every diagnostic and the first
+/// one's place for a policy error; `path` for an audit error), keys spelt by `enc`.
+pub fn describe<E: Encode>(e: &Error, enc: &E) -> Result<Described<E::Out>, Error> {
+    let mut attrs = vec![("code", enc.encode(e.code())?)];
+    let message = match e {
+        Error::InvalidRequest(i) => {
+            let key = enc.key_path(&i.key);
+            let message = format!("invalid request: `{key}`: {}", i.reason);
+            attrs.push(("key", enc.encode(&key)?));
+            attrs.push(("reason", enc.encode(&i.reason)?));
+            message
+        }
+        Error::Policy(p) => {
+            let first = p.diagnostics.first();
+            attrs.push(("diagnostics", enc.encode(&p.diagnostics)?));
+            attrs.push(("file", enc.encode(&first.and_then(|d| d.file.as_ref()))?));
+            attrs.push(("line", enc.encode(&first.and_then(|d| d.line))?));
+            attrs.push(("column", enc.encode(&first.and_then(|d| d.column))?));
+            attrs.push((
+                "policy_id",
+                enc.encode(&first.and_then(|d| d.policy_id.as_ref()))?,
+            ));
+            e.to_string()
+        }
+        Error::Audit(a) => {
+            attrs.push(("path", enc.encode(&a.path)?));
+            e.to_string()
+        }
+        _ => e.to_string(),
+    };
+    Ok(Described { message, attrs })
+}
+
+/// An error's message and attributes (see [`describe`]).
+#[derive(Debug)]
+pub struct Described<O> {
+    /// The message, its key path spelt as the caller writes it.
+    pub message: String,
+    /// Attribute names (snake_case) and values.
+    pub attrs: Vec<(&'static str, O)>,
+}
+
 /// A verified audit trail, as the bindings report it.
 #[cfg_attr(
     feature = "typescript",
@@ -302,21 +349,19 @@ pub struct AuditReport {
     pub head: Option<String>,
 }
 
-/// `audit verify` for the bindings: options from their strings (`key_name` is how the
-/// binding spells the option in errors), and a chain break as an `AuditError` naming the
-/// file and line.
-pub fn verify_audit(
+/// `audit verify` for the bindings: options from their strings, and a chain break as an
+/// `AuditError` naming the file and line.
+fn verify_audit(
     paths: &[PathBuf],
     expect_head: Option<&str>,
     key: Option<Vec<u8>>,
     checkpoint: Option<PathBuf>,
-    expect_head_name: &str,
 ) -> Result<AuditReport, Error> {
     let opts = crate::audit::VerifyOptions {
         expect_head: expect_head
             .map(str::parse)
             .transpose()
-            .map_err(|r: String| InvalidRequest::new(expect_head_name, r))?,
+            .map_err(|r: String| InvalidRequest::new("expect_head", r))?,
         key: match key {
             None => ChainKey::plain(),
             Some(k) => ChainKey::hmac(k).map_err(|r| InvalidRequest::new("key", r))?,
