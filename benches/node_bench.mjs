@@ -143,10 +143,11 @@ if (process.argv.includes('--memory')) {
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify({ decide: rows, batch: batches, memory }))
 } else {
-  const node = rows[0][1]
+  const [node, rust] = [rows[0][1], rows[1][1]]
+  const paired = median(nodeRounds.map((n, i) => n / rustRounds[i]))
   console.log(`${''.padEnd(60)} ${'µs/decision'.padStart(12)} ${'vs Node'.padStart(10)}`)
   for (const [name, us] of rows) console.log(`${name.padEnd(60)} ${us.toFixed(1).padStart(12)} ${(us / node).toFixed(2).padStart(9)}x`)
-  console.log(`\nNode / Rust: ${(node / rust).toFixed(2)}x (target <= 1.15x)`)
+  console.log(`\nNode / Rust: ${(node / rust).toFixed(2)}x, paired by round ${paired.toFixed(2)}x (target <= 1.15x)`)
   for (const [name, ms] of batches) console.log(`${name.padEnd(60)} ${ms.toFixed(1).padStart(12)}`)
   console.log(`decideManyAsync speed-up: ${(batches[0][1] / batches[1][1]).toFixed(2)}x`)
   for (const [name, mb] of memory) console.log(`${name.padEnd(60)} ${mb.toFixed(1).padStart(12)}`)
