@@ -5,6 +5,67 @@
 
 const native = require('./native.js')
 
+// The core's input limits (crates/ticketgate/src/limits.rs), as far as `plain` needs them.
+const MAX_DEPTH = 16
+const MAX_ITEMS = 256
+const MAX_DOCUMENT = 64 * 1024
+const MAX_BATCH = 100_000
+// Dates JSON.stringify writes as the native reader would: years 0000-9999
+const FIRST_MS = -62167219200000
+const LAST_MS = 253402300799999
+
+/**
+ * Whether `JSON.stringify(v)` says exactly what the native reader reads from `v`: plain
+ * objects (no `toJSON`, not array-like) and arrays of strings, booleans, null, undefined,
+ * safe integers and Dates of years 0-9999, within the input limits (`left` counts what may
+ * still be spent). Anything else (NaN, which JSON would turn into null; functions, which it
+ * would drop; class instances, Maps, typed arrays, BigInts) is read key by key by the addon,
+ * which names what is wrong with it.
+ */
+function plain(v, depth, left) {
+  switch (typeof v) {
+    case 'string':
+      return (left.bytes -= v.length) >= 0
+    case 'boolean':
+    case 'undefined':
+      return true
+    case 'number':
+      return Number.isSafeInteger(v)
+    case 'object': {
+      if (v === null) return true
+      if (depth >= MAX_DEPTH || (left.bytes -= 8) < 0) return false
+      const proto = Object.getPrototypeOf(v)
+      if (Array.isArray(v)) {
+        if (proto !== Array.prototype || v.length > left.items) return false
+        for (let i = 0; i < v.length; i++) if (!plain(v[i], depth + 1, left)) return false
+        return true
+      }
+      if (proto === Date.prototype) {
+        const ms = v.getTime()
+        return ms >= FIRST_MS && ms <= LAST_MS
+      }
+      if ((proto !== Object.prototype && proto !== null) || 'toJSON' in v || 'length' in v) return false
+      const keys = Object.keys(v)
+      if (keys.length > MAX_ITEMS) return false
+      for (const k of keys) if ((left.bytes -= k.length) < 0 || !plain(v[k], depth + 1, left)) return false
+      return true
+    }
+    default:
+      return false
+  }
+}
+
+/** `v` as JSON text for the addon when that says exactly what `v` says, else undefined. */
+function text(v, items = 1) {
+  const left = { bytes: MAX_DOCUMENT * items, items: items > 1 ? MAX_BATCH : MAX_ITEMS }
+  return plain(v, items > 1 ? -1 : 0, left) ? JSON.stringify(v) : undefined
+}
+
+/** A batch's text: one budget per item. */
+function batchText(items) {
+  return Array.isArray(items) && items.length <= MAX_BATCH ? text(items, Math.max(items.length, 2)) : undefined
+}
+
 class Gate {
   #native
   #callbackFailures = 0
@@ -27,14 +88,18 @@ class Gate {
     this.#native = new native.Gate(options, guarded)
   }
 
-  decide(request) { return this.#native.call('decide', request) }
-  decideAsync(request) { return this.#native.callAsync('decide', request) }
-  decideMany(requests) { return this.#native.call('decide_many', requests) }
-  decideManyAsync(requests) { return this.#native.callAsync('decide_many', requests) }
-  view(request, record) { return this.#native.call('view', [request, record]) }
-  viewAsync(request, record) { return this.#native.callAsync('view', [request, record]) }
-  viewMany(items) { return this.#native.call('view_many', items) }
-  viewManyAsync(items) { return this.#native.callAsync('view_many', items) }
+  decide(request) { return this.#native.call('decide', request, text(request)) }
+  decideAsync(request) { return this.#native.callAsync('decide', request, text(request)) }
+  decideMany(requests) { return this.#native.call('decide_many', requests, batchText(requests)) }
+  decideManyAsync(requests) { return this.#native.callAsync('decide_many', requests, batchText(requests)) }
+  view(request, record) { return this.#pair('call', request, record) }
+  viewAsync(request, record) { return this.#pair('callAsync', request, record) }
+  viewMany(items) { return this.#native.call('view_many', items, batchText(items)) }
+  viewManyAsync(items) { return this.#native.callAsync('view_many', items, batchText(items)) }
+  #pair(how, request, record) {
+    const pair = [request, record]
+    return this.#native[how]('view', pair, text(pair, 2))
+  }
 
   reload(policies) { return this.#native.call('reload', { policies }) }
   suspend(employeeId, reason) { this.#native.call('suspend', { employeeId, reason }) }
@@ -70,4 +135,5 @@ function verifyAudit(paths, expectHead, key, checkpoint) {
   return native.verifyAudit({ paths, expectHead, key, checkpoint })
 }
 
-module.exports = { Gate, verifyAudit, mask: native.mask, _testPanic: native._testPanic }
+// `_text` is for the test that holds the text path to the key-by-key one
+module.exports = { Gate, verifyAudit, mask: native.mask, _testPanic: native._testPanic, _text: text }

@@ -16,13 +16,16 @@ export declare class Gate {
    * as `onAlert`).
    */
   constructor(options?: unknown | undefined | null, onAlert?: unknown | undefined | null)
-  /** Runs the operation `op` with `args`, on this thread. */
-  call(op: string, args: unknown): any
+  /**
+   * Runs the operation `op` with `args`, on this thread. `text`, when given, is JSON that
+   * `index.js` checked says exactly what `args` says, and is read instead.
+   */
+  call(op: string, args: unknown, text?: string | undefined | null): any
   /**
    * Runs the operation `op` with `args` off the main thread; a bad argument rejects the
    * promise.
    */
-  callAsync(op: string, args: unknown): Promise<any>
+  callAsync(op: string, args: unknown, text?: string | undefined | null): Promise<any>
   /** `sha256:` version of the pack deciding now. */
   get policyVersion(): string
   /** The fields the pack decides. */

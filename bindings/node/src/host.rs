@@ -8,7 +8,7 @@ use napi::{JsDate, JsValue, ValueType};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
 use std::result::Result;
-use ticketgate::ffi::host::{from_host_skipping, variant_from_host, within_items};
+use ticketgate::ffi::host::{from_host_skipping, within_items};
 use ticketgate::ffi::host::{Host, Keys, Read, Strings};
 use ticketgate::{InvalidRequest, Timestamp};
 
@@ -20,15 +20,12 @@ pub fn from_js<T: DeserializeOwned>(
     strings: Strings,
     skip: Option<&str>,
 ) -> Result<T, InvalidRequest> {
-    from_host_skipping(&Js(PhantomData), v, path, Keys::CamelToo, strings, skip)
+    from_host_skipping(&Js::default(), v, path, Keys::CamelToo, strings, skip)
 }
 
-/// Reads `args`, an object of arguments by name, as the operation `op` of `T`.
-pub fn op_from_js<T: DeserializeOwned>(op: &str, args: &Unknown<'_>) -> Result<T, InvalidRequest> {
-    variant_from_host(&Js(PhantomData), op, args, Keys::CamelToo)
-}
-
-struct Js<'e>(PhantomData<&'e ()>);
+/// JavaScript values as a host.
+#[derive(Default)]
+pub struct Js<'e>(PhantomData<&'e ()>);
 
 fn reason(e: napi::Error) -> String {
     e.reason.clone()
@@ -36,6 +33,7 @@ fn reason(e: napi::Error) -> String {
 
 impl<'e> Host for Js<'e> {
     type Value = Unknown<'e>;
+    type Text = String;
 
     fn read(&self, v: &Unknown<'e>) -> Result<Read<Unknown<'e>>, String> {
         Ok(match v.get_type().map_err(reason)? {

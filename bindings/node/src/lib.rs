@@ -6,7 +6,7 @@ mod errors;
 mod host;
 
 use errors::{internal, to_js};
-use host::{from_js, op_from_js};
+use host::{from_js, Js};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -15,14 +15,16 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use ticketgate::ffi::camel::{self, CamelText};
-use ticketgate::ffi::host::Strings;
+use ticketgate::ffi::host::{batch_items, from_host, variant_from_host, view_item};
+use ticketgate::ffi::host::{Host, Json, JsonHost, Keys, Strings};
 use ticketgate::ffi::{self, Call, Encode, VerifyAudit};
 use ticketgate::{AccessRequest, Error as CoreError, Gate as CoreGate, GateOptions};
 use ticketgate::{Alert, AlertSink, Decision, InvalidRequest};
 
 type Core<T> = std::result::Result<T, CoreError>;
-type Record = serde_json::Map<String, Value>;
-type Pair = (AccessRequest, Record);
+
+/// JavaScript writes keys in camelCase (the contract's spelling is accepted too).
+const CAMEL: Keys = Keys::CamelToo;
 
 /// JSON text as a JS value through V8's own `JSON.parse` (faster than building it key by key).
 fn parse<'e>(env: &'e Env, text: String) -> Result<Unknown<'e>> {
@@ -119,10 +121,17 @@ impl Gate {
         Ok(Gate(gate))
     }
 
-    /// Runs the operation `op` with `args`, on this thread.
+    /// Runs the operation `op` with `args`, on this thread. `text`, when given, is JSON that
+    /// `index.js` checked says exactly what `args` says, and is read instead.
     #[napi(ts_return_type = "any")]
-    pub fn call<'e>(&self, env: &'e Env, op: String, args: Unknown<'_>) -> Result<Unknown<'e>> {
-        let work = guarded(env, &op, || work(&self.0, &op, &args))?;
+    pub fn call<'e>(
+        &self,
+        env: &'e Env,
+        op: String,
+        args: Unknown<'_>,
+        text: Option<String>,
+    ) -> Result<Unknown<'e>> {
+        let work = guarded(env, &op, || work(&self.0, &op, &args, text))?;
         let done = guarded(env, &op, || work.run(&self.0))?;
         done.into_js(env)
     }
@@ -130,9 +139,14 @@ impl Gate {
     /// Runs the operation `op` with `args` off the main thread; a bad argument rejects the
     /// promise.
     #[napi(ts_return_type = "Promise<any>")]
-    pub fn call_async(&self, op: String, args: Unknown<'_>) -> AsyncTask<GateTask> {
-        let work =
-            catch_unwind(AssertUnwindSafe(|| work(&self.0, &op, &args))).unwrap_or_else(|_| {
+    pub fn call_async(
+        &self,
+        op: String,
+        args: Unknown<'_>,
+        text: Option<String>,
+    ) -> AsyncTask<GateTask> {
+        let work = catch_unwind(AssertUnwindSafe(|| work(&self.0, &op, &args, text)))
+            .unwrap_or_else(|_| {
                 Err(InvalidRequest::new("", "internal error while reading the arguments").into())
             });
         AsyncTask::new(GateTask {
@@ -166,9 +180,9 @@ impl Gate {
 /// What `call` and `callAsync` run, read from JS values on the main thread.
 pub enum Work {
     Decide(AccessRequest),
-    View(Pair),
+    View(ffi::ViewItem),
     DecideMany(ticketgate::Batch),
-    ViewMany(Vec<Core<Pair>>),
+    ViewMany(Vec<Core<ffi::ViewItem>>),
     Call(Call),
 }
 
@@ -178,27 +192,34 @@ pub enum Done {
     Many(Vec<Core<String>>),
 }
 
-fn work(gate: &CoreGate, op: &str, args: &Unknown<'_>) -> Core<Work> {
+fn work(gate: &CoreGate, op: &str, args: &Unknown<'_>, text: Option<String>) -> Core<Work> {
+    // JSON that does not parse (a lone surrogate, say) is left for the value's own reading
+    match text.as_deref().and_then(Json::parse) {
+        Some(json) => read(gate, &JsonHost::default(), op, &&json),
+        None => read(gate, &Js::default(), op, args),
+    }
+}
+
+/// An operation's arguments read into the core's types, by either host.
+fn read<H: Host>(gate: &CoreGate, host: &H, op: &str, args: &H::Value) -> Core<Work> {
+    let request = |v: &H::Value, prefix: &str| from_host(host, v, prefix, CAMEL, Strings::PerKey);
     Ok(match op {
         "decide" => Work::Decide(request(args, "")?),
-        "view" => Work::View(pair(args, "")?),
+        "view" => Work::View(view_item(host, args, "", CAMEL)?),
         "decide_many" => {
             // pushed as they are read: the gate decides the ones already read meanwhile
             let mut batch = gate.batch();
-            for (i, r) in items(args)?.iter().enumerate() {
-                batch.push(request(r, &format!("[{i}]")));
+            for (i, r) in batch_items(host, args)?.iter().enumerate() {
+                batch.push(request(r, &format!("[{i}]")).map_err(Into::into));
             }
             Work::DecideMany(batch)
         }
         "view_many" => {
-            let items = items(args)?;
-            let pairs = items
-                .iter()
-                .enumerate()
-                .map(|(i, p)| pair(p, &format!("[{i}]")));
+            let items = batch_items(host, args)?.into_iter().enumerate();
+            let pairs = items.map(|(i, p)| Ok(view_item(host, &p, &format!("[{i}]"), CAMEL)?));
             Work::ViewMany(pairs.collect())
         }
-        _ => Work::Call(op_from_js(op, args)?),
+        _ => Work::Call(variant_from_host(host, op, args, CAMEL)?),
     })
 }
 
@@ -265,39 +286,6 @@ impl<'task> napi::ScopedTask<'task> for GateTask {
             Err(None) => Err(internal(env, "a promise of the gate")),
         }
     }
-}
-
-fn request(v: &Unknown<'_>, prefix: &str) -> Core<AccessRequest> {
-    Ok(from_js(v, prefix, Strings::PerKey, None)?)
-}
-
-/// A `[request, record]` pair; the record's keys under `record`.
-fn pair(v: &Unknown<'_>, prefix: &str) -> Core<Pair> {
-    let bad = || InvalidRequest::new(prefix, "expected a [request, record] pair");
-    let arr = Object::from_unknown(*v)
-        .ok()
-        .filter(|_| v.is_array().unwrap_or(false));
-    let arr = arr.ok_or_else(bad)?;
-    let get = |i| arr.get_element::<Unknown<'_>>(i).map_err(|_| bad());
-    let key = format!("{prefix}.record");
-    let record = from_js(&get(1)?, key.trim_start_matches('.'), Strings::Loose, None)?;
-    Ok((request(&get(0)?, prefix)?, record))
-}
-
-/// The items of a JS array, refusing a claimed length past the input limit before
-/// reading (or allocating for) any of them.
-fn items<'e>(v: &Unknown<'e>) -> Core<Vec<Unknown<'e>>> {
-    let arr = Array::from_unknown(*v)
-        .ok()
-        .filter(|_| v.is_array().unwrap_or(false));
-    let arr = arr.ok_or_else(|| InvalidRequest::new("", "expected an array"))?;
-    ffi::host::check_batch(arr.len() as usize)?;
-    let mut items = Vec::with_capacity(arr.len() as usize);
-    for i in 0..arr.len() {
-        let item = arr.get::<Unknown<'e>>(i).ok().flatten();
-        items.push(item.ok_or_else(|| InvalidRequest::new(format!("[{i}]"), "missing item"))?);
-    }
-    Ok(items)
 }
 
 /// Each result of a batch as JSON text (wherever the batch ran).

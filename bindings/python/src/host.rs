@@ -5,13 +5,14 @@
 //! `ticketgate._host.stand_in` says it stands for.
 
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
-use ticketgate::ffi::host::{
-    from_host, variant_from_host, within_items, Host, Keys, Read, Strings,
-};
+use ticketgate::ffi::host::{from_host, variant_from_host, view_item, within_items};
+use ticketgate::ffi::host::{Host, Keys, Read, Strings};
+use ticketgate::ffi::ViewItem;
 use ticketgate::limits::MAX_ITEMS;
 use ticketgate::InvalidRequest;
 
@@ -34,6 +35,11 @@ pub fn op_from_py<T: DeserializeOwned>(
     variant_from_host(&Objects(PhantomData), op, args, Keys::Exact)
 }
 
+/// Reads a `(request, record)` pair (a tuple or list), errors' keys under `prefix`.
+pub fn pair_from_py(obj: &Bound<'_, PyAny>, prefix: &str) -> Result<ViewItem, InvalidRequest> {
+    view_item(&Objects(PhantomData), obj, prefix, Keys::Exact)
+}
+
 struct Objects<'py>(PhantomData<&'py ()>);
 
 fn reason(e: PyErr) -> String {
@@ -42,8 +48,12 @@ fn reason(e: PyErr) -> String {
 
 impl<'py> Host for Objects<'py> {
     type Value = Bound<'py, PyAny>;
+    type Text = PyBackedStr;
 
-    fn read(&self, obj: &Bound<'py, PyAny>) -> Result<Read<Bound<'py, PyAny>>, String> {
+    fn read(
+        &self,
+        obj: &Bound<'py, PyAny>,
+    ) -> Result<Read<Bound<'py, PyAny>, PyBackedStr>, String> {
         let py = obj.py();
         if obj.is_none() {
             return Ok(Read::Null);
@@ -61,7 +71,7 @@ impl<'py> Host for Objects<'py> {
             return obj.extract().map(Read::Float).map_err(reason);
         }
         if let Ok(s) = obj.cast::<PyString>() {
-            return Ok(Read::Str(s.to_cow().map_err(reason)?.into_owned()));
+            return s.clone().try_into().map(Read::Str).map_err(reason);
         }
         if let Ok(b) = obj.cast::<PyBytes>() {
             // secrets (grant and audit keys) may be bytes
@@ -97,9 +107,9 @@ impl<'py> Host for Objects<'py> {
 
 fn entries<'py>(
     pairs: impl Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)>,
-) -> Result<Read<Bound<'py, PyAny>>, String> {
+) -> Result<Read<Bound<'py, PyAny>, PyBackedStr>, String> {
     pairs
-        .map(|(k, v)| Some((k.cast::<PyString>().ok()?.to_cow().ok()?.into_owned(), v)))
+        .map(|(k, v)| Some((k.cast_into::<PyString>().ok()?.try_into().ok()?, v)))
         .collect::<Option<Vec<_>>>()
         .map(Read::Map)
         .ok_or_else(|| "mapping keys must be strings".into())

@@ -6,7 +6,7 @@ mod errors;
 mod host;
 
 use errors::{internal, raise};
-use host::{from_py, op_from_py};
+use host::{from_py, op_from_py, pair_from_py};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pythonize::pythonize;
@@ -213,16 +213,7 @@ impl Gate {
     fn view_many(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<Vec<Py<PyAny>>> {
         let mut parsed = Vec::new();
         each_item(items, |i, item| {
-            let pair = item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>();
-            parsed.push(match pair {
-                Ok((r, rec)) => request(&r, &format!("[{i}]"))
-                    .and_then(|r| Ok((r, record(&rec, &format!("[{i}].record"))?))),
-                Err(_) => Err(ticketgate::InvalidRequest::new(
-                    format!("[{i}]"),
-                    "expected a (request, record) pair",
-                )
-                .into()),
-            })
+            parsed.push(pair_from_py(&item, &format!("[{i}]")).map_err(Into::into));
         })?;
         let viewed = detached(py, "view_many", || Ok(ffi::view_batch(&self.0, parsed)))?;
         results(py, viewed, |py, v| {

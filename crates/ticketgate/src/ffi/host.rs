@@ -10,14 +10,15 @@
 use crate::error::InvalidRequest;
 use crate::limits::{check_items, string_limit, At, MAX_DEPTH, MAX_DOCUMENT, MAX_ITEMS};
 use crate::limits::{MAX_BATCH, MAX_JUSTIFICATION};
-use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
+use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
 use std::cell::Cell;
+use std::marker::PhantomData;
 
 /// What a host value is. Strings are already text: dates, enums and paths arrive as the
 /// text the contract reads.
 #[derive(Debug)]
-pub enum Read<V> {
+pub enum Read<V, K = String> {
     /// `null`, `None`, `undefined`.
     Null,
     /// A boolean.
@@ -27,14 +28,14 @@ pub enum Read<V> {
     /// Any other finite number.
     Float(f64),
     /// Text.
-    Str(String),
+    Str(K),
     /// Raw bytes (a secret).
     Bytes(Vec<u8>),
     /// A list of this many items, read one by one with [`Host::item`].
     List(usize),
     /// An object or mapping: its keys and values (a value absent, like JavaScript's
     /// `undefined`, left out, as not given).
-    Map(Vec<(String, V)>),
+    Map(Vec<(K, V)>),
     /// The value stands for another (an `Enum` for its value).
     Alias(V),
 }
@@ -43,9 +44,12 @@ pub enum Read<V> {
 pub trait Host {
     /// A value of the host language.
     type Value: Clone;
+    /// Text (a string, an object's key), ideally borrowed from the host rather than copied:
+    /// keys are only compared with field names, and many strings only parsed (times, enums).
+    type Text: AsRef<str>;
 
     /// What `v` is; an error is the reason it cannot be read.
-    fn read(&self, v: &Self::Value) -> Result<Read<Self::Value>, String>;
+    fn read(&self, v: &Self::Value) -> Result<Read<Self::Value, Self::Text>, String>;
     /// Whether `v` is null (`None`, `null`, `undefined`): cheaper than [`Host::read`], and
     /// asked of every optional value.
     fn is_null(&self, v: &Self::Value) -> bool;
@@ -81,6 +85,142 @@ pub fn from_host<H: Host, T: DeserializeOwned>(
     strings: Strings,
 ) -> Result<T, InvalidRequest> {
     from_host_skipping(host, value, path, keys, strings, None)
+}
+
+/// JSON text as a host value: a binding may hand over text it knows to say exactly what
+/// its value says (moving one string is faster than a value key by key), and it is read
+/// as that value would be: the same limits, key paths and key matching. Object keys keep
+/// their order in the text, as a host's do, so the first bad key is the same one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    /// `null`.
+    Null,
+    /// `true`, `false`.
+    Bool(bool),
+    /// A number that fits `i64`.
+    Int(i64),
+    /// Any other number.
+    Float(f64),
+    /// A string.
+    Str(String),
+    /// An array.
+    List(Vec<Json>),
+    /// An object, its keys in order.
+    Map(Vec<(String, Json)>),
+}
+
+impl Json {
+    /// The value of `text`; `None` if it is not JSON that a host could have said (the
+    /// binding then reads its own value).
+    pub fn parse(text: &str) -> Option<Json> {
+        serde_json::from_str(text).ok()
+    }
+
+    /// Reads this value as a `T`; an error names the key path under `path`.
+    pub fn read<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        keys: Keys,
+        strings: Strings,
+    ) -> Result<T, InvalidRequest> {
+        from_host(&JsonHost(PhantomData), &self, path, keys, strings)
+    }
+
+    /// The items of an array.
+    pub fn items(&self) -> Option<&[Json]> {
+        match self {
+            Json::List(items) => Some(items),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Json, E> {
+        Ok(Json::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Json, E> {
+        Ok(Json::Int(i))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Json, E> {
+        Ok(i64::try_from(u).map_or(Json::Float(u as f64), Json::Int))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Json, E> {
+        Ok(Json::Float(f))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Json, E> {
+        Ok(Json::Str(s.to_owned()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Json, E> {
+        Ok(Json::Str(s))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::List(items))
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(Json::Map(entries))
+    }
+}
+
+/// [`Json`] values as a host, borrowed.
+#[derive(Debug)]
+pub struct JsonHost<'a>(PhantomData<&'a Json>);
+
+impl Default for JsonHost<'_> {
+    fn default() -> Self {
+        JsonHost(PhantomData)
+    }
+}
+
+impl<'a> Host for JsonHost<'a> {
+    type Value = &'a Json;
+    type Text = &'a str;
+
+    fn read(&self, v: &&'a Json) -> Result<Read<&'a Json, &'a str>, String> {
+        Ok(match v {
+            Json::Null => Read::Null,
+            Json::Bool(b) => Read::Bool(*b),
+            Json::Int(i) => Read::Int(*i),
+            Json::Float(f) => Read::Float(*f),
+            Json::Str(s) => Read::Str(s.as_str()),
+            Json::List(items) => Read::List(items.len()),
+            Json::Map(entries) => Read::Map(entries.iter().map(|(k, v)| (k.as_str(), v)).collect()),
+        })
+    }
+
+    fn is_null(&self, v: &&'a Json) -> bool {
+        matches!(v, Json::Null)
+    }
+
+    fn item(&self, list: &&'a Json, i: usize) -> Result<&'a Json, String> {
+        list.items()
+            .and_then(|items| items.get(i))
+            .ok_or_else(|| "no such item".into())
+    }
 }
 
 /// [`from_host`], passing over the top-level key `skip` (a callback among data options).
@@ -152,6 +292,49 @@ pub fn check_batch(n: usize) -> Result<(), InvalidRequest> {
     Ok(())
 }
 
+/// The items of a list (a batch), refusing a claimed length past [`MAX_BATCH`] before any
+/// item is read.
+pub fn batch_items<H: Host>(host: &H, v: &H::Value) -> Result<Vec<H::Value>, InvalidRequest> {
+    let n = match host.read(v) {
+        Ok(Read::List(n)) => n,
+        _ => return Err(InvalidRequest::new("", "expected an array")),
+    };
+    check_batch(n)?;
+    (0..n)
+        .map(|i| {
+            host.item(v, i)
+                .map_err(|r| InvalidRequest::new(format!("[{i}]"), r))
+        })
+        .collect()
+}
+
+/// A `[request, record]` pair, errors' keys under `prefix` (the record's under
+/// `prefix.record`).
+pub fn view_item<H: Host>(
+    host: &H,
+    v: &H::Value,
+    prefix: &str,
+    keys: Keys,
+) -> Result<super::ViewItem, InvalidRequest> {
+    let bad = || InvalidRequest::new(prefix, "expected a [request, record] pair");
+    if !matches!(host.read(v), Ok(Read::List(2))) {
+        return Err(bad());
+    }
+    let (request, record) = (host.item(v, 0), host.item(v, 1));
+    let (request, record) = (request.map_err(|_| bad())?, record.map_err(|_| bad())?);
+    let key = format!("{prefix}.record");
+    Ok((
+        from_host(host, &request, prefix, keys, Strings::PerKey)?,
+        from_host(
+            host,
+            &record,
+            key.trim_start_matches('.'),
+            keys,
+            Strings::Loose,
+        )?,
+    ))
+}
+
 /// A conversion error; `key` is set by the innermost value that knows where it is.
 #[derive(Debug)]
 pub struct HostError {
@@ -221,6 +404,9 @@ fn camel_names(key: &str, field: &str) -> bool {
     k.next().is_none()
 }
 
+/// What a host's value is.
+type HostRead<H> = Read<<H as Host>::Value, <H as Host>::Text>;
+
 struct De<'p, H: Host> {
     host: &'p H,
     v: H::Value,
@@ -257,7 +443,7 @@ impl<'p, H: Host> De<'p, H> {
 
     /// What the value is, within depth and size; an alias is followed (and stands for
     /// the value from then on).
-    fn read(mut self) -> Result<(Self, Read<H::Value>), HostError> {
+    fn read(mut self) -> Result<(Self, HostRead<H>), HostError> {
         loop {
             if self.depth > MAX_DEPTH {
                 return Err(self.err(format!("nested deeper than {MAX_DEPTH} levels")));
@@ -273,7 +459,7 @@ impl<'p, H: Host> De<'p, H> {
         }
     }
 
-    fn string(&self, s: String) -> Result<String, HostError> {
+    fn string<'s>(&self, s: &'s str) -> Result<&'s str, HostError> {
         let limit = match (self.strings, self.at) {
             (Strings::PerKey, At::Key(_, k)) => string_limit(k),
             (Strings::PerKey, _) => string_limit(""),
@@ -291,7 +477,7 @@ impl<'p, H: Host> De<'p, H> {
 
     fn visit<'de, V: Visitor<'de>>(
         self,
-        read: Read<H::Value>,
+        read: HostRead<H>,
         visitor: V,
         fields: Option<&'static [&'static str]>,
     ) -> Result<V::Value, HostError> {
@@ -301,7 +487,7 @@ impl<'p, H: Host> De<'p, H> {
             Read::Int(i) => visitor.visit_i64(i),
             Read::Float(f) if f.is_finite() => visitor.visit_f64(f),
             Read::Float(_) => Err(self.err("not a finite number")),
-            Read::Str(s) => visitor.visit_string(self.string(s)?),
+            Read::Str(s) => visitor.visit_str(self.string(s.as_ref())?),
             Read::Bytes(b) => {
                 self.items(b.len())?;
                 self.spend(b.len())?;
@@ -318,10 +504,10 @@ impl<'p, H: Host> De<'p, H> {
                 visitor.visit_map(Map {
                     left: entries.len(),
                     entries: entries.into_iter(),
-                    key: String::new(),
+                    key: None,
                     value: None,
                     fields,
-                    seen: Vec::new(),
+                    seen: 0,
                     de: self,
                 })
             }
@@ -379,7 +565,7 @@ impl<'de, H: Host> de::Deserializer<'de> for De<'_, H> {
         visitor: V,
     ) -> Result<V::Value, HostError> {
         match self.read()? {
-            (de, Read::Str(s)) => visitor.visit_enum(de.string(s)?.into_deserializer()),
+            (de, Read::Str(s)) => visitor.visit_enum(de.string(s.as_ref())?.into_deserializer()),
             (de, _) => Err(de.err("expected a string")),
         }
     }
@@ -503,14 +689,15 @@ impl<'de, H: Host> de::SeqAccess<'de> for Seq<'_, H> {
 
 struct Map<'p, H: Host> {
     de: De<'p, H>,
-    entries: std::vec::IntoIter<(String, H::Value)>,
+    entries: std::vec::IntoIter<(H::Text, H::Value)>,
     left: usize,
     /// The key whose value is read next, and that value.
-    key: String,
+    key: Option<H::Text>,
     value: Option<H::Value>,
     /// The fields of the struct being read; `None` for a map, whose keys are data.
     fields: Option<&'static [&'static str]>,
-    seen: Vec<usize>,
+    /// The fields given so far, as bits (structs here have far fewer than 128 fields).
+    seen: u128,
 }
 
 /// The field of `fields` (a struct's; `None` for a map) that `key` names.
@@ -534,36 +721,38 @@ impl<'de, H: Host> de::MapAccess<'de> for Map<'_, H> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, HostError> {
-        for (k, v) in self.entries.by_ref() {
+        for (key, v) in self.entries.by_ref() {
             self.left -= 1;
-            if self.de.skip == Some(k.as_str()) {
+            let k = key.as_ref();
+            if self.de.skip == Some(k) {
                 continue;
             }
-            let at = At::Key(&self.de.at, &k);
+            let at = At::Key(&self.de.at, k);
             self.de.spend(k.len())?;
             self.value = Some(v);
-            let key = match field(self.fields, self.de.keys, &k) {
+            let read = match field(self.fields, self.de.keys, k) {
                 Some((i, name)) => {
-                    if self.seen.contains(&i) {
+                    let bit = 1u128.checked_shl(i as u32).unwrap_or(0);
+                    if self.seen & bit != 0 {
                         return Err(HostError::at(
                             &at,
                             format!("`{k}` is given twice (as `{name}` and in camelCase)"),
                         ));
                     }
-                    self.seen.push(i);
+                    self.seen |= bit;
                     seed.deserialize(BorrowedStrDeserializer::new(name))
                 }
-                None => seed.deserialize(StringDeserializer::new(k.clone())),
+                None => seed.deserialize(de::value::StrDeserializer::new(k)),
             };
-            let key = key.map_err(|e: HostError| e.placed(&at));
-            self.key = k;
-            return key.map(Some);
+            let read = read.map_err(|e: HostError| e.placed(&at));
+            self.key = Some(key);
+            return read.map(Some);
         }
         Ok(None)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, HostError> {
-        let at = At::Key(&self.de.at, &self.key);
+        let at = At::Key(&self.de.at, self.key.as_ref().map_or("", AsRef::as_ref));
         let v = self
             .value
             .take()
@@ -583,36 +772,12 @@ mod tests {
     use crate::model::AccessRequest;
     use serde_json::{json, Value};
 
-    /// JSON values as a host: what every binding's host must agree with.
-    struct Json;
-
-    impl Host for Json {
-        type Value = Value;
-        fn read(&self, v: &Value) -> Result<Read<Value>, String> {
-            Ok(match v {
-                Value::Null => Read::Null,
-                Value::Bool(b) => Read::Bool(*b),
-                Value::Number(n) => match n.as_i64() {
-                    Some(i) => Read::Int(i),
-                    None => Read::Float(n.as_f64().unwrap_or(f64::NAN)),
-                },
-                Value::String(s) => Read::Str(s.clone()),
-                Value::Array(a) => Read::List(a.len()),
-                Value::Object(o) => {
-                    Read::Map(o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                }
-            })
-        }
-        fn is_null(&self, v: &Value) -> bool {
-            v.is_null()
-        }
-        fn item(&self, list: &Value, i: usize) -> Result<Value, String> {
-            list.get(i).cloned().ok_or_else(|| "no such item".into())
-        }
+    fn json(v: &Value) -> Json {
+        Json::parse(&v.to_string()).unwrap()
     }
 
     fn read(v: Value, keys: Keys) -> Result<AccessRequest, InvalidRequest> {
-        from_host(&Json, &v, "", keys, Strings::PerKey)
+        json(&v).read("", keys, Strings::PerKey)
     }
 
     fn request() -> Value {
@@ -674,14 +839,9 @@ mod tests {
         v["justification"] = deep.clone();
         assert_eq!(read(v, Keys::Exact).unwrap_err().key, "justification");
         let record = json!({ "name": deep });
-        let e = from_host::<_, serde_json::Map<String, Value>>(
-            &Json,
-            &record,
-            "record",
-            Keys::Exact,
-            Strings::Loose,
-        )
-        .unwrap_err();
+        let e = json(&record)
+            .read::<serde_json::Map<String, Value>>("record", Keys::Exact, Strings::Loose)
+            .unwrap_err();
         assert!(e.reason.contains("nested"), "{e:?}");
         assert!(e.key.starts_with("record.name"), "{e:?}");
     }
@@ -747,8 +907,9 @@ mod tests {
     #[test]
     fn an_operation_reads_its_arguments_by_name_and_names_a_bad_one() {
         use crate::ffi::Call;
-        let op =
-            |name: &str, args: Value, keys| variant_from_host::<_, Call>(&Json, name, &args, keys);
+        let op = |name: &str, args: Value, keys| {
+            variant_from_host::<_, Call>(&JsonHost(PhantomData), name, &&json(&args), keys)
+        };
         let at = "2026-11-28T10:00:00Z";
         let args = json!({"employeeId": "e1", "customer_id": "c1", "at": at});
         assert!(matches!(

@@ -1,0 +1,95 @@
+// index.js hands the addon a request as JSON text when `plain` says the text says exactly
+// what the value says; otherwise the addon reads the value key by key. Both must give the same
+// decision, or the same error, for any input: here for the base request with one part
+// changed to each kind of value a caller could pass, in both key spellings.
+import test from 'node:test'
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { inspect, isDeepStrictEqual } from 'node:util'
+import { baseRequest, camelKeys } from './helpers.mjs'
+
+const require = createRequire(import.meta.url)
+const { _text: text } = require('../index.js')
+const native = require('../native.js')
+
+class Point { constructor() { this.x = 1 } }
+let deep = 'x'
+for (let i = 0; i < 20; i++) deep = [deep]
+const values = [
+  null, undefined, true, 0, -0, 7, 1.5, NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 53) - 2, 10n,
+  '', 'alice', 'x'.repeat(2000), 'x'.repeat(70000), '\ud800', 'é✓', '2026-11-28T09:00:00Z',
+  new Date('2026-11-28T09:00:00Z'), new Date(NaN), new Date(-8.64e15), () => 1, Symbol('s'),
+  [], ['consumer'], ['consumer', 7], [undefined], new Array(3), Array(300).fill('a'), deep,
+  {}, { nickname: 'x' }, { length: 1, 0: 'consumer' }, { toJSON: () => 'consumer' },
+  Object.create(null), new Point(), new Map([['a', 1]]), new Set(['consumer']), new Uint8Array([1, 2]),
+  Object.assign(Object.create(null), { id: 'c1' }), new String('consumer'),
+]
+const paths = [
+  [], ['employee'], ['employee', 'id'], ['employee', 'segments'], ['employee', 'officeCountry'],
+  ['employee', 'office_country'], ['customer', 'vip'], ['customer', 'segment'], ['ticket'],
+  ['ticket', 'status'], ['ticket', 'openedAt'], ['ticket', 'closedAt'], ['ticket', 'closed_at'],
+  ['purpose'], ['at'], ['justification'], ['fields'], ['client'], ['nickname'],
+]
+
+function changed(path, value, spelling) {
+  const r = spelling === 'snake' ? baseRequest() : camelKeys(baseRequest())
+  if (path.length === 0) return value
+  let o = r
+  for (const k of path.slice(0, -1)) o = o[k]
+  o[path.at(-1)] = value
+  return r
+}
+
+const show = (v) => inspect(v, { depth: 1 }).slice(0, 60)
+
+function outcome(f) {
+  try {
+    const d = f()
+    delete d.decisionId
+    return { ok: d }
+  } catch (e) {
+    return { code: e.code, key: e.key, reason: e.reason, message: e.message }
+  }
+}
+
+test('the JSON text path decides and refuses exactly as reading the value does', () => {
+  const byText = new native.Gate({ clock: 'replay' })
+  const byValue = new native.Gate({ clock: 'replay' })
+  let texts = 0
+  let n = 0
+  for (const spelling of ['snake', 'camel']) {
+    for (const path of paths) {
+      for (const value of values) {
+        const r = changed(path, value, spelling)
+        const t = text(r)
+        if (t !== undefined) texts++
+        n++
+        const a = outcome(() => byText.call('decide', r, t))
+        const b = outcome(() => byValue.call('decide', r))
+        if (!isDeepStrictEqual(a, b)) assert.deepEqual(a, b, `${spelling} ${path.join('.')} = ${show(value)}`)
+      }
+    }
+  }
+  // the text path must have been taken for most inputs, or this test proves nothing
+  assert.ok(texts > n / 3, `${texts} of ${n} went by text`)
+})
+
+test('batches and views by text match batches and views by value', () => {
+  const byText = new native.Gate({ clock: 'replay' })
+  const byValue = new native.Gate({ clock: 'replay' })
+  const requests = values.map((v) => changed(['ticket', 'status'], v, 'camel'))
+  requests.push(baseRequest(), camelKeys(baseRequest()))
+  const plainOnes = requests.filter((r) => text(r) !== undefined)
+  const strip = (xs) => xs.map((x) => (x instanceof Error ? { code: x.code, key: x.key, index: x.index } : { ...x, decisionId: 0 }))
+  const batch = plainOnes
+  assert.ok(batch.length > 10)
+  assert.deepEqual(strip(byText.call('decide_many', batch, JSON.stringify(batch))), strip(byValue.call('decide_many', batch)))
+  const record = { name: 'Ann Lee', email: 'ann@example.com', phone: '+49 30 1234567', ticket_numbers: ['T-1'], note: 'é' }
+  const pairs = plainOnes.map((r) => [r, record])
+  const views = (xs) => xs.map((x) => (x instanceof Error ? { code: x.code, key: x.key } : { record: x.record, d: { ...x.decision, decisionId: 0 } }))
+  assert.deepEqual(views(byText.call('view_many', pairs, JSON.stringify(pairs))), views(byValue.call('view_many', pairs)))
+  const one = [baseRequest(), record]
+  const v1 = outcome(() => byText.call('view', one, text(one, 2)).decision)
+  const v2 = outcome(() => byValue.call('view', one).decision)
+  assert.deepEqual(v1, v2)
+})
