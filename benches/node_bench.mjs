@@ -119,10 +119,13 @@ for (let i = 0; i < 10000; i++) {
   r.customer.id = r.ticket.customer = `c${i}`
   reqs.push(r)
 }
+const RECORD = { name: 'Ann Lee', email: 'ann@example.com', phone: '+49 30 1234567', ticket_numbers: ['T-1'] }
 const batchGate = () => new Gate({ clock: 'replay', velocity: { windowS: 3600, soft: 1e6, hard: 1e6, day: { soft: 1e6, hard: 1e6 } } })
 const batches = [
   ['Node: loop of 10,000 decide (ms)', await medianMs(() => { const g = batchGate(); for (const r of reqs) g.decide(r) })],
   ['Node: decideManyAsync of 10,000 (ms)', await medianMs(() => batchGate().decideManyAsync(reqs))],
+  ['Node: loop of 10,000 view (ms)', await medianMs(() => { const g = batchGate(); for (const r of reqs) g.view(r, RECORD) })],
+  ['Node: viewManyAsync of 10,000 (ms)', await medianMs(() => batchGate().viewManyAsync(reqs.map((r) => [r, RECORD])))],
 ]
 
 // RSS along 1,000,000 decisions (50 employees, 1,000 customers): it should stay flat.
@@ -149,6 +152,6 @@ if (process.argv.includes('--json')) {
   for (const [name, us] of rows) console.log(`${name.padEnd(60)} ${us.toFixed(1).padStart(12)} ${(us / node).toFixed(2).padStart(9)}x`)
   console.log(`\nNode / Rust: ${(node / rust).toFixed(2)}x, paired by round ${paired.toFixed(2)}x (target <= 1.15x)`)
   for (const [name, ms] of batches) console.log(`${name.padEnd(60)} ${ms.toFixed(1).padStart(12)}`)
-  console.log(`decideManyAsync speed-up: ${(batches[0][1] / batches[1][1]).toFixed(2)}x`)
+  console.log(`decideManyAsync speed-up: ${(batches[0][1] / batches[1][1]).toFixed(2)}x, viewManyAsync ${(batches[2][1] / batches[3][1]).toFixed(2)}x`)
   for (const [name, mb] of memory) console.log(`${name.padEnd(60)} ${mb.toFixed(1).padStart(12)}`)
 }

@@ -90,9 +90,20 @@ def batch_rows():
     def many():
         gate().decide_many(reqs)
 
-    loop_ms = per_call_us(loop, 5, 5) / 1000
-    many_ms = per_call_us(many, 5, 5) / 1000
-    return [("Python: loop of 10,000 decide (ms)", loop_ms), ("Python: decide_many of 10,000 (ms)", many_ms)]
+    record = {"name": "Ann Lee", "email": "ann@example.com", "phone": "+49 30 1234567", "ticket_numbers": ["T-1"]}
+    pairs = [(r, record) for r in reqs]
+
+    def view_loop():
+        g = gate()
+        for r in reqs:
+            g.view(r, record)
+
+    def view_many():
+        gate().view_many(pairs)
+
+    ms = lambda f: per_call_us(f, 5, 5) / 1000  # noqa: E731
+    return [("Python: loop of 10,000 decide (ms)", ms(loop)), ("Python: decide_many of 10,000 (ms)", ms(many)),
+            ("Python: loop of 10,000 view (ms)", ms(view_loop)), ("Python: view_many of 10,000 (ms)", ms(view_many))]
 
 
 def dt(s: str) -> dict:
@@ -200,7 +211,7 @@ def main() -> None:
     print(f"\nPython / Rust: {py / rust:.2f}x, paired by round {paired:.2f}x (target <= 1.15x)")
     for name, ms in batches:
         print(f"{name:60} {ms:12.1f}")
-    print(f"decide_many speed-up: {batches[0][1] / batches[1][1]:.2f}x")
+    print(f"decide_many speed-up: {batches[0][1] / batches[1][1]:.2f}x, view_many {batches[2][1] / batches[3][1]:.2f}x")
     for name, mb in memory:
         print(f"{name:60} {mb:12.1f}")
 
