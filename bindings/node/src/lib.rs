@@ -5,6 +5,10 @@
 mod errors;
 mod host;
 
+// mimalloc, as for the CLI: a batch's cores allocate without contending (see docs/benchmarks.md)
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use errors::{internal, to_js};
 use host::{from_js, Js};
 use napi::bindgen_prelude::*;

@@ -5,6 +5,10 @@
 mod errors;
 mod host;
 
+// mimalloc, as for the CLI: a batch's cores allocate without contending (see docs/benchmarks.md)
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use errors::{internal, raise};
 use host::{from_py, op_from_py, pair_from_py};
 use pyo3::prelude::*;

@@ -9,6 +9,10 @@ mod policy_test;
 mod replay;
 mod validate;
 
+// mimalloc: the demo's and a batch's cores allocate without contending (docs/benchmarks.md)
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 

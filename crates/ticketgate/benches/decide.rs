@@ -8,6 +8,10 @@
     reason = "bench code"
 )]
 
+// the allocator the bindings and the CLI use, so that their figures compare
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use cedar_policy::{Authorizer, Context, Entities, PolicySet, Request, Schema};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::sync::Arc;

@@ -1,6 +1,10 @@
 //! `bench-decide`: per-decision time through the Rust API, so that the Python and
 //! Node bench scripts can print the core's figure beside their own in one run.
 
+// the allocator the bindings and the CLI use, so that their figures compare
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -2,6 +2,10 @@
 //! velocity store holding many employees at the hard limit. Prints JSON for
 //! `benches/compare`; each figure is the growth of this process's RSS (Linux `/proc`).
 
+// the allocator the bindings and the CLI use, so that their figures compare
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use std::process::ExitCode;
 use ticketgate::{Clock, Gate, Timestamp};
