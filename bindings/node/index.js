@@ -88,8 +88,8 @@ class Gate {
     this.#native = new native.Gate(options, guarded)
   }
 
-  decide(request) { return this.#native.call('decide', request, text(request)) }
-  decideAsync(request) { return this.#native.callAsync('decide', request, text(request)) }
+  decide(request) { return JSON.parse(this.#native.call('decide', request, text(request))) }
+  decideAsync(request) { return this.#native.callAsync('decide', request, text(request)).then(JSON.parse) }
   decideMany(requests) { return this.#native.call('decide_many', requests, batchText(requests)) }
   decideManyAsync(requests) { return this.#native.callAsync('decide_many', requests, batchText(requests)) }
   view(request, record) { return this.#pair('call', request, record) }
@@ -98,30 +98,32 @@ class Gate {
   viewManyAsync(items) { return this.#native.callAsync('view_many', items, batchText(items)) }
   #pair(how, request, record) {
     const pair = [request, record]
-    return this.#native[how]('view', pair, text(pair, 2))
+    const out = this.#native[how]('view', pair, text(pair, 2))
+    return how === 'call' ? JSON.parse(out) : out.then(JSON.parse)
   }
+  #call(op, args) { return JSON.parse(this.#native.call(op, args)) }
 
-  reload(policies) { return this.#native.call('reload', { policies }) }
-  suspend(employeeId, reason) { this.#native.call('suspend', { employeeId, reason }) }
-  reinstate(employeeId) { return this.#native.call('reinstate', { employeeId }) }
-  suspended() { return this.#native.call('suspended', {}) }
-  recordReveal(employeeId, customerId, at) { this.#native.call('record_reveal', { employeeId, customerId, at }) }
+  reload(policies) { return this.#call('reload', { policies }) }
+  suspend(employeeId, reason) { this.#call('suspend', { employeeId, reason }) }
+  reinstate(employeeId) { return this.#call('reinstate', { employeeId }) }
+  suspended() { return this.#call('suspended', {}) }
+  recordReveal(employeeId, customerId, at) { this.#call('record_reveal', { employeeId, customerId, at }) }
 
-  signGrant(grant) { return this.#native.call('sign_grant', { grant }) }
-  requestGrant(grant) { return this.#native.call('request_grant', { grant }) }
-  approveGrant(grant, approver) { return this.#native.call('approve_grant', { grant, approver }) }
-  issueBreakGlass(grant) { return this.#native.call('issue_break_glass', { grant }) }
-  revokeGrant(grantId) { this.#native.call('revoke_grant', { grantId }) }
+  signGrant(grant) { return this.#call('sign_grant', { grant }) }
+  requestGrant(grant) { return this.#call('request_grant', { grant }) }
+  approveGrant(grant, approver) { return this.#call('approve_grant', { grant, approver }) }
+  issueBreakGlass(grant) { return this.#call('issue_break_glass', { grant }) }
+  revokeGrant(grantId) { this.#call('revoke_grant', { grantId }) }
 
-  auditCheckpoint() { return this.#native.call('audit_checkpoint', {}) }
-  auditHead() { return this.#native.call('audit_head', {}) }
+  auditCheckpoint() { return this.#call('audit_checkpoint', {}) }
+  auditHead() { return this.#call('audit_head', {}) }
   auditAffected(employee, since, until, reader = 'node') {
-    return this.#native.call('audit_affected', { employee, since, until, reader })
+    return this.#call('audit_affected', { employee, since, until, reader })
   }
   auditSuspects(customers, field, reader = 'node') {
-    return this.#native.call('audit_suspects', { customers, field, reader })
+    return this.#call('audit_suspects', { customers, field, reader })
   }
-  auditCustomer(customer, reader = 'node') { return this.#native.call('audit_customer', { customer, reader }) }
+  auditCustomer(customer, reader = 'node') { return this.#call('audit_customer', { customer, reader }) }
 
   get policyVersion() { return this.#native.policyVersion }
   get fields() { return this.#native.fields }
@@ -132,7 +134,7 @@ class Gate {
 }
 
 function verifyAudit(paths, expectHead, key, checkpoint) {
-  return native.verifyAudit({ paths, expectHead, key, checkpoint })
+  return JSON.parse(native.verifyAudit({ paths, expectHead, key, checkpoint }))
 }
 
 // `_text` is for the test that holds the text path to the key-by-key one

@@ -17,8 +17,9 @@ export declare class Gate {
    */
   constructor(options?: unknown | undefined | null, onAlert?: unknown | undefined | null)
   /**
-   * Runs the operation `op` with `args`, on this thread. `text`, when given, is JSON that
-   * `index.js` checked says exactly what `args` says, and is read instead.
+   * Runs the operation `op` with `args`, on this thread: one result as JSON text, a
+   * batch's as an array. `text`, when given, is JSON that `index.js` checked says exactly
+   * what `args` says, and is read instead.
    */
   call(op: string, args: unknown, text?: string | undefined | null): any
   /**
@@ -41,7 +42,7 @@ export declare function _testPanic(): void
 export declare function mask(field: string, value: string): string | null
 
 /**
- * Verifies audit files or directories given `{paths, expectHead, key, checkpoint}`;
- * `index.js` gives it its signature.
+ * Verifies audit files or directories given `{paths, expectHead, key, checkpoint}`; the
+ * report as JSON text. `index.js` gives it its signature.
  */
-export declare function verifyAudit(args: unknown): any
+export declare function verifyAudit(args: unknown): string
