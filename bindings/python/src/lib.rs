@@ -28,10 +28,6 @@ fn request(obj: &Bound<'_, PyAny>, prefix: &str) -> Result<AccessRequest, Error>
     Ok(from_py(obj, prefix, Strings::PerKey)?)
 }
 
-fn record(obj: &Bound<'_, PyAny>, key: &str) -> Result<Record, Error> {
-    Ok(from_py(obj, key, Strings::Loose)?)
-}
-
 /// Runs core work without the GIL; a panic becomes `TicketgateError`.
 fn detached<T: Send>(
     py: Python<'_>,
@@ -207,7 +203,7 @@ impl Gate {
         record: &Bound<'py, PyAny>,
     ) -> PyResult<(Bound<'py, PyAny>, Decision)> {
         let req = crate::request(request, "").map_err(raise)?;
-        let rec = crate::record(record, "record").map_err(raise)?;
+        let rec: Record = from_py(record, "record", Strings::Loose).map_err(raise)?;
         let view = detached(py, "view", || self.0.view(&req, &rec))?;
         Ok((part(py, &view.record)?, Decision(view.decision)))
     }
