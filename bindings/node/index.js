@@ -58,7 +58,12 @@ function plain(v, depth, left) {
 /** `v` as JSON text for the addon when that says exactly what `v` says, else undefined. */
 function text(v, items = 1) {
   const left = { bytes: MAX_DOCUMENT * items, items: items > 1 ? MAX_BATCH : MAX_ITEMS }
-  return plain(v, items > 1 ? -1 : 0, left) ? JSON.stringify(v) : undefined
+  try {
+    return plain(v, items > 1 ? -1 : 0, left) ? JSON.stringify(v) : undefined
+  } catch {
+    // a getter or a proxy that throws: the addon reads the value and names what failed
+    return undefined
+  }
 }
 
 /** A batch's text: one budget per item. */

@@ -23,6 +23,8 @@ const values = [
   {}, { nickname: 'x' }, { length: 1, 0: 'consumer' }, { toJSON: () => 'consumer' },
   Object.create(null), new Point(), new Map([['a', 1]]), new Set(['consumer']), new Uint8Array([1, 2]),
   Object.assign(Object.create(null), { id: 'c1' }), new String('consumer'),
+  Object.defineProperty({}, 'id', { enumerable: true, get() { throw new Error('boom') } }),
+  new Proxy({}, { getPrototypeOf() { throw new Error('trap') } }),
 ]
 const paths = [
   [], ['employee'], ['employee', 'id'], ['employee', 'segments'], ['employee', 'officeCountry'],
