@@ -1,4 +1,4 @@
-//! What a JavaScript value is, for the core's reader (`ticketgate::ffi::host`), which
+//! What a JavaScript value is, for the core's reader (`ticketgate::host`), which
 //! deserializes it straight into the core's types within the input limits. `Date`s are read
 //! as RFC 3339 text, `undefined` as absent, array-likes (`arguments`, typed arrays,
 //! `{length, 0, 1}`) as lists whose claimed length is checked before any item is read.
@@ -8,8 +8,8 @@ use napi::{JsDate, JsValue, ValueType};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
 use std::result::Result;
-use ticketgate::ffi::host::{from_host_skipping, within_items};
-use ticketgate::ffi::host::{Host, Keys, Read, Strings};
+use ticketgate::host::{from_host_skipping, within_items};
+use ticketgate::host::{Host, Keys, Read, Strings};
 use ticketgate::{InvalidRequest, Timestamp};
 
 /// Reads `v` as a `T`, keys in camelCase or as the contract spells them, passing over the

@@ -19,9 +19,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use ticketgate::ffi::camel::{self, CamelText};
-use ticketgate::ffi::host::{batch_items, from_host, variant_from_host, view_item};
-use ticketgate::ffi::host::{Host, Json, JsonHost, Keys, Strings};
 use ticketgate::ffi::{self, Call, Encode, VerifyAudit};
+use ticketgate::ffi::{batch_items, view_item};
+use ticketgate::host::{from_host, variant_from_host};
+use ticketgate::host::{Host, Json, JsonHost, Keys, Strings};
 use ticketgate::{AccessRequest, Error as CoreError, Gate as CoreGate, GateOptions};
 use ticketgate::{Alert, AlertSink, Decision, InvalidRequest};
 

@@ -1,4 +1,4 @@
-//! What a Python object is, for the core's reader (`ticketgate::ffi::host`), which
+//! What a Python object is, for the core's reader (`ticketgate::host`), which
 //! deserializes it straight into the core's types within the input limits: dicts, lists,
 //! tuples, str, int, float, bool, None and bytes here; anything else (any `Mapping`,
 //! dataclasses, sets and other iterables, aware datetimes, `Enum`s, paths) is read as what
@@ -10,9 +10,10 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
-use ticketgate::ffi::host::{from_host, variant_from_host, view_item, within_items};
-use ticketgate::ffi::host::{Host, Keys, Read, Strings};
+use ticketgate::ffi::view_item;
 use ticketgate::ffi::ViewItem;
+use ticketgate::host::{from_host, variant_from_host, within_items};
+use ticketgate::host::{Host, Keys, Read, Strings};
 use ticketgate::limits::MAX_ITEMS;
 use ticketgate::InvalidRequest;
 

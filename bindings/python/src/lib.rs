@@ -18,8 +18,8 @@ use serde::Serialize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use ticketgate::ffi::host::Strings;
 use ticketgate::ffi::{self, Call, Plain, VerifyAudit};
+use ticketgate::host::Strings;
 use ticketgate::{AccessRequest, Alert, Error, Gate as CoreGate, GateOptions, Outcome};
 
 type Record = serde_json::Map<String, serde_json::Value>;
@@ -274,7 +274,7 @@ fn each_item<'py>(
 ) -> PyResult<()> {
     for (i, item) in items.try_iter()?.enumerate() {
         // an endless generator is refused once past the limit, not read to the end
-        ffi::host::check_batch(i + 1).map_err(raise)?;
+        ticketgate::host::check_batch(i + 1).map_err(raise)?;
         each(i, item?);
     }
     Ok(())

@@ -11,6 +11,7 @@ mod error;
 pub mod ffi;
 mod gate;
 mod grant;
+pub mod host;
 pub mod limits;
 pub mod mask;
 mod model;

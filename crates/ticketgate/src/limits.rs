@@ -2,7 +2,6 @@
 //! library recurse, allocate or work in proportion to a size it merely claims.
 
 use crate::error::InvalidRequest;
-use serde_json::Value;
 
 /// Largest request document, in bytes of JSON.
 pub const MAX_DOCUMENT: usize = 64 * 1024;
@@ -17,7 +16,7 @@ pub const MAX_ITEMS: usize = 256;
 /// Most requests in one batch call from a binding.
 pub const MAX_BATCH: usize = 100_000;
 
-/// Where a value sits while the host reader (`ffi::host`) reads a binding's values: rendered
+/// Where a value sits while the host reader (`host`) reads a binding's values: rendered
 /// as a key path (`ticket.callback_at`, `fields[2]`) only when an error names it, because
 /// building the path of every value cost more than converting it.
 #[derive(Debug, Clone, Copy)]
@@ -79,65 +78,18 @@ pub fn check_text(text: &str) -> Result<(), InvalidRequest> {
     Ok(())
 }
 
-/// Checks a parsed value: depth, string lengths, list lengths and total size. The walk is
-/// iterative, so a value nested deeper than the stack allows is refused, not a crash.
-pub fn check_value(v: &Value) -> Result<(), InvalidRequest> {
-    let mut size = 0usize;
-    let mut stack: Vec<(&Value, String, usize)> = vec![(v, String::new(), 0)];
-    while let Some((v, path, depth)) = stack.pop() {
-        if depth > MAX_DEPTH {
-            return Err(InvalidRequest::new(
-                path,
-                format!("nested deeper than {MAX_DEPTH} levels"),
-            ));
-        }
-        size += 8;
-        match v {
-            Value::String(s) => {
-                let last = path.rsplit(['.', '[']).next().unwrap_or("");
-                let limit = string_limit(last);
-                if s.len() > limit {
-                    return Err(InvalidRequest::new(
-                        path,
-                        format!("is {} bytes long; at most {limit} are accepted", s.len()),
-                    ));
-                }
-                size += s.len();
-            }
-            Value::Array(a) => {
-                check_items(&path, a.len())?;
-                for (i, x) in a.iter().enumerate() {
-                    stack.push((x, format!("{path}[{i}]"), depth + 1));
-                }
-            }
-            Value::Object(o) => {
-                check_items(&path, o.len())?;
-                for (k, x) in o {
-                    size += k.len();
-                    let p = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    stack.push((x, p, depth + 1));
-                }
-            }
-            _ => {}
-        }
-        if size > MAX_DOCUMENT {
-            return Err(InvalidRequest::new(
-                "",
-                format!("the request is larger than {MAX_DOCUMENT} bytes"),
-            ));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::host::{Json, Keys, Strings};
+    use serde_json::{json, Value};
+
+    /// What the one reader (`host`) says of a value, read as any JSON.
+    fn check_value(v: &Value) -> Result<(), InvalidRequest> {
+        Json::from(v.clone())
+            .read::<Value>("", Keys::Exact, Strings::PerKey)
+            .map(drop)
+    }
 
     #[test]
     fn each_limit_names_the_key() {

@@ -2,6 +2,7 @@
 //! unknown keys, wrong types and naive times are errors naming the key.
 
 use crate::error::InvalidRequest;
+use crate::host::{Json, Keys, Strings};
 pub use crate::shift::{Shift, Weekly};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -333,21 +334,15 @@ impl AccessRequest {
     /// checked before anything is converted.
     pub fn from_json(text: &str) -> Result<Self, InvalidRequest> {
         crate::limits::check_text(text)?;
-        let value: serde_json::Value = serde_json::from_str(text)
+        let json: Json = serde_json::from_str(text)
             .map_err(|e| InvalidRequest::new("", format!("malformed JSON: {e}")))?;
-        Self::from_value(value)
+        json.read("", Keys::Exact, Strings::PerKey)
     }
 
-    /// Parses a request from a JSON value, naming the bad key on error. The input limits
-    /// are checked before the value is converted.
+    /// Parses a request from a JSON value, naming the bad key on error, within the input
+    /// limits: read by the same reader as the bindings' values (`host`).
     pub fn from_value(value: serde_json::Value) -> Result<Self, InvalidRequest> {
-        crate::limits::check_value(&value)?;
-        // Tracking the key path costs as much as the conversion: only a request that fails
-        // is converted again to name the bad key (both passes accept exactly the same).
-        match Self::deserialize(&value) {
-            Ok(req) => Ok(req),
-            Err(_) => serde_path_to_error::deserialize(value).map_err(path_error),
-        }
+        part_from_value(value, "")
     }
 
     /// Whether the employee works the ticket because they assigned it to themselves.
@@ -477,22 +472,7 @@ pub(crate) fn part_from_value<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,
     prefix: &str,
 ) -> Result<T, InvalidRequest> {
-    crate::limits::check_value(&value).map_err(|e| e.within(prefix))?;
-    serde_path_to_error::deserialize(value).map_err(|e| path_error(e).within(prefix))
-}
-
-fn path_error(e: serde_path_to_error::Error<serde_json::Error>) -> InvalidRequest {
-    let key = e.path().to_string();
-    let inner = e.into_inner();
-    let mut reason = inner.to_string();
-    // serde_json appends " at line X column Y"; for values (not text) those are 0.
-    if let Some(i) = reason.find(" at line ") {
-        if inner.line() == 0 {
-            reason.truncate(i);
-        }
-    }
-    let key = if key == "." { String::new() } else { key };
-    InvalidRequest::new(key, reason)
+    Json::from(value).read(prefix, Keys::Exact, Strings::PerKey)
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 
 mod call;
 pub mod camel;
-pub mod host;
 
 pub use call::{Call, Encode, Plain, VerifyAudit};
 
@@ -16,6 +15,7 @@ use crate::decision::Mode;
 use crate::error::{Error, InvalidRequest};
 use crate::gate::{Gate, GateBuilder, View};
 use crate::grant::{GrantKey, GrantKeys};
+use crate::host::{check_batch, from_host, Host, Keys, Read, Strings};
 use crate::model::{AccessRequest, Employee, Grant};
 use crate::pack::PolicyPack;
 use crate::velocity::VelocityConfig;
@@ -261,6 +261,49 @@ fn merge<T>(
             r.map_err(|e| indexed(i, e))
         })
         .collect()
+}
+
+/// The items of a list (a batch), refusing a claimed length past [`MAX_BATCH`] before any
+/// item is read.
+pub fn batch_items<H: Host>(host: &H, v: &H::Value) -> Result<Vec<H::Value>, InvalidRequest> {
+    let n = match host.read(v) {
+        Ok(Read::List(n)) => n,
+        _ => return Err(InvalidRequest::new("", "expected an array")),
+    };
+    check_batch(n)?;
+    (0..n)
+        .map(|i| {
+            host.item(v, i)
+                .map_err(|r| InvalidRequest::new(format!("[{i}]"), r))
+        })
+        .collect()
+}
+
+/// A `[request, record]` pair, errors' keys under `prefix` (the record's under
+/// `prefix.record`).
+pub fn view_item<H: Host>(
+    host: &H,
+    v: &H::Value,
+    prefix: &str,
+    keys: Keys,
+) -> Result<ViewItem, InvalidRequest> {
+    let bad = || InvalidRequest::new(prefix, "expected a [request, record] pair");
+    if !matches!(host.read(v), Ok(Read::List(2))) {
+        return Err(bad());
+    }
+    let (request, record) = (host.item(v, 0), host.item(v, 1));
+    let (request, record) = (request.map_err(|_| bad())?, record.map_err(|_| bad())?);
+    let key = format!("{prefix}.record");
+    Ok((
+        from_host(host, &request, prefix, keys, Strings::PerKey)?,
+        from_host(
+            host,
+            &record,
+            key.trim_start_matches('.'),
+            keys,
+            Strings::Loose,
+        )?,
+    ))
 }
 
 /// A grant from JSON, its errors' keys under `grant.`.
