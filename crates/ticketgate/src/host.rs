@@ -708,10 +708,12 @@ impl<'de, H: Host> de::MapAccess<'de> for Map<'_, H> {
                 Some((i, name)) => {
                     let bit = 1u128.checked_shl(i as u32).unwrap_or(0);
                     if self.seen & bit != 0 {
-                        return Err(HostError::at(
-                            &at,
-                            format!("`{k}` is given twice (as `{name}` and in camelCase)"),
-                        ));
+                        let how = if k == name {
+                            ""
+                        } else {
+                            " (as written and in camelCase)"
+                        };
+                        return Err(HostError::at(&at, format!("`{name}` is given twice{how}")));
                     }
                     self.seen |= bit;
                     seed.deserialize(BorrowedStrDeserializer::new(name))
@@ -916,6 +918,22 @@ mod tests {
         assert!(e.reason.contains("unknown variant"), "{e:?}");
         let e = op("suspended", json!({"all": true}), Keys::Exact).unwrap_err();
         assert_eq!(e.key, "all");
+    }
+
+    #[test]
+    fn a_key_given_twice_in_json_text_is_refused_not_overwritten() {
+        // serde_json's `Value` would keep the last; two readers could then disagree
+        let text = r#"{"purpose": "support", "purpose": "fraud"}"#;
+        let e = Json::parse(text)
+            .unwrap()
+            .read::<AccessRequest>("", Keys::Exact, Strings::PerKey)
+            .unwrap_err();
+        assert_eq!(
+            (e.key.as_str(), e.reason.as_str()),
+            ("purpose", "`purpose` is given twice")
+        );
+        let e = AccessRequest::from_json(text).unwrap_err();
+        assert!(e.reason.contains("given twice"), "{e:?}");
     }
 
     #[test]
