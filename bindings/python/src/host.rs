@@ -80,7 +80,14 @@ impl<'py> Host for Objects<'py> {
         }
         if let Ok(d) = obj.cast::<PyDict>() {
             within_items(d.len())?;
-            return entries(d.iter());
+            let mut entries = Vec::with_capacity(d.len());
+            for (k, v) in d.iter() {
+                let k = k
+                    .cast_into::<PyString>()
+                    .map_err(|_| "mapping keys must be strings")?;
+                entries.push((PyBackedStr::try_from(k).map_err(reason)?, v));
+            }
+            return Ok(Read::Map(entries));
         }
         if let Ok(l) = obj.cast::<PyList>() {
             return Ok(Read::List(l.len()));
@@ -104,14 +111,4 @@ impl<'py> Host for Objects<'py> {
     fn item(&self, list: &Bound<'py, PyAny>, i: usize) -> Result<Bound<'py, PyAny>, String> {
         list.get_item(i).map_err(reason)
     }
-}
-
-fn entries<'py>(
-    pairs: impl Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)>,
-) -> Result<Read<Bound<'py, PyAny>, PyBackedStr>, String> {
-    pairs
-        .map(|(k, v)| Some((k.cast_into::<PyString>().ok()?.try_into().ok()?, v)))
-        .collect::<Option<Vec<_>>>()
-        .map(Read::Map)
-        .ok_or_else(|| "mapping keys must be strings".into())
 }
