@@ -166,6 +166,9 @@ def memory_rows(total: int = 1_000_000):
 
 
 def main() -> None:
+    if "--memory-only" in sys.argv:
+        print(json.dumps(memory_rows()))
+        return
     rows = []
     gate = ticketgate.Gate(clock="replay")
     d = gate.decide(REQUEST)
@@ -199,7 +202,11 @@ def main() -> None:
                          per_call_us(lambda: cedarpy.is_authorized_batch(requests, ps, es), 2000)))
     rows.extend(casbin_rows())
     batches = batch_rows()
-    memory = memory_rows() if "--memory" in sys.argv else []
+    # in a process of its own, so that what the runs above left on the heap does not move it
+    memory = []
+    if "--memory" in sys.argv:
+        out = subprocess.run([sys.executable, __file__, "--memory-only"], capture_output=True, text=True, check=True)
+        memory = [tuple(row) for row in json.loads(out.stdout)]
     if "--json" in sys.argv:
         print(json.dumps({"decide": rows, "batch": batches, "memory": memory}))
         return
