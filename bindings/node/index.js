@@ -5,7 +5,8 @@
 
 const native = require('./native.js')
 
-// The core's input limits (crates/ticketgate/src/limits.rs), as far as `plain` needs them.
+// The core's input limits (crates/ticketgate/src/limits.rs), as far as `plain` needs them: they
+// only bound what goes by text, since the core applies its own limits to either path.
 const MAX_DEPTH = 16
 const MAX_ITEMS = 256
 const MAX_DOCUMENT = 64 * 1024
