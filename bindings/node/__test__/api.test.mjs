@@ -96,7 +96,11 @@ test('decideManyAsync and viewManyAsync run off the main thread and match the sy
   }
   reqs[7] = { ...reqs[7], purpose: 'gossip' }
   const opts = { clock: 'replay', velocity: { windowS: 3600, soft: 100000, hard: 100000, day: { soft: 100000, hard: 100000 } } }
-  const strip = (d) => (d instanceof Error ? [d.code, d.key, d.index] : { ...d, decisionId: undefined })
+  // peer signals compare an employee with the others, who are decided at the same time on the
+  // other core: when one fires may differ between two batches (docs/detection.md)
+  const peer = new Set(['reveal_volume', 'self_assigned'])
+  const strip = (d) =>
+    d instanceof Error ? [d.code, d.key, d.index] : { ...d, decisionId: undefined, alerts: d.alerts.filter((a) => !peer.has(a.kind)) }
   const sync = new Gate(opts).decideMany(reqs).map(strip)
   let ticks = 0
   const timer = setInterval(() => ticks++, 0)
