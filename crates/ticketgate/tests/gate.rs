@@ -723,8 +723,12 @@ fn a_parallel_batch_counts_velocity_as_a_loop_does() {
             .build()
             .unwrap()
     };
+    // peer signals compare an employee with the others, decided at the same time on the other
+    // core: the request on which one fires may differ from a loop's (docs/detection.md)
     let strip = |d: Result<Decision, Error>| {
-        let d = d.unwrap();
+        let mut d = d.unwrap();
+        d.alerts
+            .retain(|a| !["reveal_volume", "self_assigned"].contains(&a.kind.as_str()));
         (d.fields, d.alerts, d.velocity)
     };
     let looped = gate();
