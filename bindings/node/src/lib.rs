@@ -55,7 +55,7 @@ struct NodeSink(AlertFn);
 
 impl NodeSink {
     fn call(&self, decision: Value, a: &Alert) -> std::result::Result<(), String> {
-        let args = (camel::to_value(a), decision).into();
+        let args = (js_value(a)?, decision).into();
         match self.0.call(args, ThreadsafeFunctionCallMode::NonBlocking) {
             Status::Ok => Ok(()),
             other => Err(format!("alert callback queue: {other}")),
@@ -63,9 +63,13 @@ impl NodeSink {
     }
 }
 
+fn js_value<T: serde::Serialize>(t: &T) -> std::result::Result<Value, String> {
+    camel::Camel.encode(t).map_err(|e| e.to_string())
+}
+
 impl AlertSink for NodeSink {
     fn alert(&self, d: &Decision, a: &Alert) -> std::result::Result<(), String> {
-        self.call(camel::to_value(d), a)
+        self.call(js_value(d)?, a)
     }
     fn event(&self, a: &Alert) -> std::result::Result<(), String> {
         self.call(Value::Null, a)

@@ -12,11 +12,6 @@ pub fn to_json_text<T: Serialize + ?Sized>(t: &T) -> serde_json::Result<String> 
     serde_json::to_string(&Renamed(t))
 }
 
-/// `t` as a JSON value with camelCase fields.
-pub fn to_value<T: Serialize + ?Sized>(t: &T) -> serde_json::Value {
-    serde_json::to_value(Renamed(t)).unwrap_or(serde_json::Value::Null)
-}
-
 /// Answers as JavaScript reads them: camelCase fields, as JSON text (for one `JSON.parse`)
 /// or as a value; core key paths in errors camelCased by [`path`].
 #[derive(Debug, Clone, Copy)]
