@@ -221,6 +221,7 @@ impl<'a> Host for JsonHost<'a> {
     type Value = &'a Json;
     type Text = &'a str;
 
+    #[inline]
     fn read(&self, v: &&'a Json) -> Result<Read<&'a Json, &'a str>, String> {
         Ok(match v {
             Json::Null => Read::Null,
