@@ -110,6 +110,21 @@ def test_options_are_the_core_options_and_a_misspelt_one_is_named() -> None:
     assert gate.policy_version.startswith("sha256:")
 
 
+def test_the_contracts_first_options_may_be_given_in_order(
+    tmp_path: pathlib.Path, request_dict: Dict[str, Any]
+) -> None:
+    # DESIGN.md writes Gate(policies=None, audit_log=None, durability="always", velocity=None, ...)
+    log = tmp_path / "audit.jsonl"
+    gate = ticketgate.Gate(ROOT / "policies", log, "none", {"window_s": 60, "soft": 1, "hard": 2}, clock="replay")
+    assert gate.decide(request_dict).velocity["hard"] == 2
+    assert log.exists()
+    with pytest.raises(TypeError):
+        ticketgate.Gate(ROOT / "policies", policies=ROOT / "policies")  # type: ignore[misc]
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.Gate(None, None, "sometimes", clock="replay")
+    assert e.value.key == "durability"
+
+
 def test_not_a_mapping_is_invalid() -> None:
     with pytest.raises(ticketgate.InvalidRequest):
         ticketgate.Gate(clock="replay").decide(["not", "a", "request"])
