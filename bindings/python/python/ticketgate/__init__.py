@@ -5,8 +5,8 @@
     >>> decision.outcome("phone")                  # "reveal" | "mask" | "withhold"
     >>> gate.view(request, record)                 # the record with the decision applied (.decision)
 
-``Gate(...)`` takes keyword options (the first five also in this order: ``policies``, ``audit_log``,
-``durability``, ``velocity``, ``redis_url``), each documented in the repository's docs/deployment.md,
+``Gate(...)`` takes keyword options (the first six also in this order: ``policies``, ``audit_log``,
+``durability``, ``velocity``, ``redis_url``, ``on_alert``), each documented in the repository's docs/deployment.md,
 docs/audit.md and docs/grants.md:
 
 - ``policies``: a pack directory (default: the embedded pack);
