@@ -152,7 +152,7 @@ struct Gate(CoreGate);
 impl Gate {
     /// Every option is a keyword argument and a key of the core's `GateOptions` (so an
     /// option added there is an argument here); an unknown one is an `InvalidRequest`.
-    /// The contract's first five may also be given in its order.
+    /// The contract's first six may also be given in its order.
     #[new]
     #[pyo3(signature = (policies=None, audit_log=None, durability=None, velocity=None,
                         redis_url=None, on_alert=None, **options))]
