@@ -47,42 +47,14 @@ fn reason(e: PyErr) -> String {
     e.to_string()
 }
 
-/// A `str`'s text, borrowed from its own UTF-8 buffer.
-fn text(s: &Bound<'_, PyString>) -> Result<PyBackedStr, String> {
-    s.clone().try_into().map_err(reason)
-}
-
-fn map<'py>(d: &Bound<'py, PyDict>) -> Result<Read<Bound<'py, PyAny>, PyBackedStr>, String> {
-    within_items(d.len())?;
-    let mut entries = Vec::with_capacity(d.len());
-    for (k, v) in d.iter() {
-        let k = k
-            .cast_into::<PyString>()
-            .map_err(|_| "mapping keys must be strings")?;
-        entries.push((text(&k)?, v));
-    }
-    Ok(Read::Map(entries))
-}
-
 impl<'py> Host for Objects<'py> {
     type Value = Bound<'py, PyAny>;
     type Text = PyBackedStr;
 
-    // inline: the reader then takes the answer from registers; returned through memory,
-    // its tag and payload were written word by word and read back as one, which stalls
-    #[inline]
     fn read(
         &self,
         obj: &Bound<'py, PyAny>,
     ) -> Result<Read<Bound<'py, PyAny>, PyBackedStr>, String> {
-        // the exact types of almost every value first: a subclass check through the
-        // stable ABI is a function call, and a request has some forty values
-        if let Ok(s) = obj.cast_exact::<PyString>() {
-            return text(s).map(Read::Str);
-        }
-        if let Ok(d) = obj.cast_exact::<PyDict>() {
-            return map(d);
-        }
         let py = obj.py();
         if obj.is_none() {
             return Ok(Read::Null);
@@ -100,14 +72,22 @@ impl<'py> Host for Objects<'py> {
             return obj.extract().map(Read::Float).map_err(reason);
         }
         if let Ok(s) = obj.cast::<PyString>() {
-            return text(s).map(Read::Str);
+            return s.clone().try_into().map(Read::Str).map_err(reason);
         }
         if let Ok(b) = obj.cast::<PyBytes>() {
             // secrets (grant and audit keys) may be bytes
             return Ok(Read::Bytes(b.as_bytes().to_vec()));
         }
         if let Ok(d) = obj.cast::<PyDict>() {
-            return map(d);
+            within_items(d.len())?;
+            let mut entries = Vec::with_capacity(d.len());
+            for (k, v) in d.iter() {
+                let k = k
+                    .cast_into::<PyString>()
+                    .map_err(|_| "mapping keys must be strings")?;
+                entries.push((PyBackedStr::try_from(k).map_err(reason)?, v));
+            }
+            return Ok(Read::Map(entries));
         }
         if let Ok(l) = obj.cast::<PyList>() {
             return Ok(Read::List(l.len()));

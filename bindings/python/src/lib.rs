@@ -152,35 +152,15 @@ struct Gate(CoreGate);
 impl Gate {
     /// Every option is a keyword argument and a key of the core's `GateOptions` (so an
     /// option added there is an argument here); an unknown one is an `InvalidRequest`.
-    /// The contract's first six may also be given in its order.
     #[new]
-    #[pyo3(signature = (policies=None, audit_log=None, durability=None, velocity=None,
-                        redis_url=None, on_alert=None, **options))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (*, on_alert=None, **options))]
     fn new(
         py: Python<'_>,
-        policies: Option<Bound<'_, PyAny>>,
-        audit_log: Option<Bound<'_, PyAny>>,
-        durability: Option<Bound<'_, PyAny>>,
-        velocity: Option<Bound<'_, PyAny>>,
-        redis_url: Option<Bound<'_, PyAny>>,
         on_alert: Option<Py<PyAny>>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         // None is "not given", as for any keyword argument with a default
         let given = PyDict::new(py);
-        let named = [
-            ("policies", policies),
-            ("audit_log", audit_log),
-            ("durability", durability),
-            ("velocity", velocity),
-            ("redis_url", redis_url),
-        ];
-        for (k, v) in named {
-            if let Some(v) = v.filter(|v| !v.is_none()) {
-                given.set_item(k, v)?;
-            }
-        }
         for (k, v) in options.into_iter().flat_map(|o| o.iter()) {
             if !v.is_none() {
                 given.set_item(k, v)?;

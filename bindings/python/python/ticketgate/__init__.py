@@ -26,7 +26,7 @@ Evaluation releases the GIL. Errors are ``TicketgateError`` subclasses.
 import asyncio
 from datetime import datetime
 from os import PathLike
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Literal, Mapping, Optional, Tuple, Union, cast
 
 from ._errors import AuditError, InvalidRequest, PolicyError, StoreError, TicketgateError
 from . import _native
@@ -71,6 +71,21 @@ class Gate(_native.Gate):
     Besides the blocking methods, ``decide_async`` and ``view_async`` are awaitable for ASGI
     views: they run on the event loop's thread pool, and the work itself releases the GIL.
     """
+
+    def __new__(
+        cls,
+        policies: Optional[_Path] = None,
+        audit_log: Optional[_Path] = None,
+        durability: Optional[Literal["always", "batched", "none"]] = None,
+        velocity: Optional[Mapping[str, Any]] = None,
+        redis_url: Optional[str] = None,
+        on_alert: Optional[Callable[[Alert, Optional[Decision]], object]] = None,
+        **options: Any,
+    ) -> "Gate":
+        """DESIGN.md's first six options may also be given in its order; the rest by keyword."""
+        named: Dict[str, Any] = dict(policies=policies, audit_log=audit_log, durability=durability,
+                                     velocity=velocity, redis_url=redis_url, on_alert=on_alert)
+        return cast("Gate", super().__new__(cls, **named, **options))
 
     def view(self, request: Any, record: Mapping[str, Any]) -> View:  # type: ignore[override]
         """The record with the decision applied, and the decision (``.decision``)."""

@@ -54,13 +54,13 @@ class Decision:
 class Gate:
     def __new__(
         cls,
+        *,
         policies: Optional[_Path] = None,
         audit_log: Optional[_Path] = None,
-        durability: Optional[Literal["always", "batched", "none"]] = None,  # None: "always"
+        durability: Literal["always", "batched", "none"] = "always",
         velocity: Optional[Mapping[str, Any]] = None,
         redis_url: Optional[str] = None,
         on_alert: Optional[Callable[[Alert, Optional[Decision]], object]] = None,
-        *,
         grant_key: Optional[Union[_Secret, List[_Secret]]] = None,
         mode: Literal["enforce", "shadow"] = "enforce",
         clock: Literal["live", "replay"] = "live",
