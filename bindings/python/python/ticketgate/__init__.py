@@ -5,9 +5,9 @@
     >>> decision.outcome("phone")                  # "reveal" | "mask" | "withhold"
     >>> gate.view(request, record)                 # the record with the decision applied (.decision)
 
-``Gate(...)`` takes keyword options (the first six also in this order: ``policies``, ``audit_log``,
-``durability``, ``velocity``, ``redis_url``, ``on_alert``), each documented in the repository's docs/deployment.md,
-docs/audit.md and docs/grants.md:
+``Gate(...)`` takes keyword options (the first six also in this order: ``policies``,
+``audit_log``, ``durability``, ``velocity``, ``redis_url``, ``on_alert``), each documented in
+the repository's docs/deployment.md, docs/audit.md and docs/grants.md:
 
 - ``policies``: a pack directory (default: the embedded pack);
 - ``clock``: ``"live"`` (default; ``at`` near now) or ``"replay"``; ``max_skew_s``, ``max_age_s``;
