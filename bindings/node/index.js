@@ -72,6 +72,46 @@ function batchText(items) {
   return Array.isArray(items) && items.length <= MAX_BATCH ? text(items, Math.max(items.length, 2)) : undefined
 }
 
+/**
+ * A decision from the addon's text: its wire form (crates/ticketgate/src/ffi/wire.rs gives
+ * the order), or JSON when one of its strings would need escaping there. Gives the object
+ * `JSON.parse` of the JSON would, in a tenth of the time.
+ */
+function decision(s) {
+  if (s.charCodeAt(0) !== 1) return JSON.parse(s)
+  p = s.split('\x01')
+  i = 1
+  const d = {
+    decisionId: p[i++], at: p[i++], employee: p[i++], customer: p[i++], ticket: str(), grant: str(),
+    purpose: p[i++], policyVersion: p[i++], fields: {}, alerts: [], velocity: null,
+  }
+  for (let n = num(); n > 0; n--) d.fields[p[i++]] = { outcome: p[i++], policies: list(), errors: list() }
+  for (let n = num(); n > 0; n--) d.alerts.push({ kind: p[i++], message: p[i++], severity: p[i++], occurrence: num() })
+  if (p[i] === '\x02') i++
+  else {
+    d.velocity = {
+      count: num(), soft: num(), hard: num(), windowS: num(),
+      day: { count: num(), soft: num(), hard: num(), windowS: num() },
+    }
+  }
+  if (i < p.length) {
+    d.wouldEnforce = {}
+    for (let n = num(); n > 0; n--) d.wouldEnforce[p[i++]] = p[i++]
+  }
+  p = undefined
+  return d
+}
+// the wire's values and the next one's index, module-wide so `decision` allocates no closures
+let p
+let i = 0
+const str = () => (p[i] === '\x02' ? (i++, null) : p[i++])
+const num = () => +p[i++]
+function list() {
+  const out = []
+  for (let n = num(); n > 0; n--) out.push(p[i++])
+  return out
+}
+
 class Gate {
   #native
   #callbackFailures = 0
@@ -94,8 +134,8 @@ class Gate {
     this.#native = new native.Gate(options, guarded)
   }
 
-  decide(request) { return JSON.parse(this.#native.call('decide', request, text(request))) }
-  decideAsync(request) { return this.#native.callAsync('decide', request, text(request)).then(JSON.parse) }
+  decide(request) { return decision(this.#native.call('decide', request, text(request))) }
+  decideAsync(request) { return this.#native.callAsync('decide', request, text(request)).then(decision) }
   decideMany(requests) { return this.#native.call('decide_many', requests, batchText(requests)) }
   decideManyAsync(requests) { return this.#native.callAsync('decide_many', requests, batchText(requests)) }
   view(request, record) { return this.#pair('call', request, record) }
@@ -143,5 +183,5 @@ function verifyAudit(paths, expectHead, key, checkpoint) {
   return JSON.parse(native.verifyAudit({ paths, expectHead, key, checkpoint }))
 }
 
-// `_text` is for the test that holds the text path to the key-by-key one
-module.exports = { Gate, verifyAudit, mask: native.mask, _testPanic: native._testPanic, _text: text }
+// `_text` and `_decision` are for the tests that hold each fast path to the plain one
+module.exports = { Gate, verifyAudit, mask: native.mask, _testPanic: native._testPanic, _text: text, _decision: decision }

@@ -38,6 +38,9 @@ export declare class Gate {
 /** Test-only: a panic inside the core, to show it arrives as an `Error` with a `code`. */
 export declare function _testPanic(): void
 
+/** Test-only: the wire form of a decision given as JSON text (`__test__/wire.test.mjs`). */
+export declare function _wire(decision: string): string
+
 /** Applies the masking vector of `field` to `value`; null when the rules cannot mask it. */
 export declare function mask(field: string, value: string): string | null
 

@@ -837,5 +837,6 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.Gate = nativeBinding.Gate
 module.exports._testPanic = nativeBinding._testPanic
+module.exports._wire = nativeBinding._wire
 module.exports.mask = nativeBinding.mask
 module.exports.verifyAudit = nativeBinding.verifyAudit

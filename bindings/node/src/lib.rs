@@ -237,7 +237,7 @@ impl Work {
     fn run(self, gate: &CoreGate) -> Core<Done> {
         let one = |r: Core<String>| r.map(Done::One);
         match self {
-            Work::Decide(r) => one(gate.decide(&r).and_then(|d| CamelText.encode(&d))),
+            Work::Decide(r) => one(gate.decide(&r).and_then(|d| ffi::wire::decision(&d))),
             Work::View((r, rec)) => one(gate.view(&r, &rec).and_then(|v| CamelText.encode(&v))),
             Work::DecideMany(batch) => Ok(Done::Many(texts(ffi::finish_batch(batch)))),
             Work::ViewMany(items) => Ok(Done::Many(texts(ffi::view_batch(gate, items)))),
@@ -247,10 +247,9 @@ impl Work {
 }
 
 impl Done {
-    /// One value as its JSON text (`index.js` parses it: cheaper than calling `JSON.parse`
-    /// from here); a batch's successes through a single `JSON.parse` (one call for the batch
-    /// rather than one per item), then each failure put in its slot as an `Error` with its
-    /// `index`.
+    /// One value as its text (JSON, or a decision's wire form) for `index.js` to read; a
+    /// batch's successes through one `JSON.parse` (reading each item in `index.js` measured
+    /// slower), then each failure put in its slot as an `Error` with its `index`.
     fn into_js(self, env: &Env) -> Result<Unknown<'_>> {
         let items = match self {
             Done::One(text) => return Ok(env.create_string(&text)?.to_unknown()),
@@ -321,6 +320,12 @@ pub fn verify_audit(env: &Env, args: Unknown<'_>) -> Result<String> {
 #[napi]
 pub fn mask(field: String, value: String) -> Option<String> {
     ticketgate::mask::mask_str(&field, &value)
+}
+
+/// Test-only: the wire form of a decision given as JSON text (`__test__/wire.test.mjs`).
+#[napi(js_name = "_wire")]
+pub fn wire(env: Env, decision: String) -> Result<String> {
+    guarded(&env, "_wire", || ffi::wire::from_json_text(&decision))
 }
 
 /// Test-only: a panic inside the core, to show it arrives as an `Error` with a `code`.

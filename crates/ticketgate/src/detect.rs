@@ -38,6 +38,18 @@ pub enum Severity {
     High,
 }
 
+impl Severity {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
 /// A `low` alert seen this often in one episode becomes `medium`.
 pub const REPEATED: u64 = 10;
 

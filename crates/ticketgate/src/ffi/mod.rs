@@ -5,6 +5,7 @@
 
 mod call;
 pub mod camel;
+pub mod wire;
 
 pub use call::{Call, Encode, Plain, VerifyAudit};
 
