@@ -453,3 +453,22 @@ def test_a_batch_past_the_limit_is_refused_before_it_is_read_to_the_end() -> Non
         gate.decide_many(endless())
     assert "batch" in str(e.value)
     assert taken <= 100_001
+
+
+def test_a_batch_whose_iteration_fails_midway_raises_and_the_gate_goes_on(
+    request_dict: Dict[str, Any],
+) -> None:
+    # the requests read before the failure are being decided on the other cores when the
+    # iteration raises: the batch stops there, hands out nothing, and the gate still decides
+    gate = ticketgate.Gate(clock="replay")
+
+    def failing() -> Any:
+        for i in range(300):
+            r = copy.deepcopy(request_dict)
+            r["employee"]["id"] = r["ticket"]["assignee"] = f"e{i % 7}"
+            yield r
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError, match="went away"):
+        gate.decide_many(failing())
+    assert gate.decide(request_dict).outcome("name") == "reveal"

@@ -735,19 +735,25 @@ fn a_parallel_batch_counts_velocity_as_a_loop_does() {
     let expected: Vec<_> = reqs.iter().map(|r| strip(looped.decide(r))).collect();
     let batched: Vec<_> = gate().decide_many(&reqs).into_iter().map(strip).collect();
     assert_eq!(batched, expected);
-    // pushed one by one as a binding reads them, decided on the lanes meanwhile; an item
-    // that failed to convert keeps its slot
-    let mut pushed = gate().batch();
-    for (i, r) in reqs.iter().enumerate() {
-        if i == 200 {
-            pushed.push(Err(InvalidRequest::new("[200].purpose", "bad").into()));
+    // pushed one by one as a binding reads them, decided by the workers meanwhile; an item
+    // that failed to convert keeps its slot. Pushed at full speed, and with pauses, so that
+    // workers catch up and take an employee again when more of their requests arrive.
+    for pause in [None, Some(std::time::Duration::from_millis(2))] {
+        let mut pushed = gate().batch();
+        for (i, r) in reqs.iter().enumerate() {
+            if i == 200 {
+                pushed.push(Err(InvalidRequest::new("[200].purpose", "bad").into()));
+            }
+            if let (Some(p), true) = (pause, i % 40 == 0) {
+                std::thread::sleep(p);
+            }
+            pushed.push(Ok(r.clone()));
         }
-        pushed.push(Ok(r.clone()));
+        let mut results = pushed.finish();
+        let bad = results.remove(200);
+        assert!(matches!(bad, Err(Error::InvalidRequest(ref e)) if e.key == "[200].purpose"));
+        assert_eq!(results.into_iter().map(strip).collect::<Vec<_>>(), expected);
     }
-    let mut results = pushed.finish();
-    let bad = results.remove(200);
-    assert!(matches!(bad, Err(Error::InvalidRequest(ref e)) if e.key == "[200].purpose"));
-    assert_eq!(results.into_iter().map(strip).collect::<Vec<_>>(), expected);
     assert!(expected
         .iter()
         .any(|(_, alerts, _)| alerts.iter().any(|a| a.kind == "velocity_hard")));

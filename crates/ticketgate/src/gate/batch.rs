@@ -1,9 +1,9 @@
 //! A batch decided while it is still being read: a binding pushes each request as it
 //! converts it (from a Python object, a JavaScript value) and the other cores decide the ones
 //! already pushed meanwhile, so reading on the calling thread no longer waits in front of the
-//! whole batch. Each employee's requests go to one lane, in order, so velocity counts exactly
-//! as a loop of single calls would; the batch's audit records share one fsync at
-//! [`Batch::finish`].
+//! whole batch. Each employee's requests are decided in order, never two at once, so
+//! velocity counts exactly as a loop of single calls would; the batch's audit records share
+//! one fsync at [`Batch::finish`].
 
 use super::decide::Pending;
 use super::Gate;
@@ -11,39 +11,57 @@ use crate::decision::Decision;
 use crate::error::{Error, InvalidRequest, Result};
 use crate::model::AccessRequest;
 use crate::pack::PolicyPack;
-use std::collections::HashMap;
-use std::sync::mpsc;
+use parking_lot::{Condvar, Mutex};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 type Decided = Vec<(usize, Result<Pending>)>;
 
-/// Requests pushed one by one and decided on lanes meanwhile; see the module docs.
+/// Requests pushed one by one and decided by workers meanwhile; see the module docs.
 pub struct Batch {
     gate: Gate,
     /// One pack for the whole batch, as for `decide_many`.
     pack: PolicyPack,
-    lanes: Vec<Lane>,
-    lane_of: HashMap<String, usize>,
-    /// One per pushed item: the error it was pushed as, or `None` when a lane decides it.
+    queue: Arc<Queue>,
+    /// Started as requests arrive, up to one per core.
+    workers: Vec<JoinHandle<Decided>>,
+    cores: usize,
+    /// One per pushed item: the error it was pushed as, or `None` when a worker decides it.
     slots: Vec<Option<Error>>,
 }
 
+/// Each employee's pending requests, and the employees a worker may take: those with
+/// requests pending and no worker on them. A worker takes all of one employee's pending
+/// requests, in order, so one employee's requests are never decided on two threads at once
+/// and velocity counts as a loop would; which worker takes which employee is whoever is
+/// free first, so a core that runs slower takes fewer.
 #[derive(Default)]
-struct Lane {
-    tx: Option<mpsc::Sender<(usize, AccessRequest)>>,
-    worker: Option<JoinHandle<Decided>>,
-    load: usize,
+struct Queue {
+    state: Mutex<State>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    pending: HashMap<String, VecDeque<(usize, AccessRequest)>>,
+    /// Employees with requests pending and no worker on them, oldest first.
+    ready: VecDeque<String>,
+    /// Employees a worker is on.
+    busy: HashSet<String>,
+    /// No more requests will come.
+    closed: bool,
 }
 
 impl Gate {
     /// A batch to push requests into as they are read, decided on all cores meanwhile.
     pub fn batch(&self) -> Batch {
-        let lanes = std::thread::available_parallelism().map_or(1, usize::from);
         Batch {
             gate: self.clone(),
             pack: self.pack(),
-            lanes: std::iter::repeat_with(Lane::default).take(lanes).collect(),
-            lane_of: HashMap::new(),
+            queue: Arc::default(),
+            workers: Vec::new(),
+            cores: std::thread::available_parallelism().map_or(1, usize::from),
             slots: Vec::new(),
         }
     }
@@ -58,29 +76,22 @@ impl Batch {
             Ok(req) => req,
             Err(e) => return self.slots.push(Some(e)),
         };
-        // an employee seen before keeps their lane; a new one goes to the least loaded
-        let lane = match self.lane_of.get(&req.employee.id) {
-            Some(&lane) => lane,
-            None => {
-                let lane = (0..self.lanes.len())
-                    .min_by_key(|l| self.lanes.get(*l).map_or(0, |l| l.load))
-                    .unwrap_or(0);
-                self.lane_of.insert(req.employee.id.clone(), lane);
-                lane
-            }
-        };
-        let sent = match self.lanes.get_mut(lane) {
-            Some(l) => {
-                l.load += 1;
-                l.sender(&self.gate, &self.pack).send((i, req)).is_ok()
-            }
-            None => false,
-        };
-        self.slots.push(if sent {
-            None
-        } else {
-            Some(InvalidRequest::new("", "the batch's lane stopped").into())
-        });
+        if self.workers.len() < self.cores.min(i + 1) {
+            let (gate, pack, queue) = (self.gate.clone(), self.pack.clone(), self.queue.clone());
+            self.workers
+                .push(std::thread::spawn(move || queue.work(&gate, &pack)));
+        }
+        let mut st = self.queue.state.lock();
+        let employee = req.employee.id.clone();
+        let waiting = st.pending.entry(employee.clone()).or_default();
+        let was_empty = waiting.is_empty();
+        waiting.push_back((i, req));
+        if was_empty && !st.busy.contains(&employee) {
+            st.ready.push_back(employee);
+            self.queue.ready.notify_one();
+        }
+        drop(st);
+        self.slots.push(None);
     }
 
     /// Waits for every decision, makes the batch's audit records durable (one fsync) and
@@ -89,11 +100,9 @@ impl Batch {
         let mut decided: Vec<Option<Result<Pending>>> = std::iter::repeat_with(|| None)
             .take(self.slots.len())
             .collect();
-        for lane in &mut self.lanes {
-            for (i, r) in lane.join() {
-                if let Some(slot) = decided.get_mut(i) {
-                    *slot = Some(r);
-                }
+        for (i, r) in self.join() {
+            if let Some(slot) = decided.get_mut(i) {
+                *slot = Some(r);
             }
         }
         let batch = std::mem::take(&mut self.slots)
@@ -107,6 +116,55 @@ impl Batch {
             .collect();
         self.gate.commit(batch)
     }
+
+    /// Closes the queue and takes the workers' decisions; a panic on a worker resumes here.
+    fn join(&mut self) -> Decided {
+        self.queue.state.lock().closed = true;
+        self.queue.ready.notify_all();
+        let mut all = Vec::new();
+        let mut panic = None;
+        for w in self.workers.drain(..) {
+            match w.join() {
+                Ok(decided) => all.extend(decided),
+                Err(p) => panic = Some(p),
+            }
+        }
+        if let Some(p) = panic {
+            std::panic::resume_unwind(p);
+        }
+        all
+    }
+}
+
+impl Queue {
+    /// A worker: takes the next ready employee's pending requests and decides them in
+    /// order, until the batch is closed and nothing is left.
+    fn work(&self, gate: &Gate, pack: &PolicyPack) -> Decided {
+        let mut done = Vec::new();
+        let mut st = self.state.lock();
+        loop {
+            let Some(employee) = st.ready.pop_front() else {
+                if st.closed {
+                    return done;
+                }
+                self.ready.wait(&mut st);
+                continue;
+            };
+            let mine = st.pending.remove(&employee).unwrap_or_default();
+            st.busy.insert(employee.clone());
+            drop(st);
+            done.extend(
+                mine.into_iter()
+                    .map(|(i, req)| (i, gate.decide_unsynced(pack, &req))),
+            );
+            st = self.state.lock();
+            st.busy.remove(&employee);
+            // requests that arrived meanwhile: the employee is ready again
+            if st.pending.get(&employee).is_some_and(|q| !q.is_empty()) {
+                st.ready.push_back(employee);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Batch {
@@ -117,41 +175,15 @@ impl std::fmt::Debug for Batch {
     }
 }
 
-impl Lane {
-    /// The lane's sender, starting its thread on its first request.
-    fn sender(&mut self, gate: &Gate, pack: &PolicyPack) -> &mpsc::Sender<(usize, AccessRequest)> {
-        self.tx.get_or_insert_with(|| {
-            let (tx, rx) = mpsc::channel::<(usize, AccessRequest)>();
-            let (gate, pack) = (gate.clone(), pack.clone());
-            self.worker = Some(std::thread::spawn(move || {
-                rx.into_iter()
-                    .map(|(i, req)| (i, gate.decide_unsynced(&pack, &req)))
-                    .collect()
-            }));
-            tx
-        })
-    }
-
-    /// Closes the lane and takes its decisions; a panic on the lane resumes here.
-    fn join(&mut self) -> Decided {
-        self.tx = None;
-        match self.worker.take().map(JoinHandle::join) {
-            Some(Ok(decided)) => decided,
-            Some(Err(panic)) => std::panic::resume_unwind(panic),
-            None => Vec::new(),
-        }
-    }
-}
-
 impl Drop for Batch {
-    /// A batch dropped unfinished (its reading failed) stops its lanes: what they decided
-    /// is never handed out (its audit records stand; velocity counted it).
+    /// A batch dropped unfinished (its reading failed) lets its workers finish what was
+    /// pushed: what they decided is never handed out (its audit records stand; velocity
+    /// counted it).
     fn drop(&mut self) {
-        for lane in &mut self.lanes {
-            lane.tx = None;
-            if let Some(w) = lane.worker.take() {
-                let _ = w.join();
-            }
+        self.queue.state.lock().closed = true;
+        self.queue.ready.notify_all();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
         }
     }
 }

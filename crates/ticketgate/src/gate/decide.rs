@@ -11,7 +11,7 @@ use crate::model::{AccessRequest, Grant, GrantKind, Intent, Purpose};
 use crate::pack::PolicyPack;
 use crate::velocity::Observation;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What the gate itself puts in `policies` when it withholds from a suspended employee,
 /// whatever the pack says.
@@ -311,42 +311,49 @@ fn counted(preview: bool, evals: &[(String, FieldEval)]) -> bool {
 /// Maps `f` over `items` on all cores, keeping the order. Each employee's items go to one
 /// thread, in their order, so a batch counts velocity exactly as a loop of single calls
 /// would (which of an employee's reveals reach the hard limit never depends on thread
-/// timing). Small batches, and batches for one employee, stay on the caller's thread.
+/// timing). Threads take the next employee's items as they finish the last, so a core
+/// that runs slower (a busy neighbour on a shared machine) takes fewer. Small batches,
+/// and batches for one employee, stay on the caller's thread.
 pub(crate) fn parallel_map<T: Sync, R: Send>(
     items: &[T],
     employee: impl Fn(&T) -> &str,
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
+    // each employee's items, in order, employees in order of first appearance
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of: HashMap<&str, usize> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let g = *group_of.entry(employee(item)).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        if let Some(g) = groups.get_mut(g) {
+            g.push(i);
+        }
+    }
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(items.len() / 32)
-        .max(1);
-    // employees in order of first appearance, each to the least loaded thread
-    let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); threads];
-    let mut lane_of: HashMap<&str, usize> = HashMap::new();
-    for (i, item) in items.iter().enumerate() {
-        let lane = *lane_of.entry(employee(item)).or_insert_with(|| {
-            (0..threads)
-                .min_by_key(|l| lanes.get(*l).map_or(0, Vec::len))
-                .unwrap_or(0)
-        });
-        if let Some(l) = lanes.get_mut(lane) {
-            l.push(i);
-        }
-    }
-    if lanes.iter().filter(|l| !l.is_empty()).count() <= 1 {
+        .min(groups.len());
+    if threads <= 1 {
         return items.iter().map(f).collect();
     }
+    let next = AtomicUsize::new(0);
     let mut out: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
     std::thread::scope(|s| {
-        let handles: Vec<_> = lanes
-            .iter()
-            .map(|lane| {
-                let f = &f;
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (f, next, groups) = (&f, &next, &groups);
                 s.spawn(move || {
-                    lane.iter()
-                        .filter_map(|&i| items.get(i).map(|item| (i, f(item))))
-                        .collect::<Vec<_>>()
+                    let mut done = Vec::new();
+                    while let Some(group) = groups.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        done.extend(
+                            group
+                                .iter()
+                                .filter_map(|&i| items.get(i).map(|item| (i, f(item)))),
+                        );
+                    }
+                    done
                 })
             })
             .collect();
