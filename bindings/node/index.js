@@ -81,12 +81,13 @@ function decision(s) {
   if (s.charCodeAt(0) !== 1) return JSON.parse(s)
   p = s.split('\x01')
   i = 1
+  broken = false
   const d = {
     decisionId: p[i++], at: p[i++], employee: p[i++], customer: p[i++], ticket: str(), grant: str(),
     purpose: p[i++], policyVersion: p[i++], fields: {}, alerts: [], velocity: null,
   }
-  for (let n = num(); n > 0; n--) d.fields[p[i++]] = { outcome: p[i++], policies: list(), errors: list() }
-  for (let n = num(); n > 0; n--) d.alerts.push({ kind: p[i++], message: p[i++], severity: p[i++], occurrence: num() })
+  for (let n = count(); n > 0; n--) d.fields[p[i++]] = { outcome: p[i++], policies: list(), errors: list() }
+  for (let n = count(); n > 0; n--) d.alerts.push({ kind: p[i++], message: p[i++], severity: p[i++], occurrence: num() })
   if (p[i] === '\x02') i++
   else {
     d.velocity = {
@@ -96,19 +97,30 @@ function decision(s) {
   }
   if (i < p.length) {
     d.wouldEnforce = {}
-    for (let n = num(); n > 0; n--) d.wouldEnforce[p[i++]] = p[i++]
+    for (let n = count(); n > 0; n--) d.wouldEnforce[p[i++]] = p[i++]
   }
+  const whole = i === p.length && !broken
   p = undefined
+  // an addon built from other sources than this file (a stale build) would shift every
+  // value: refused rather than read as outcomes
+  if (!whole) throw Object.assign(new Error('internal error: a decision in a form this index.js does not read; reinstall ticketgate'), { code: 'TicketgateError' })
   return d
 }
-// the wire's values and the next one's index, module-wide so `decision` allocates no closures
+// the wire's values, the next one's index and whether a count was not one, module-wide so
+// `decision` allocates no closures
 let p
 let i = 0
+let broken = false
 const str = () => (p[i] === '\x02' ? (i++, null) : p[i++])
 const num = () => +p[i++]
+function count() {
+  const n = num()
+  if (!Number.isSafeInteger(n) || n < 0) broken = true
+  return n
+}
 function list() {
   const out = []
-  for (let n = num(); n > 0; n--) out.push(p[i++])
+  for (let n = count(); n > 0; n--) out.push(p[i++])
   return out
 }
 

@@ -118,3 +118,22 @@ test('generated decisions come back from the wire as their JSON says, escaping n
   }
   assert.ok(wire > 300 && json > 300, `${wire} by the wire, ${json} as JSON`)
 })
+
+test('a wire form with a value more or less than its decision has is refused, not read', () => {
+  const plain = {
+    decisionId: 'd', at: '2026-11-28T10:20:00.000Z', employee: 'e', customer: 'c', ticket: 'T-1', grant: null,
+    purpose: 'support', policyVersion: 'v',
+    fields: { email: { outcome: 'mask', policies: ['R3'], errors: [] }, name: { outcome: 'reveal', policies: ['R1'], errors: [] } },
+    alerts: [{ kind: 'velocity_soft', message: 'm', severity: 'info', occurrence: 1 }],
+    velocity: { count: 1, soft: 15, hard: 30, windowS: 3600, day: { count: 1, soft: 120, hard: 240, windowS: 86400 } },
+  }
+  const shadow = { ...plain, wouldEnforce: { email: 'mask', name: 'withhold' } }
+  for (const d of [plain, shadow, { ...plain, fields: {}, alerts: [], velocity: null }]) {
+    const wire = native._wire(JSON.stringify(d))
+    assert.equal(wire.charCodeAt(0), 1)
+    assert.deepStrictEqual(decision(wire), d)
+    for (const bad of [wire + '\x01x', wire + '\x011', wire.slice(0, wire.lastIndexOf('\x01'))]) {
+      assert.throws(() => decision(bad), { code: 'TicketgateError' }, JSON.stringify(bad))
+    }
+  }
+})
