@@ -338,6 +338,8 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
+    // the largest first, so that no long one is left for the end while the other cores idle
+    groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
     let next = AtomicUsize::new(0);
     let mut out: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
     std::thread::scope(|s| {
@@ -396,6 +398,51 @@ fn requested_fields(pack: &PolicyPack, req: &AccessRequest) -> Result<Vec<String
                 }
             }
             Ok(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parallel_map;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    /// Results come back in the items' order, and each employee's items run in their order,
+    /// one employee on one thread, however unevenly the items are spread.
+    #[test]
+    fn parallel_map_keeps_the_order_and_each_employees_sequence() {
+        let items: Vec<(String, usize)> = (0..2_000)
+            .map(|i| {
+                let who = if i % 3 == 0 {
+                    "big".into()
+                } else {
+                    format!("e{}", i % 41)
+                };
+                (who, i)
+            })
+            .collect();
+        let seen: Mutex<HashMap<String, Vec<(usize, std::thread::ThreadId)>>> = Mutex::default();
+        let out = parallel_map(
+            &items,
+            |(who, _)| who.as_str(),
+            |(who, i)| {
+                let mut seen = seen.lock().unwrap();
+                let me = std::thread::current().id();
+                seen.entry(who.clone()).or_default().push((*i, me));
+                i * 2
+            },
+        );
+        assert_eq!(out, (0..2_000).map(|i| i * 2).collect::<Vec<_>>());
+        for (who, runs) in seen.into_inner().unwrap() {
+            assert!(
+                runs.windows(2).all(|w| w[0].0 < w[1].0),
+                "{who} out of order"
+            );
+            assert!(
+                runs.iter().all(|r| r.1 == runs[0].1),
+                "{who} on two threads"
+            );
         }
     }
 }
