@@ -532,11 +532,19 @@ impl<'p, H: Host> De<'p, H> {
         }
     }
 
-    fn child<'q>(&self, v: H::Value, at: At<'q>) -> De<'q, H>
+    /// Reads `v`, the item or value at `at` inside this one (or the reason it could not be
+    /// had), with `seed`; an error that names no key is placed at `at`.
+    fn read_child<'de, 'q, S: DeserializeSeed<'de>>(
+        &self,
+        v: Result<H::Value, String>,
+        at: At<'q>,
+        seed: S,
+    ) -> Result<S::Value, HostError>
     where
         'p: 'q,
     {
-        De {
+        let v = v.map_err(|r| HostError::at(&at, r))?;
+        let child = De {
             host: self.host,
             v,
             at,
@@ -545,7 +553,8 @@ impl<'p, H: Host> De<'p, H> {
             keys: self.keys,
             strings: self.strings,
             skip: None,
-        }
+        };
+        seed.deserialize(child).map_err(|e| e.placed(&at))
     }
 }
 
@@ -688,15 +697,9 @@ impl<'de, H: Host> de::SeqAccess<'de> for Seq<'_, H> {
             return Ok(None);
         }
         let at = At::Index(&self.de.at, self.i);
-        let item = self
-            .de
-            .host
-            .item(&self.de.v, self.i)
-            .map_err(|r| HostError::at(&at, r))?;
+        let item = self.de.host.item(&self.de.v, self.i);
         self.i += 1;
-        seed.deserialize(self.de.child(item, at))
-            .map(Some)
-            .map_err(|e| e.placed(&at))
+        self.de.read_child(item, at, seed).map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -775,9 +778,8 @@ impl<'de, H: Host> de::MapAccess<'de> for Map<'_, H> {
         let v = self
             .value
             .take()
-            .ok_or_else(|| HostError::at(&at, "a value without a key"))?;
-        seed.deserialize(self.de.child(v, at))
-            .map_err(|e| e.placed(&at))
+            .ok_or_else(|| "a value without a key".into());
+        self.de.read_child(v, at, seed)
     }
 
     fn size_hint(&self) -> Option<usize> {
