@@ -217,6 +217,21 @@ def test_a_cut_tail_is_refused_at_restart(tmp_path: pathlib.Path, request_dict: 
         ticketgate.verify_audit([log], checkpoint=cp)
 
 
+def test_a_segment_deleted_whole_is_named_by_its_checkpoint(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    trail, heads = tmp_path / "trail", tmp_path / "heads"
+    trail.mkdir()
+    workers = [ticketgate.Gate(clock="replay", audit_log=trail, audit_checkpoint=heads) for _ in range(3)]
+    for w in workers:
+        w.decide(request_dict)
+    del workers, w
+    assert ticketgate.verify_audit([trail], checkpoint=heads)["records"] == 3
+    victim = sorted(trail.iterdir())[1]
+    victim.unlink()
+    with pytest.raises(ticketgate.AuditError) as e:
+        ticketgate.verify_audit([trail], checkpoint=heads)
+    assert victim.name in str(e.value) and "missing" in str(e.value)
+
+
 @pytest.mark.parametrize("path", ["/dev/full", "/dev/zero"])
 def test_special_files_are_refused_at_once(path: str) -> None:
     with pytest.raises(ticketgate.AuditError):

@@ -330,3 +330,30 @@ fn opening_reads_the_tail_only() {
     .unwrap();
     assert!(AuditLog::open(opts(dir.path())).is_err());
 }
+
+#[test]
+fn a_segment_deleted_whole_is_named_by_its_checkpoint() {
+    let trail = tempfile::tempdir().unwrap();
+    let heads = tempfile::tempdir().unwrap();
+    let open = || AuditLog::open(AuditOptions::new(trail.path()).checkpoint(heads.path())).unwrap();
+    let (a, b) = (open(), open());
+    a.append_event("suspend", "x", "").unwrap();
+    for _ in 0..3 {
+        b.append_event("suspend", "y", "").unwrap();
+    }
+    let (kept, gone) = (a.live_file(), b.live_file());
+    drop((a, b));
+    let opts = VerifyOptions {
+        checkpoint: Some(heads.path().to_path_buf()),
+        ..Default::default()
+    };
+    let whole = [trail.path().to_path_buf()];
+    assert_eq!(verify(&whole, &opts).unwrap().records, 4);
+    // the insider removes the segment of the worker that served them
+    std::fs::remove_file(&gone).unwrap();
+    let e = verify(&whole, &opts).unwrap_err();
+    assert_eq!(e.file, gone);
+    assert!(e.reason.contains("reached record 3"), "{e}");
+    // one file verified on its own is not the whole trail: the other heads are not asked for
+    assert_eq!(verify(&[kept], &opts).unwrap().records, 1);
+}

@@ -124,10 +124,51 @@ pub fn verify(paths: &[PathBuf], opts: &VerifyOptions) -> Result<VerifyReport, C
         };
         out.push(verify_segment(seg, &opts.key, expect.as_ref())?);
     }
+    if let (Some(cp), Some(dir)) = (&opts.checkpoint, paths.iter().find(|p| p.is_dir())) {
+        if cp.is_dir() {
+            no_segment_missing(cp, dir, &segments)?;
+        }
+    }
     Ok(VerifyReport {
         records: out.iter().map(|s| s.records).sum(),
         segments: out,
     })
+}
+
+/// Refuses a trail directory (`dir`, the first one given) from which a segment that
+/// published a checkpoint in `cp` is gone: deleting a worker's whole segment is the way to cut
+/// a tail that per-segment checks cannot see, since nothing is left to check.
+fn no_segment_missing(cp: &Path, dir: &Path, segments: &[Segment]) -> Result<(), ChainBreak> {
+    let mut heads: Vec<(String, PathBuf)> = std::fs::read_dir(cp)
+        .map_err(|e| brk(cp, 0, format!("cannot read the checkpoint directory: {e}")))?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            Some((name.strip_suffix(".head")?.to_owned(), e.path()))
+        })
+        .collect();
+    heads.sort();
+    for (segment, head_file) in heads {
+        let present = segments.iter().any(|s| {
+            s.live
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy() == segment)
+        });
+        if !present {
+            let head = read_checkpoint(&head_file).map_err(|e| brk(&head_file, 0, e.message))?;
+            return Err(brk(
+                &dir.join(&segment),
+                0,
+                format!(
+                    "missing: its checkpoint {} says this segment reached record {}, but it is not \
+                     among the paths given (deleted or moved; pass every directory of the trail)",
+                    head_file.display(),
+                    head.seq
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn verify_segment(
