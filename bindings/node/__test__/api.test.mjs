@@ -139,6 +139,11 @@ test('view and viewMany mask a record', () => {
   })
   assert.throws(() => gate.view(r, { phone: 5551234 }), { code: 'InvalidRequest', key: 'record.phone' })
   assert.equal(mask('phone', '+1 555-555-1234'), '+1 ***-***-1234')
+  // a JavaScript record keys its fields in camelCase: the key is still the field
+  const camel = { ticketNumbers: ['TCK-004512'], Phone: '555-555-1234', fullName: 'Jane Doe' }
+  for (const v of [gate.view(r, camel).record, gate.viewMany([[r, camel]])[0].record]) {
+    assert.deepEqual(v, { ticketNumbers: null, Phone: '***-***-1234', fullName: 'Jane Doe' })
+  }
 })
 
 test('kill switch and an onAlert callback that throws', async () => {

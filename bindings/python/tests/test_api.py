@@ -162,6 +162,9 @@ def test_view_masks_the_record(request_dict: Dict[str, Any]) -> None:
         gate.view(request_dict, {"phone": 5551234})
     assert e.value.key == "record.phone"
     assert ticketgate.mask("name", "Γιώργος") == "Γ******"
+    # a column named in another case is still the field
+    assert gate.view(request_dict, {"Ticket_Numbers": ["TCK-004512"], "EMAIL": "jane.doe@example.com"}) == {
+        "Ticket_Numbers": None, "EMAIL": "j***@example.com"}
 
 
 def test_decide_many_and_bad_index(request_dict: Dict[str, Any]) -> None:

@@ -187,6 +187,34 @@ fn view_applies_outcomes_to_a_record() {
     );
 }
 
+/// A record keyed as its language writes keys (`ticketNumbers` in JavaScript) or as a
+/// database column is cased is the same contact data: each such key gets its field's outcome.
+#[test]
+fn view_takes_a_field_however_its_key_is_cased_or_separated() {
+    let gate = Gate::builder().clock(Clock::Replay).build().unwrap();
+    let colleague = request(
+        json!({"ticket": {"id": "T-1", "customer": "c1", "assignee": "bob", "queue": "billing",
+        "status": "open", "opened_at": "2026-11-28T07:00:00Z"}}),
+    );
+    let record = json!({"ticketNumbers": ["TCK-004512"], "TICKET-NUMBERS": "TCK-004512",
+        "Phone": "+1 555-555-1234", "E_Mail": "jane.doe@example.com", "fullName": "Jane Doe",
+        "ticket_numbers_count": 1});
+    let v = gate.view(&colleague, record.as_object().unwrap()).unwrap();
+    assert_eq!(v.record["ticketNumbers"], json!(null));
+    assert_eq!(v.record["TICKET-NUMBERS"], json!(null));
+    assert_eq!(v.record["Phone"], "+1 ***-***-1234");
+    assert_eq!(v.record["E_Mail"], "j***@example.com");
+    // not a field's name, however spelled: untouched
+    assert_eq!(v.record["fullName"], "Jane Doe");
+    assert_eq!(v.record["ticket_numbers_count"], 1);
+    let bad = json!({"PHONE": 5551234});
+    let e = gate.view(&colleague, bad.as_object().unwrap()).unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidRequest(ref i) if i.key == "record.PHONE"),
+        "{e}"
+    );
+}
+
 #[test]
 fn kill_switch_withholds_everything_until_reinstated() {
     let gate = Gate::builder().clock(Clock::Replay).build().unwrap();

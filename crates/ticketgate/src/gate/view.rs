@@ -1,6 +1,7 @@
 //! Applying a decision to a contact record: revealed values as they are, masked values
-//! masked, withheld values null, other keys untouched. Deciding and masking use one pack
-//! snapshot, so a reload between the two cannot mix packs.
+//! masked, withheld values null, other keys untouched (a key is a field however it is cased
+//! or separated). Deciding and masking use one pack snapshot, so a reload between the two
+//! cannot mix packs.
 
 use super::decide::parallel_map;
 use super::Gate;
@@ -20,7 +21,8 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct View {
     /// Revealed values as they are, masked values masked, withheld values null (also a
-    /// masked value the masking rules cannot mask), keys that are not fields untouched.
+    /// masked value the masking rules cannot mask), keys that are not fields untouched; a key
+    /// spelling a field with another case or separator (`ticketNumbers`) is that field.
     #[cfg_attr(feature = "typescript", ts(type = "Record<string, unknown>"))]
     pub record: Map<String, Value>,
     /// The decision that was applied (one decision, one audit record).
@@ -67,14 +69,40 @@ impl Gate {
     }
 }
 
+/// The field a record key holds: the field spelled exactly, else spelled with another case
+/// or with `_` and `-` put elsewhere (`ticketNumbers`, `TICKET-NUMBERS`, `Phone`, `e-mail`).
+/// A JavaScript record naturally says `ticketNumbers`; taking that key for "not a field"
+/// would show a withheld value in full.
+fn field_of<'p>(pack: &'p PolicyPack, key: &str) -> Option<&'p str> {
+    let fields = pack.fields();
+    let same = |f: &&String| {
+        let mut k = key.bytes().filter(|b| !matches!(b, b'_' | b'-'));
+        let mut f = f.bytes().filter(|b| !matches!(b, b'_' | b'-'));
+        loop {
+            match (k.next(), f.next()) {
+                (None, None) => return true,
+                (Some(a), Some(b)) if a.eq_ignore_ascii_case(&b) => {}
+                _ => return false,
+            }
+        }
+    };
+    let exact = fields.iter().find(|f| f.as_str() == key);
+    exact
+        .or_else(|| fields.iter().find(same))
+        .map(String::as_str)
+}
+
 fn check_record(pack: &PolicyPack, record: &Map<String, Value>) -> Result<(), InvalidRequest> {
-    for f in pack.fields() {
-        match record.get(f) {
-            None | Some(Value::Null) | Some(Value::String(_)) => {}
-            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
-            Some(_) => {
+    for (key, v) in record {
+        if field_of(pack, key).is_none() {
+            continue;
+        }
+        match v {
+            Value::Null | Value::String(_) => {}
+            Value::Array(items) if items.iter().all(Value::is_string) => {}
+            _ => {
                 return Err(InvalidRequest::new(
-                    format!("record.{f}"),
+                    format!("record.{key}"),
                     "must be a string, a list of strings or null",
                 ))
             }
@@ -85,8 +113,10 @@ fn check_record(pack: &PolicyPack, record: &Map<String, Value>) -> Result<(), In
 
 fn apply(pack: &PolicyPack, d: &Decision, record: &Map<String, Value>) -> Map<String, Value> {
     let mut out = record.clone();
-    for f in pack.fields() {
-        let Some(v) = out.get_mut(f) else { continue };
+    for (key, v) in out.iter_mut() {
+        let Some(f) = field_of(pack, key) else {
+            continue;
+        };
         match d.outcome(f) {
             Outcome::Reveal => {}
             Outcome::Withhold => *v = Value::Null,
