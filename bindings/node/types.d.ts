@@ -441,7 +441,8 @@ export type DayCount = {
 export type View = {
   /**
    * Revealed values as they are, masked values masked, withheld values null (also a
-   * masked value the masking rules cannot mask), keys that are not fields untouched.
+   * masked value the masking rules cannot mask), keys that are not fields untouched; a key
+   * spelling a field with another case or separator (`ticketNumbers`) is that field.
    */
   record: Record<string, unknown>,
   /**

@@ -232,6 +232,20 @@ def test_a_segment_deleted_whole_is_named_by_its_checkpoint(tmp_path: pathlib.Pa
     assert victim.name in str(e.value) and "missing" in str(e.value)
 
 
+def test_a_live_file_deleted_under_the_gate_stops_reveals(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    log = tmp_path / "audit.jsonl"
+    gate = ticketgate.Gate(clock="replay", audit_log=log, audit_checkpoint=tmp_path / "cp")
+    assert gate.decide(request_dict).outcome("name") == "reveal"
+    log.unlink()  # the insider hides what comes next
+    for _ in range(2):
+        with pytest.raises(ticketgate.AuditError) as e:
+            gate.decide(request_dict)
+        assert "deleted" in str(e.value)
+    del gate
+    with pytest.raises(ticketgate.AuditError):  # and a restart finds the log behind its checkpoint
+        ticketgate.Gate(clock="replay", audit_log=log, audit_checkpoint=tmp_path / "cp")
+
+
 @pytest.mark.parametrize("path", ["/dev/full", "/dev/zero"])
 def test_special_files_are_refused_at_once(path: str) -> None:
     with pytest.raises(ticketgate.AuditError):

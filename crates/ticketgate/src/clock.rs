@@ -83,8 +83,8 @@ impl ClockPolicy {
                     return Err(InvalidRequest::new(
                         "at",
                         format!(
-                            "is {} s ahead of the gate's clock (at most {} s of skew is accepted)",
-                            ahead / 1000,
+                            "is {:.3} s ahead of the gate's clock (at most {} s of skew is accepted)",
+                            ahead as f64 / 1000.0,
                             self.max_skew.as_secs()
                         ),
                     ));
@@ -93,8 +93,8 @@ impl ClockPolicy {
                     return Err(InvalidRequest::new(
                         "at",
                         format!(
-                            "is {} s behind the gate's clock (at most {} s; decide history on a replay gate)",
-                            -ahead / 1000,
+                            "is {:.3} s behind the gate's clock (at most {} s; decide history on a replay gate)",
+                            -ahead as f64 / 1000.0,
                             self.max_age.as_secs()
                         ),
                     ));

@@ -357,3 +357,29 @@ fn a_segment_deleted_whole_is_named_by_its_checkpoint() {
     // one file verified on its own is not the whole trail: the other heads are not asked for
     assert_eq!(verify(&[kept], &opts).unwrap().records, 1);
 }
+
+#[test]
+fn a_live_file_deleted_or_replaced_under_the_gate_is_not_written_on_blindly() {
+    for replace in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(opts(dir.path())).unwrap();
+        log.append_event("suspend", "x", "").unwrap();
+        let live = log.live_file();
+        std::fs::remove_file(&live).unwrap();
+        if replace {
+            std::fs::write(&live, "").unwrap();
+        }
+        let e = log.append_event("suspend", "y", "").unwrap_err();
+        let why = if replace { "replaced" } else { "deleted" };
+        assert!(e.message.contains(why), "{e}");
+        // and stays refused: nothing more is acknowledged into the lost file
+        assert!(log.append_event("suspend", "z", "").is_err());
+    }
+    // batched: the tick that fsyncs notices
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(opts(dir.path()).durability(Durability::Batched)).unwrap();
+    log.append_event("suspend", "x", "").unwrap();
+    std::fs::remove_file(log.live_file()).unwrap();
+    assert!(log.sync().unwrap_err().message.contains("deleted"));
+    assert!(log.append_event("suspend", "y", "").is_err());
+}

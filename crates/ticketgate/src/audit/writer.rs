@@ -132,6 +132,7 @@ pub struct Recovery {
 trait SegmentFile: Send {
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()>;
     fn sync_data(&mut self) -> std::io::Result<()>;
+    fn file(&self) -> &File;
 }
 
 impl SegmentFile for File {
@@ -140,6 +141,38 @@ impl SegmentFile for File {
     }
     fn sync_data(&mut self) -> std::io::Result<()> {
         File::sync_data(self)
+    }
+    fn file(&self) -> &File {
+        self
+    }
+}
+
+/// Refuses to call records durable when `live` no longer names the file they went to: an
+/// insider who deletes or replaces the live file under a running gate would otherwise have
+/// every later record written into an unlinked inode, gone when the process exits, while
+/// their reveals go on. Checked at each fsync (a group commit, or the `batched` tick).
+fn still_at(file: &File, live: &Path) -> std::io::Result<()> {
+    let named = match std::fs::symlink_metadata(live) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(std::io::Error::other(
+            "the live file was deleted under the gate (records written since are not in the trail)",
+        )),
+        Err(e) => return Err(e),
+    };
+    #[cfg(unix)]
+    let same = {
+        use std::os::unix::fs::MetadataExt;
+        let open = file.metadata()?;
+        (open.dev(), open.ino()) == (named.dev(), named.ino())
+    };
+    #[cfg(not(unix))]
+    let same = named.is_file() && file.metadata().is_ok();
+    if same {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(
+            "the live file was replaced under the gate (records written since are not in the trail)",
+        ))
     }
 }
 
@@ -160,6 +193,9 @@ impl SegmentFile for FailingFile {
     }
     fn sync_data(&mut self) -> std::io::Result<()> {
         self.inner.sync_data()
+    }
+    fn file(&self) -> &File {
+        &self.inner
     }
 }
 
@@ -537,9 +573,11 @@ impl AuditLog {
         let upto = s.buffered_upto;
         let head = s.head.clone();
         let cp = self.checkpoint_target(s, upto);
+        let live = s.live.clone();
         let written = MutexGuard::unlocked(s, || {
             file.write_all(&buf)
                 .and_then(|()| file.sync_data())
+                .and_then(|()| still_at(file.file(), &live))
                 .and_then(|()| cp.map_or(Ok(()), |c| write_checkpoint(&c, &head)))
         });
         s.file = Some(file);
@@ -581,8 +619,9 @@ impl AuditLog {
         let upto = s.buffered_upto;
         let head = s.head.clone();
         let cp = self.checkpoint_target(&s, upto);
+        let live = s.live.clone();
         let res = match s.file.as_mut() {
-            Some(f) => f.sync_data(),
+            Some(f) => f.sync_data().and_then(|()| still_at(f.file(), &live)),
             None => Ok(()),
         }
         .and_then(|()| cp.map_or(Ok(()), |c| write_checkpoint(&c, &head)));
