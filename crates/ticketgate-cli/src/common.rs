@@ -33,12 +33,30 @@ impl PackArgs {
     }
 }
 
-pub fn read_input(path: &Path) -> Result<String, String> {
-    if path.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("stdin: {e}"))
+/// A request, grant or approver document (`-`: stdin), read no further than one byte past
+/// the core's document limit: `/dev/zero` or a runaway pipe is refused, not read until memory
+/// runs out. The core names what is wrong with the bytes.
+pub fn read_input(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let most = ticketgate::limits::MAX_DOCUMENT as u64 + 1;
+    let mut bytes = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin().take(most).read_to_end(&mut bytes)
     } else {
-        std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+        std::fs::File::open(path).and_then(|f| f.take(most).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(bytes)
+}
+
+/// A grant or an employee as JSON, within the document limit.
+pub fn read_json(path: &Path) -> Result<serde_json::Value, String> {
+    let bytes = read_input(path)?;
+    let max = ticketgate::limits::MAX_DOCUMENT;
+    if bytes.len() > max {
+        return Err(format!("{}: more than {max} bytes", path.display()));
     }
+    serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 pub fn default_dir(dir: Option<PathBuf>) -> PathBuf {

@@ -18,8 +18,8 @@ pub struct DecideArgs {
 pub fn decide(a: DecideArgs) -> Result<ExitCode, String> {
     // Request files are history (or examples): decided at their own `at`.
     let gate = a.pack.gate(Clock::Replay)?;
-    let text = read_input(&a.request)?;
-    let result = AccessRequest::from_json(&text)
+    let bytes = read_input(&a.request)?;
+    let result = AccessRequest::from_json_bytes(&bytes)
         .map_err(Error::from)
         .and_then(|r| gate.decide(&r));
     match result {

@@ -1,7 +1,7 @@
 //! `ticketgate grant request | approve | break-glass | revoke | inspect | sign`: the grant
 //! lifecycle from the command line, with the fleet's key from the environment.
 
-use crate::common::{read_input, PackArgs};
+use crate::common::{read_json, PackArgs};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,8 +53,7 @@ impl GrantFile {
             );
         }
         let gate = self.pack.gate(Clock::Live)?;
-        let v: serde_json::Value = serde_json::from_str(&read_input(&self.grant)?)
-            .map_err(|e| format!("{}: {e}", self.grant.display()))?;
+        let v = read_json(&self.grant)?;
         let grant = ffi::grant_from_value(v).map_err(|e| e.to_string())?;
         Ok((gate, grant))
     }
@@ -76,8 +75,7 @@ pub fn run(cmd: GrantCommand) -> Result<ExitCode, String> {
         }
         GrantCommand::Approve { grant, approver } => {
             let (gate, g) = grant.load()?;
-            let v: serde_json::Value = serde_json::from_str(&read_input(&approver)?)
-                .map_err(|e| format!("{}: {e}", approver.display()))?;
+            let v = read_json(&approver)?;
             let a = ffi::employee_from_value(v, "approver").map_err(|e| e.to_string())?;
             print(&gate.approve_grant(g, &a).map_err(|e| e.to_string())?)
         }

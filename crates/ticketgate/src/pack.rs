@@ -240,12 +240,33 @@ pub fn read_dir_sources(dir: &Path) -> Result<Vec<SourceFile>, PolicyError> {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if name == SCHEMA_FILE || name.ends_with(".cedar") {
-            let text = std::fs::read_to_string(&path)
+            let text = read_source(&path)
                 .map_err(|e| PolicyError::message(format!("{}: {e}", path.display())))?;
             out.push(SourceFile { name, text });
         }
     }
     Ok(out)
+}
+
+/// A pack file may be this large (a pack of 1,000 per-team policies is about 0.5 MB).
+const MAX_PACK_FILE: u64 = 16 << 20;
+
+/// A pack file's text: a regular file within [`MAX_PACK_FILE`], so a `.cedar` name linked to
+/// `/dev/zero` or a FIFO is refused at once rather than read forever or waited on.
+fn read_source(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_PACK_FILE + 1).read_to_string(&mut text))
+        .map_err(|e| e.to_string())?;
+    if text.len() as u64 > MAX_PACK_FILE {
+        return Err(format!("larger than {MAX_PACK_FILE} bytes"));
+    }
+    Ok(text)
 }
 
 fn parse_schema(src: &SourceFile) -> Result<Schema, PolicyError> {
@@ -602,6 +623,23 @@ mod tests {
         assert_eq!(on_disk, embedded);
         let from_dir = PolicyPack::from_dir(&dir).unwrap();
         assert_eq!(from_dir.version(), PolicyPack::default().version());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pack_file_that_is_not_a_regular_file_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        for f in read_dir_sources(&src).unwrap() {
+            std::fs::write(dir.path().join(&f.name), f.text).unwrap();
+        }
+        // read to the end, /dev/zero never ends
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zz.cedar")).unwrap();
+        let e = PolicyPack::from_dir(dir.path()).unwrap_err();
+        assert!(
+            e.to_string().contains("zz.cedar: not a regular file"),
+            "{e}"
+        );
     }
 
     fn with_extra(name: &str, text: &str) -> Result<PolicyPack, PolicyError> {
