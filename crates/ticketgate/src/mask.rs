@@ -100,8 +100,24 @@ pub fn phone(value: &str) -> Option<String> {
 
 /// `TCK-004512` → `TCK-****12`: the prefix up to the last `-` stays, and of the rest the
 /// last 2 characters, unless the rest is shorter than 5 characters (`billing-42` →
-/// `billing-**`).
+/// `billing-**`). A string holding several numbers (`T-10442, T-10443`, one per line) is
+/// masked number by number: read whole, everything before its last `-` would be "prefix"
+/// and every number but the last shown in full.
 pub fn ticket_number(value: &str) -> Option<String> {
+    let apart = |c: char| c.is_whitespace() || matches!(c, ',' | ';' | '|' | '/');
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while !rest.is_empty() {
+        let (number, tail) = rest.split_at(rest.find(apart).unwrap_or(rest.len()));
+        out.push_str(&one_ticket_number(number));
+        let (between, tail) = tail.split_at(tail.find(|c| !apart(c)).unwrap_or(tail.len()));
+        out.push_str(between);
+        rest = tail;
+    }
+    Some(out)
+}
+
+fn one_ticket_number(value: &str) -> String {
     let (prefix, rest) = match value.rfind('-') {
         Some(i) => value.split_at(i + 1),
         None => ("", value),
@@ -114,7 +130,7 @@ pub fn ticket_number(value: &str) -> Option<String> {
     for s in g.iter().skip(hidden) {
         out.push_str(s);
     }
-    Some(out)
+    out
 }
 
 #[cfg(test)]
@@ -134,6 +150,23 @@ mod tests {
         assert_eq!(ticket_number("TCK-004512").unwrap(), "TCK-****12");
         assert_eq!(ticket_number("ZD-2019-88213").unwrap(), "ZD-2019-***13");
         assert_eq!(ticket_number("billing-42").unwrap(), "billing-**");
+    }
+
+    #[test]
+    fn several_ticket_numbers_in_one_string_are_masked_one_by_one() {
+        let t = |v: &str| ticket_number(v).unwrap();
+        assert_eq!(
+            t("billing-12345\nsupport-67890"),
+            "billing-***45\nsupport-***90"
+        );
+        assert_eq!(t("T-12345, T-67890"), "T-***45, T-***90");
+        assert_eq!(
+            t("T-12345;T-67890 | ZD-2019-88213"),
+            "T-***45;T-***90 | ZD-2019-***13"
+        );
+        assert_eq!(t(" T-12345 "), " T-***45 ");
+        assert_eq!(t(", ,"), ", ,");
+        assert_eq!(t(""), "");
     }
 
     #[test]
@@ -224,6 +257,20 @@ mod tests {
                 let rest = &m[cut..];
                 prop_assert!(rest.chars().filter(|c| *c != '*').count() <= 2);
                 if v[cut..].chars().count() < 5 { prop_assert!(rest.chars().all(|c| c == '*')); }
+            }
+
+            #[test]
+            fn a_string_of_ticket_numbers_shows_no_number_whole(
+                v in "([A-Za-z]{1,4}-[0-9٠-٩]{5,9}[ ,;\n]{1,2}){1,4}"
+            ) {
+                let m = ticket_number(&v).unwrap();
+                for (number, masked) in v.split(|c: char| ", ;\n".contains(c))
+                    .zip(m.split(|c: char| ", ;\n".contains(c)))
+                    .filter(|(n, _)| !n.is_empty())
+                {
+                    let shown = masked.chars().filter(|c| is_digit(*c)).count();
+                    prop_assert!(shown == 2, "{number} -> {masked}");
+                }
             }
 
             #[test]
