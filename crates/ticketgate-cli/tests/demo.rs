@@ -248,3 +248,44 @@ fn replay_names_the_bad_row() {
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("row 2") && err.contains("shoe_size"), "{err}");
 }
+
+/// A team's export with a sensitivity column left out, or a customer listed twice, is
+/// refused: replaying it as "not sensitive", or with one of two rows picked, would report
+/// refusals that the rules would not make.
+#[test]
+fn replay_refuses_missing_sensitivity_facts_and_ids_given_twice() {
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/replay");
+    let dir = tempfile::tempdir().unwrap();
+    let customers = std::fs::read_to_string(ex.join("customers.csv")).unwrap();
+    let first_row = customers.lines().nth(1).unwrap().to_owned();
+    let cases = [
+        (
+            customers
+                .lines()
+                .map(|l| l.rsplitn(3, ',').last().unwrap())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "missing field `vip`",
+        ),
+        (format!("{customers}{first_row}\n"), "is given twice"),
+    ];
+    for (text, says) in cases {
+        let file = dir.path().join("customers.csv");
+        std::fs::write(&file, text).unwrap();
+        let run = ticketgate()
+            .arg("replay")
+            .arg("--customers")
+            .arg(&file)
+            .args(["employees", "tickets", "accesses"].iter().flat_map(|t| {
+                [
+                    format!("--{t}"),
+                    ex.join(format!("{t}.csv")).display().to_string(),
+                ]
+            }))
+            .output()
+            .unwrap();
+        assert!(!run.status.success());
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(err.contains(says), "{err}");
+    }
+}

@@ -33,9 +33,8 @@ pub struct EmployeeRow {
 pub struct CustomerRow {
     pub id: String,
     pub segment: Segment,
-    #[serde(default)]
+    /// Required, as in a request: a missing sensitivity fact is never "not sensitive".
     pub vip: bool,
-    #[serde(default)]
     pub employee: bool,
     /// A decoy no legitimate work touches: the replay's gate lists it among its canaries.
     #[serde(default)]
@@ -175,6 +174,22 @@ pub fn read<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, String>
             })
             .collect()
     }
+}
+
+/// Refuses a table that gives one id twice: which row's facts would count is a guess, and a
+/// replay must not decide on a guess.
+pub fn unique_ids<'a>(file: &Path, ids: impl Iterator<Item = &'a str>) -> Result<(), String> {
+    let mut seen = std::collections::HashMap::new();
+    for (i, id) in ids.enumerate() {
+        if let Some(first) = seen.insert(id, i + 1) {
+            return Err(format!(
+                "{}: id `{id}` is given twice (entries {first} and {})",
+                file.display(),
+                i + 1
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Writes rows as CSV.

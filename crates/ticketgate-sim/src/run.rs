@@ -236,6 +236,9 @@ pub fn replay(
         tickets: dataset::read(&a.tickets)?,
         accesses: dataset::read(&a.accesses)?,
     };
+    dataset::unique_ids(&a.employees, data.employees.iter().map(|e| e.id.as_str()))?;
+    dataset::unique_ids(&a.customers, data.customers.iter().map(|c| c.id.as_str()))?;
+    dataset::unique_ids(&a.tickets, data.tickets.iter().map(|t| t.id.as_str()))?;
     let (_tmp, log) = workdir(out)?;
     evaluate(&data, pack, &log, &BTreeMap::new(), out, progress)
 }
