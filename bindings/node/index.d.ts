@@ -20,7 +20,8 @@ export declare class Gate {
   decideManyAsync(requests: AccessRequest[]): Promise<Array<Decision | TicketgateError>>
   /**
    * The contact record with the decision applied (revealed as is, masked, or null), and
-   * that decision: one decision, one audit record.
+   * that decision: one decision, one audit record. A key is a field however it is cased or
+   * separated (`ticketNumbers` is `ticket_numbers`); other keys are left as they are.
    */
   view(request: AccessRequest, record: Record<string, unknown>): View
   /** `view` off the main thread; a bad request rejects the promise. */

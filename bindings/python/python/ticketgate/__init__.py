@@ -88,7 +88,8 @@ class Gate(_native.Gate):
         return cast("Gate", super().__new__(cls, **named, **options))
 
     def view(self, request: Any, record: Mapping[str, Any]) -> View:  # type: ignore[override]
-        """The record with the decision applied, and the decision (``.decision``)."""
+        """The record with the decision applied, and the decision (``.decision``). A key is a
+        field however it is cased or separated (``Ticket_Numbers``, ``EMAIL``)."""
         shown, decision = super().view(request, record)
         return View(shown, decision)
 
