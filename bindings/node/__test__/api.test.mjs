@@ -124,6 +124,8 @@ test('alerts carry severity and their place in the episode; peerSignals are chec
   assert.deepEqual([first.severity, first.occurrence], ['low', 1])
   assert.equal(gate.decide(noTicket).alerts.find((a) => a.kind === 'no_ticket').occurrence, 2)
   assert.throws(() => new Gate({ clock: 'replay', peerSignals: { ratio: 0.5 } }), { code: 'InvalidRequest', key: 'peerSignals.ratio' })
+  assert.throws(() => new Gate({ maxAgeS: 1e12 }), { code: 'InvalidRequest', key: 'maxAgeS' })
+  assert.throws(() => new Gate({ maxSkewS: 3601 }), { code: 'InvalidRequest', key: 'maxSkewS' })
 })
 
 test('view and viewMany mask a record', () => {

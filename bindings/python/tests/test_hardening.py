@@ -80,6 +80,13 @@ def test_short_grant_keys_are_refused(key: Any) -> None:
     assert e.value.key == "grant_key"
 
 
+@pytest.mark.parametrize("option,seconds", [("max_skew_s", 3601), ("max_age_s", 86_401), ("max_age_s", 10**12)])
+def test_a_live_clock_tolerance_past_its_bound_is_refused(option: str, seconds: int) -> None:
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.Gate(**{option: seconds})
+    assert e.value.key == option
+
+
 @pytest.mark.parametrize(
     "part,key", [("customer", "segment"), ("customer", "vip"), ("customer", "employee"), ("employee", "segments")]
 )

@@ -56,6 +56,33 @@ fn ms(d: Duration) -> i64 {
 }
 
 impl ClockPolicy {
+    /// A tolerance so wide it stops being one, as the option it is set by and why: an `at`
+    /// hours ahead is not clock skew, and history older than a day belongs on a replay gate
+    /// (a live gate that takes any past `at` lets the caller pick the moment its rules see).
+    pub(crate) fn problem(&self) -> Option<(&'static str, String)> {
+        const SKEW: Duration = Duration::from_secs(3600);
+        const AGE: Duration = Duration::from_secs(86_400);
+        if self.max_skew > SKEW {
+            return Some((
+                "max_skew_s",
+                format!(
+                    "at most {} s: a request dated further ahead is not clock skew",
+                    SKEW.as_secs()
+                ),
+            ));
+        }
+        if self.max_age > AGE {
+            return Some((
+                "max_age_s",
+                format!(
+                    "at most {} s: decide older history on a replay gate",
+                    AGE.as_secs()
+                ),
+            ));
+        }
+        None
+    }
+
     pub(crate) fn max_skew_ms(&self) -> i64 {
         ms(self.max_skew)
     }

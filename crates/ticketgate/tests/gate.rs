@@ -956,3 +956,25 @@ fn day_limits_below_the_hourly_ones_are_refused_with_the_reason() {
     };
     assert!(Gate::builder().velocity(short_day).build().is_err());
 }
+
+/// A live gate's tolerances stay tolerances: an hour of skew, a day of age at most.
+#[test]
+fn a_live_gate_refuses_tolerances_that_would_let_the_caller_pick_the_time() {
+    use std::time::Duration;
+    let key = |b: GateBuilder| match b.build() {
+        Err(Error::InvalidRequest(e)) => e.key,
+        other => panic!("built: {:?}", other.map(|_| ())),
+    };
+    assert_eq!(
+        key(Gate::builder().max_skew(Duration::from_secs(3601))),
+        "max_skew_s"
+    );
+    assert_eq!(
+        key(Gate::builder().max_age(Duration::from_secs(86_401))),
+        "max_age_s"
+    );
+    let widest = Gate::builder()
+        .max_skew(Duration::from_secs(3600))
+        .max_age(Duration::from_secs(86_400));
+    assert!(widest.build().is_ok());
+}

@@ -73,13 +73,14 @@ impl GateBuilder {
         self
     }
 
-    /// How far ahead of the gate's clock `at` (and ticket times after `at`) may be (30 s).
+    /// How far ahead of the gate's clock `at` (and ticket times after `at`) may be (30 s;
+    /// at most an hour).
     pub fn max_skew(mut self, d: Duration) -> Self {
         self.clock.max_skew = d;
         self
     }
 
-    /// How far behind the gate's clock a live request's `at` may be (10 min).
+    /// How far behind the gate's clock a live request's `at` may be (10 min; at most a day).
     pub fn max_age(mut self, d: Duration) -> Self {
         self.clock.max_age = d;
         self
@@ -128,6 +129,9 @@ impl GateBuilder {
         let v = self.velocity;
         if let Some(problem) = v.problem() {
             return Err(InvalidRequest::new("velocity", problem).into());
+        }
+        if let Some((key, problem)) = self.clock.problem() {
+            return Err(InvalidRequest::new(key, problem).into());
         }
         let p = self.peer_signals;
         if !(p.ratio >= 1.0 && p.ratio.is_finite()) {
