@@ -80,6 +80,19 @@ def test_short_grant_keys_are_refused(key: Any) -> None:
     assert e.value.key == "grant_key"
 
 
+@pytest.mark.parametrize("options,key", [
+    ({"on_alert": 5}, "on_alert"),
+    ({"redis_url": "notaurl"}, "redis_url"),
+    ({"audit_log": "audit.jsonl", "audit_rotate_bytes": 0}, "audit_rotate_bytes"),
+])
+def test_options_that_cannot_work_are_refused_by_name(tmp_path: pathlib.Path, options: Dict[str, Any], key: str) -> None:
+    if "audit_log" in options:
+        options = {**options, "audit_log": tmp_path / options["audit_log"]}
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.Gate(**options)
+    assert e.value.key == key
+
+
 @pytest.mark.parametrize("option,seconds", [("max_skew_s", 3601), ("max_age_s", 86_401), ("max_age_s", 10**12)])
 def test_a_live_clock_tolerance_past_its_bound_is_refused(option: str, seconds: int) -> None:
     with pytest.raises(ticketgate.InvalidRequest) as e:

@@ -170,6 +170,13 @@ impl GateOptions {
                     a = a.checkpoint(cp);
                 }
                 if let Some(n) = self.audit_rotate_bytes {
+                    if n == 0 {
+                        return Err(InvalidRequest::new(
+                            "audit_rotate_bytes",
+                            "must be more than 0 (leave it out not to rotate by size)",
+                        )
+                        .into());
+                    }
                     a = a.rotate_bytes(n);
                 }
                 b = b.audit_log(a.rotate_daily(self.audit_rotate_daily));
