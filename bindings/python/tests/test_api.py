@@ -241,6 +241,13 @@ def test_audit_from_python(tmp_path: pathlib.Path, request_dict: Dict[str, Any])
     affected = gate.audit_affected("alice", reader="sec-team")
     assert [a["customer"] for a in affected] == ["c1"]
     assert gate.audit_customer("c1")[0]["client"] == "helpdesk"
+    # questions that could only answer "nobody" are refused, not answered
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        gate.audit_affected("alice", since="2026-12-01T00:00:00Z", until="2026-11-01T00:00:00Z")
+    assert e.value.key == "until"
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        gate.audit_suspects([])
+    assert e.value.key == "customers"
     head = gate.audit_head()
     assert head is not None and head.startswith("3:")
     report = ticketgate.verify_audit([log], expect_head=head)

@@ -99,6 +99,14 @@ pub struct Period {
     until: Option<Timestamp>,
 }
 
+impl Period {
+    /// The bounds, refused when they leave nothing between them.
+    fn bounds(&self) -> Result<(Option<Timestamp>, Option<Timestamp>), String> {
+        audit::check_period(self.since, self.until).map_err(|e| format!("--{} {}", e.key, e.reason))?;
+        Ok((self.since, self.until))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct Output {
     /// Log files or directories of segments (default: ./audit.jsonl).
@@ -193,9 +201,10 @@ pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
         }
         AuditCommand::Affected {
             employee,
-            period: Period { since, until },
+            period,
             out,
         } => {
+            let (since, until) = period.bounds()?;
             let list =
                 audit::affected(&out.logs, &employee, since, until).map_err(|e| e.to_string())?;
             let rows: Vec<Vec<String>> = list
@@ -222,9 +231,11 @@ pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
         AuditCommand::Suspects {
             customers,
             field,
-            period: Period { since, until },
+            period,
             out,
         } => {
+            let (since, until) = period.bounds()?;
+            audit::check_complainants(&customers).map_err(|e| format!("--{} {}", e.key, e.reason))?;
             let list = audit::suspects(&out.logs, &customers, field.as_deref(), since, until)
                 .map_err(|e| e.to_string())?;
             let rows: Vec<Vec<String>> = list
@@ -250,9 +261,13 @@ pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
         AuditCommand::Anomalies {
             min_severity,
             ratio,
-            period: Period { since, until },
+            period,
             out,
         } => {
+            let (since, until) = period.bounds()?;
+            if !(ratio >= 1.0 && ratio.is_finite()) {
+                return Err(format!("--ratio {ratio}: needs a finite ratio >= 1"));
+            }
             let floor: audit::Severity = serde_json::from_value(min_severity.clone().into())
                 .map_err(|_| {
                     format!("--min-severity: `{min_severity}` is not info, low, medium or high")

@@ -14,7 +14,10 @@ mod writer;
 pub use crate::detect::Severity;
 pub use anomalies::{anomalies, Anomaly, AnomalyOptions};
 pub use checkpoint::read_checkpoint;
-pub use query::{affected, customer_accesses, for_each_record, Access, Affected};
+pub use query::{
+    affected, check_complainants, check_period, customer_accesses, for_each_record, Access,
+    Affected,
+};
 pub use record::{kind, ChainKey, Head, Record, GENESIS, MIN_KEY_BYTES};
 pub use segments::{expand, Segment};
 pub use suspects::{hypergeometric_tail, suspects, RevealIndex, Suspect};

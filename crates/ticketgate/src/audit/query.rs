@@ -6,6 +6,7 @@ use super::segments::expand;
 use super::segments::{check_regular, err};
 use crate::decision::Outcome;
 use crate::error::AuditError;
+use crate::error::InvalidRequest;
 use crate::model::Purpose;
 use crate::time::Timestamp;
 use serde::Serialize;
@@ -155,4 +156,27 @@ pub fn customer_accesses(paths: &[PathBuf], customer: &str) -> Result<Vec<Access
     })?;
     v.sort_by(|a, b| (a.at, &a.decision_id).cmp(&(b.at, &b.decision_id)));
     Ok(v)
+}
+
+/// Refuses a query period with nothing in it (`since` not before `until`): its empty answer
+/// would read as "nobody saw anything".
+pub fn check_period(
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+) -> Result<(), InvalidRequest> {
+    match (since, until) {
+        (Some(s), Some(u)) if s >= u => Err(InvalidRequest::new(
+            "until",
+            format!("{u} is not after since {s}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a complaint list that names nobody, for the same reason.
+pub fn check_complainants(customers: &[String]) -> Result<(), InvalidRequest> {
+    if customers.iter().all(|c| c.is_empty()) {
+        return Err(InvalidRequest::new("customers", "names no customer"));
+    }
+    Ok(())
 }

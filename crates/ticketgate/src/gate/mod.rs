@@ -205,6 +205,7 @@ impl Gate {
         since: Option<Timestamp>,
         until: Option<Timestamp>,
     ) -> Result<Vec<audit::Affected>> {
+        audit::check_period(since, until)?;
         let paths = self.audit_read(reader, &format!("affected employee={employee}"))?;
         Ok(audit::affected(&paths, employee, since, until)?)
     }
@@ -217,6 +218,7 @@ impl Gate {
         complainants: &[String],
         field: Option<&str>,
     ) -> Result<Vec<audit::Suspect>> {
+        audit::check_complainants(complainants)?;
         let paths = self.audit_read(
             reader,
             &format!(
