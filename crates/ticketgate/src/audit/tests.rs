@@ -375,6 +375,17 @@ fn a_live_file_deleted_or_replaced_under_the_gate_is_not_written_on_blindly() {
         // and stays refused: nothing more is acknowledged into the lost file
         assert!(log.append_event("suspend", "z", "").is_err());
     }
+    // a log reached through a link is the file the link names
+    #[cfg(unix)]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.jsonl");
+        std::fs::write(&real, "").unwrap();
+        std::os::unix::fs::symlink(&real, dir.path().join("audit.jsonl")).unwrap();
+        let log = AuditLog::open(opts(dir.path())).unwrap();
+        log.append_event("suspend", "x", "").unwrap();
+        log.append_event("suspend", "y", "").unwrap();
+    }
     // batched: the tick that fsyncs notices
     let dir = tempfile::tempdir().unwrap();
     let log = AuditLog::open(opts(dir.path()).durability(Durability::Batched)).unwrap();

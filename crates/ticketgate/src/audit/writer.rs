@@ -152,7 +152,8 @@ impl SegmentFile for File {
 /// every later record written into an unlinked inode, gone when the process exits, while
 /// their reveals go on. Checked at each fsync (a group commit, or the `batched` tick).
 fn still_at(file: &File, live: &Path) -> std::io::Result<()> {
-    let named = match std::fs::symlink_metadata(live) {
+    // followed, as opening followed it: a log reached through a link stays usable
+    let named = match std::fs::metadata(live) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(std::io::Error::other(
             "the live file was deleted under the gate (records written since are not in the trail)",
