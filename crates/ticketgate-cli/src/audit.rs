@@ -102,7 +102,8 @@ pub struct Period {
 impl Period {
     /// The bounds, refused when they leave nothing between them.
     fn bounds(&self) -> Result<(Option<Timestamp>, Option<Timestamp>), String> {
-        audit::check_period(self.since, self.until).map_err(|e| format!("--{} {}", e.key, e.reason))?;
+        audit::check_period(self.since, self.until)
+            .map_err(|e| format!("--{} {}", e.key, e.reason))?;
         Ok((self.since, self.until))
     }
 }
@@ -235,7 +236,8 @@ pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
             out,
         } => {
             let (since, until) = period.bounds()?;
-            audit::check_complainants(&customers).map_err(|e| format!("--{} {}", e.key, e.reason))?;
+            audit::check_complainants(&customers)
+                .map_err(|e| format!("--{} {}", e.key, e.reason))?;
             let list = audit::suspects(&out.logs, &customers, field.as_deref(), since, until)
                 .map_err(|e| e.to_string())?;
             let rows: Vec<Vec<String>> = list
