@@ -82,7 +82,6 @@ def test_short_grant_keys_are_refused(key: Any) -> None:
 
 @pytest.mark.parametrize("options,key", [
     ({"on_alert": 5}, "on_alert"),
-    ({"redis_url": "notaurl"}, "redis_url"),
     ({"audit_log": "audit.jsonl", "audit_rotate_bytes": 0}, "audit_rotate_bytes"),
 ])
 def test_options_that_cannot_work_are_refused_by_name(tmp_path: pathlib.Path, options: Dict[str, Any], key: str) -> None:

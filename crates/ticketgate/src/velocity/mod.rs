@@ -60,16 +60,6 @@ pub fn store_from_url(url: &str) -> Result<std::sync::Arc<dyn VelocityStore>, cr
 
 /// A Redis store from its URL (a malformed URL is a `StoreError`, as Redis reports it).
 pub fn redis_from_url(url: &str) -> Result<std::sync::Arc<dyn VelocityStore>, crate::error::Error> {
-    if !["redis://", "rediss://", "redis+unix://", "unix://"]
-        .iter()
-        .any(|s| url.starts_with(s))
-    {
-        return Err(crate::error::InvalidRequest::new(
-            "redis_url",
-            format!("`{url}` is not a Redis URL such as redis://host:6379/0"),
-        )
-        .into());
-    }
     #[cfg(feature = "redis")]
     {
         Ok(redis_store(url)?)
