@@ -33,9 +33,12 @@ pub struct EmployeeRow {
 pub struct CustomerRow {
     pub id: String,
     pub segment: Segment,
-    /// Required, as in a request: a missing sensitivity fact is never "not sensitive".
-    pub vip: bool,
-    pub employee: bool,
+    /// Left out, the customer's accesses are invalid requests, as in a request: a missing
+    /// sensitivity fact is never "not sensitive".
+    #[serde(default)]
+    pub vip: Option<bool>,
+    #[serde(default)]
+    pub employee: Option<bool>,
     /// A decoy no legitimate work touches: the replay's gate lists it among its canaries.
     #[serde(default)]
     pub canary: bool,

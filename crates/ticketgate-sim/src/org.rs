@@ -184,8 +184,8 @@ pub fn generate(scale: Scale, insiders: usize) -> Generated {
             } else {
                 Segment::Consumer
             },
-            vip: rng.random_bool(0.003),
-            employee: rng.random_bool(0.002),
+            vip: Some(rng.random_bool(0.003)),
+            employee: Some(rng.random_bool(0.002)),
             canary: false,
         });
     }
@@ -278,7 +278,7 @@ pub fn generate(scale: Scale, insiders: usize) -> Generated {
         } else {
             opened.min(first - Duration::minutes(1))
         };
-        let sensitive = cust.vip || cust.employee;
+        let sensitive = cust.vip == Some(true) || cust.employee == Some(true);
         let senior = emp.roles.iter().any(|r| r == "senior_agent");
         let off_rule =
             (sensitive && !senior).then(|| "sensitive customer, agent not senior".to_owned());
@@ -406,8 +406,8 @@ pub fn seed_canaries(data: &mut Dataset, days: i64, rng: &mut ChaCha8Rng) {
         data.customers.push(CustomerRow {
             id: id.clone(),
             segment: Segment::Consumer,
-            vip: false,
-            employee: false,
+            vip: Some(false),
+            employee: Some(false),
             canary: true,
         });
         let queue = ["billing", "technical", "accounts"]

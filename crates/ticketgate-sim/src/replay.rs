@@ -136,6 +136,11 @@ pub fn run(
             *stats.invalid.entry("unknown customer".into()).or_default() += 1;
             continue;
         };
+        let (Some(vip), Some(staff)) = (c.vip, c.employee) else {
+            let why = "customer without vip or employee (never taken for \"not sensitive\")";
+            *stats.invalid.entry(why.into()).or_default() += 1;
+            continue;
+        };
         let ticket = match &a.ticket {
             Some(id) => match tickets.get(id.as_str()) {
                 Some(t) => {
@@ -160,8 +165,8 @@ pub fn run(
             customer: Customer {
                 id: c.id.clone(),
                 segment: c.segment,
-                vip: c.vip,
-                employee: c.employee,
+                vip,
+                employee: staff,
             },
             ticket,
             grant: None,
