@@ -90,3 +90,17 @@ def test_the_gate_is_one_per_process_and_audits_to_segments(world: Any) -> None:
     assert tg.gate() is tg.gate()
     report = ticketgate.verify_audit([os.path.join(django.conf.settings.BASE, "audit")])
     assert report["records"] > 50
+
+
+def test_the_middleware_takes_the_address_the_trusted_proxy_saw() -> None:
+    from django.test import RequestFactory, override_settings
+
+    seen = tg.TicketgateMiddleware(lambda r: r.ticketgate["source_ip"])
+    # the client wrote the left end itself; the proxy appended the address it saw
+    spoofed = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.9, 198.51.100.7"}
+    conf = django.conf.settings.TICKETGATE
+    assert seen(RequestFactory().get("/", **spoofed)) == "10.0.0.2"  # no proxy trusted
+    with override_settings(TICKETGATE={**conf, "trusted_proxy": True}):
+        assert seen(RequestFactory().get("/", **spoofed)) == "198.51.100.7"
+    with override_settings(TICKETGATE={**conf, "trusted_proxy": 2}):
+        assert seen(RequestFactory().get("/", **spoofed)) == "203.0.113.9"

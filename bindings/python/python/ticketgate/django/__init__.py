@@ -93,9 +93,11 @@ def _adapter() -> EmployeeAdapter:
 
 
 class TicketgateMiddleware:
-    """Records the calling tool and the client's address on ``request.ticketgate``. Behind a
-    proxy you trust, set ``TICKETGATE["trusted_proxy"] = True`` to take the first
-    ``X-Forwarded-For`` address."""
+    """Records the calling tool and the client's address on ``request.ticketgate``. Behind
+    proxies you trust, set ``TICKETGATE["trusted_proxy"]`` to their number (``True`` is one):
+    the address is then the one the outermost of them saw, counted from the right of
+    ``X-Forwarded-For``. The left end is whatever the client sent, and an insider who could
+    write it would choose the address the audit trail shows."""
 
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
@@ -103,9 +105,10 @@ class TicketgateMiddleware:
     def __call__(self, request: Any) -> Any:
         conf = _settings()
         ip = request.META.get("REMOTE_ADDR")
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-        if conf.get("trusted_proxy") and forwarded:
-            ip = forwarded.split(",")[0].strip()
+        proxies = int(conf.get("trusted_proxy") or 0)
+        hops = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+        if proxies and hops:
+            ip = hops[-min(proxies, len(hops))]
         request.ticketgate = {"client": conf.get("client", "django"), "source_ip": ip or None}
         return self.get_response(request)
 
