@@ -2,8 +2,8 @@ import type { AccessRequest, Gate } from './index'
 
 /** Options of `gateRecord`. */
 export interface GateRecordOptions {
-  /** Who asks for whose data, from the request and `res.locals`. */
-  access: (req: any, res: any) => AccessRequest
+  /** Who asks for whose data, from the request and `res.locals` (or a Promise of it). */
+  access: (req: any, res: any) => AccessRequest | Promise<AccessRequest>
   /** Key of the record on `res.locals` (default `record`). */
   record?: string
   /** Key the decision is put under on `res.locals` (default `decision`). */

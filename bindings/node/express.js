@@ -15,20 +15,18 @@ function gateRecord(gate, options) {
     throw new TypeError('gateRecord(gate, { access }) needs access(req, res) returning the access request')
   }
   return function ticketgateRecord(req, res, next) {
-    let request
-    try {
-      request = { client: 'express', sourceIp: req.ip, ...access(req, res) }
-    } catch (e) {
-      next(e)
-      return
-    }
     const held = res.locals[record]
     res.locals[record] = undefined // never left in place unmasked, whatever happens next
-    gate.viewAsync(request, held || {}).then((v) => {
-      res.locals[record] = v.record
-      res.locals[decision] = v.decision
-      next()
-    }, next)
+    // `access` may be async (the signed-in user loaded from a database); a throw or a
+    // rejection goes to the error handler like any error of the gate's
+    Promise.resolve()
+      .then(() => access(req, res))
+      .then((a) => gate.viewAsync({ client: 'express', sourceIp: req.ip, ...a }, held || {}))
+      .then((v) => {
+        res.locals[record] = v.record
+        res.locals[decision] = v.decision
+        next()
+      }, next)
   }
 }
 

@@ -31,7 +31,8 @@ function app(gate) {
     next()
   }
   const guard = gateRecord(gate, {
-    access: (req, res) => ({
+    // async, as when the signed-in user is loaded from a database
+    access: async (req, res) => ({
       employee: req.user,
       customer: { id: res.locals.customer.id, segment: res.locals.customer.segment, vip: res.locals.customer.vip, employee: res.locals.customer.employee },
       ticket: res.locals.ticket,
