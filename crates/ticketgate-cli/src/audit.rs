@@ -267,8 +267,12 @@ pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
             out,
         } => {
             let (since, until) = period.bounds()?;
-            if !(ratio >= 1.0 && ratio.is_finite()) {
-                return Err(format!("--ratio {ratio}: needs a finite ratio >= 1"));
+            let peers = ticketgate::PeerSignals {
+                ratio,
+                ..ticketgate::PeerSignals::default()
+            };
+            if let Some(problem) = peers.problem() {
+                return Err(format!("--ratio {ratio}: {problem}"));
             }
             let floor: audit::Severity = serde_json::from_value(min_severity.clone().into())
                 .map_err(|_| {
@@ -277,10 +281,7 @@ pub fn run(cmd: AuditCommand) -> Result<ExitCode, String> {
             let opts = audit::AnomalyOptions {
                 since,
                 until,
-                peers: ticketgate::PeerSignals {
-                    ratio,
-                    ..ticketgate::PeerSignals::default()
-                },
+                peers,
             };
             let list: Vec<_> = audit::anomalies(&out.logs, &opts)
                 .map_err(|e| e.to_string())?

@@ -145,6 +145,12 @@ impl OutOfLine {
 }
 
 impl PeerSignals {
+    /// Why these thresholds cannot judge anyone (a ratio below 1 calls the median itself
+    /// out of line), as the reason for the `ratio` option; `None` when they can.
+    pub fn problem(&self) -> Option<&'static str> {
+        (!(self.ratio >= 1.0 && self.ratio.is_finite())).then_some("needs a finite ratio >= 1")
+    }
+
     /// Judges `value` against the values of the peers (the employee's own not among them);
     /// the one rule of the live signals and of `audit anomalies`.
     pub(crate) fn judge(&self, value: u64, peers: &mut [u64]) -> Verdict {

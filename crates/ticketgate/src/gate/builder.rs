@@ -134,10 +134,8 @@ impl GateBuilder {
             return Err(InvalidRequest::new(key, problem).into());
         }
         let p = self.peer_signals;
-        if !(p.ratio >= 1.0 && p.ratio.is_finite()) {
-            return Err(
-                InvalidRequest::new("peer_signals.ratio", "needs a finite ratio >= 1").into(),
-            );
+        if let Some(problem) = p.problem() {
+            return Err(InvalidRequest::new("peer_signals.ratio", problem).into());
         }
         let audit = self.audit.map(AuditLog::open).transpose()?;
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
