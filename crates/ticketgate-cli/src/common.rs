@@ -52,11 +52,9 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, String> {
 /// A grant or an employee as JSON, within the document limit.
 pub fn read_json(path: &Path) -> Result<serde_json::Value, String> {
     let bytes = read_input(path)?;
-    let max = ticketgate::limits::MAX_DOCUMENT;
-    if bytes.len() > max {
-        return Err(format!("{}: more than {max} bytes", path.display()));
-    }
-    serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let text = ticketgate::limits::document_text(&bytes).map_err(|e| at(&e.reason))?;
+    serde_json::from_str(text).map_err(|e| at(&e))
 }
 
 pub fn default_dir(dir: Option<PathBuf>) -> PathBuf {

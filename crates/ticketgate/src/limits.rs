@@ -78,6 +78,19 @@ pub fn check_text(text: &str) -> Result<(), InvalidRequest> {
     Ok(())
 }
 
+/// A document as read from a file or a socket, which may be anything, as text: read no
+/// further than one byte past [`MAX_DOCUMENT`] (so an endless stream is refused too), more
+/// than that, or bytes that are not UTF-8, are an `InvalidRequest` saying so.
+pub fn document_text(bytes: &[u8]) -> Result<&str, InvalidRequest> {
+    if bytes.len() > MAX_DOCUMENT {
+        return Err(InvalidRequest::new(
+            "",
+            format!("the document is more than {MAX_DOCUMENT} bytes; at most {MAX_DOCUMENT} are accepted"),
+        ));
+    }
+    std::str::from_utf8(bytes).map_err(|e| InvalidRequest::new("", format!("not UTF-8 text: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -339,20 +339,10 @@ impl AccessRequest {
         json.read("", Keys::Exact, Strings::PerKey)
     }
 
-    /// [`AccessRequest::from_json`] for bytes as read from a file or a socket, which may be
-    /// anything: more than the document limit (read no further than one byte past it, so an
-    /// endless stream is refused too) or not UTF-8, each an `InvalidRequest` saying so.
+    /// [`AccessRequest::from_json`] for bytes as read from a file or a socket (see
+    /// [`crate::limits::document_text`]).
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Self, InvalidRequest> {
-        let max = crate::limits::MAX_DOCUMENT;
-        if bytes.len() > max {
-            return Err(InvalidRequest::new(
-                "",
-                format!("the request is more than {max} bytes; at most {max} are accepted"),
-            ));
-        }
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| InvalidRequest::new("", format!("not UTF-8 text: {e}")))?;
-        Self::from_json(text)
+        Self::from_json(crate::limits::document_text(bytes)?)
     }
 
     /// Parses a request from a JSON value, naming the bad key on error, within the input
