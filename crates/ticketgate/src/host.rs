@@ -191,14 +191,14 @@ impl<'de> Visitor<'de> for JsonVisitor {
     fn visit_f64<E>(self, f: f64) -> Result<Json<'de>, E> {
         Ok(Json::Float(f))
     }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Borrowed(s)))
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Json<'de>, E> {
+        KeySeed.visit_borrowed_str(s).map(Json::Str)
     }
-    fn visit_str<E>(self, s: &str) -> Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Owned(s.to_owned())))
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Json<'de>, E> {
+        KeySeed.visit_str(s).map(Json::Str)
     }
-    fn visit_string<E>(self, s: String) -> Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Owned(s)))
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Json<'de>, E> {
+        KeySeed.visit_string(s).map(Json::Str)
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
         let mut items = Vec::new();
@@ -216,7 +216,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 }
 
-/// An object's key, borrowed from the text when it has no escapes (serde's own `Cow`
+/// A key or a string, borrowed from the text when it has no escapes (serde's own `Cow`
 /// always copies).
 struct KeySeed;
 

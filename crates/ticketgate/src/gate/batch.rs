@@ -119,8 +119,7 @@ impl Batch {
 
     /// Closes the queue and takes the workers' decisions; a panic on a worker resumes here.
     fn join(&mut self) -> Decided {
-        self.queue.state.lock().closed = true;
-        self.queue.ready.notify_all();
+        self.queue.close();
         let mut all = Vec::new();
         let mut panic = None;
         for w in self.workers.drain(..) {
@@ -137,6 +136,12 @@ impl Batch {
 }
 
 impl Queue {
+    /// No more requests will come: idle workers wake and stop once nothing is left.
+    fn close(&self) {
+        self.state.lock().closed = true;
+        self.ready.notify_all();
+    }
+
     /// A worker: takes the next ready employee's pending requests and decides them in
     /// order, until the batch is closed and nothing is left.
     fn work(&self, gate: &Gate, pack: &PolicyPack) -> Decided {
@@ -180,8 +185,7 @@ impl Drop for Batch {
     /// pushed: what they decided is never handed out (its audit records stand; velocity
     /// counted it).
     fn drop(&mut self) {
-        self.queue.state.lock().closed = true;
-        self.queue.ready.notify_all();
+        self.queue.close();
         for w in self.workers.drain(..) {
             let _ = w.join();
         }
