@@ -169,11 +169,10 @@ impl Gate {
         let options: GateOptions = from_py(given.as_any(), "", Strings::Loose).map_err(raise)?;
         let mut b = options.builder().map_err(raise)?;
         if let Some(cb) = on_alert {
-            let bad = ticketgate::InvalidRequest::new("on_alert", "expected a callable");
-            cb.bind(py)
-                .is_callable()
-                .then_some(())
-                .ok_or_else(|| raise(bad))?;
+            if !cb.bind(py).is_callable() {
+                let bad = ticketgate::InvalidRequest::new("on_alert", "expected a callable");
+                return Err(raise(bad));
+            }
             b = b.on_alert(Arc::new(PySink(cb)));
         }
         b.build().map(Gate).map_err(raise)
