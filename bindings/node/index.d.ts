@@ -83,8 +83,13 @@ export declare class Gate {
 /** Test-only: a panic inside the core, to show it arrives as an `Error` with a `code`. */
 export declare function _testPanic(): void
 
-/** Applies the masking vector of `field` to `value`; null when the rules cannot mask it. */
-export declare function mask(field: string, value: string): string | null
+/**
+ * `value` masked by the rules of `field`, as `view` masks a record's value: a string, or an
+ * array of strings item by item (a record's ticket numbers); null where the rules cannot mask
+ * (an email without `@`). Anything else throws an `InvalidRequest` naming it.
+ */
+export declare function mask(field: string, value: string | null): string | null
+export declare function mask(field: string, value: readonly string[]): Array<string | null>
 
 /**
  * Verifies audit files or directories (every segment, each chain on its own); throws an

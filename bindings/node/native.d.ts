@@ -41,8 +41,8 @@ export declare function _testPanic(): void
 /** Test-only: the wire form of a decision given as JSON text (`__test__/wire.test.mjs`). */
 export declare function _wire(decision: string): string
 
-/** Applies the masking vector of `field` to `value`; null when the rules cannot mask it. */
-export declare function mask(field: string, value: string): string | null
+/** Masks `{field, value}` as `view` masks a record value; `index.js` gives it its signature. */
+export declare function mask(args: unknown): string
 
 /**
  * Verifies audit files or directories given `{paths, expectHead, key, checkpoint}`; the

@@ -143,6 +143,15 @@ test('view and viewMany mask a record', () => {
   })
   assert.throws(() => gate.view(r, { phone: 5551234 }), { code: 'InvalidRequest', key: 'record.phone' })
   assert.equal(mask('phone', '+1 555-555-1234'), '+1 ***-***-1234')
+  // mask takes a value as a record holds it, and names what it cannot take with a contract code
+  assert.deepEqual(mask('ticket_numbers', ['billing-42', 'TCK-004512']), ['billing-**', 'TCK-****12'])
+  assert.deepEqual(mask('email', ['a@x.org', 'nope']), ['a***@x.org', null])
+  assert.equal(mask('name', null), null)
+  assert.equal(mask('name', undefined), null)
+  for (const [bad, key] of [[5, 'value'], [{ a: 'b' }, 'value'], [['a', 5], 'value[1]']]) {
+    assert.throws(() => mask('name', bad), { code: 'InvalidRequest', key })
+  }
+  assert.throws(() => mask(5, 'x'), { code: 'InvalidRequest', key: 'field' })
   // a JavaScript record keys its fields in camelCase: the key is still the field
   const camel = { ticketNumbers: ['TCK-004512'], Phone: '555-555-1234', fullName: 'Jane Doe' }
   for (const v of [gate.view(r, camel).record, gate.viewMany([[r, camel]])[0].record]) {

@@ -78,13 +78,11 @@ impl AlertSink for NodeSink {
 
 /// An argument that is given (neither undefined nor null), and its type.
 fn given(v: Option<Unknown<'_>>) -> Result<Option<(Unknown<'_>, ValueType)>> {
-    match v {
-        Some(v) => match v.get_type()? {
-            ValueType::Undefined | ValueType::Null => Ok(None),
-            t => Ok(Some((v, t))),
-        },
-        None => Ok(None),
-    }
+    let Some(v) = v else { return Ok(None) };
+    Ok(match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => None,
+        t => Some((v, t)),
+    })
 }
 
 /// The gate: decides, per contact field, what an employee may see.
@@ -316,10 +314,13 @@ pub fn verify_audit(env: &Env, args: Unknown<'_>) -> Result<String> {
     })
 }
 
-/// Applies the masking vector of `field` to `value`; null when the rules cannot mask it.
+/// Masks `{field, value}` as `view` masks a record value; `index.js` gives it its signature.
 #[napi]
-pub fn mask(field: String, value: String) -> Option<String> {
-    ticketgate::mask::mask_str(&field, &value)
+pub fn mask(env: &Env, args: Unknown<'_>) -> Result<String> {
+    guarded(env, "mask", || {
+        let args: ffi::Mask = from_js(&args, "", Strings::Loose, None)?;
+        CamelText.encode(&args.run()?)
+    })
 }
 
 /// Test-only: the wire form of a decision given as JSON text (`__test__/wire.test.mjs`).

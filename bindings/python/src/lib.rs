@@ -310,10 +310,11 @@ fn verify_audit<'py>(py: Python<'py>, args: &Bound<'py, PyAny>) -> PyResult<Boun
     part(py, &detached(py, "verify_audit", || args.run())?)
 }
 
-/// Applies the masking vector of `field` to `value`; None when the rules cannot mask it.
+/// Masks `{field, value}` as `view` masks a record value; `ticketgate.mask` is its signature.
 #[pyfunction]
-fn mask(field: &str, value: &str) -> Option<String> {
-    ticketgate::mask::mask_str(field, value)
+fn mask<'py>(py: Python<'py>, args: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let args: ffi::Mask = from_py(args, "", Strings::Loose).map_err(raise)?;
+    part(py, &args.run().map_err(raise)?)
 }
 
 /// Test-only: a panic inside the core, to show it arrives as `TicketgateError`.

@@ -67,6 +67,20 @@ def test_masks_follow_the_rules_in_every_script(field: str, value: str, masked: 
     assert ticketgate.mask(field, value) == masked
 
 
+def test_mask_takes_a_list_as_a_record_holds_it() -> None:
+    numbers = ["billing-42", "TCK-004512"]
+    assert ticketgate.mask("ticket_numbers", numbers) == ["billing-**", "TCK-****12"]
+    assert ticketgate.mask("email", ("a@x.org", "nope")) == ["a***@x.org", None]
+    assert ticketgate.mask("phone", None) is None
+    for bad, key in [(5, "value"), ({"a": "b"}, "value"), (["a", 5], "value[1]")]:
+        with pytest.raises(ticketgate.InvalidRequest) as e:
+            ticketgate.mask("name", bad)  # type: ignore[arg-type]
+        assert e.value.key == key
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        ticketgate.mask(5, "x")  # type: ignore[arg-type]
+    assert e.value.key == "field"
+
+
 def test_an_unmaskable_value_is_withheld_in_a_view(request_dict: Dict[str, Any]) -> None:
     request_dict["ticket"]["assignee"] = "bob"  # alice sees masks only
     view = ticketgate.Gate(clock="replay").view(request_dict, {"email": "no at sign", "phone": "n/a"})

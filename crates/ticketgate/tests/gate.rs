@@ -215,6 +215,56 @@ fn view_takes_a_field_however_its_key_is_cased_or_separated() {
     );
 }
 
+/// `mask` of the bindings masks as `view` does: a list item by item, null where the rules
+/// cannot mask, and names what it cannot take.
+#[test]
+fn mask_takes_a_value_as_a_record_holds_it() {
+    let mask = |field: &str, value: serde_json::Value| {
+        let m: ticketgate::ffi::Mask =
+            serde_json::from_value(json!({"field": field, "value": value})).unwrap();
+        m.run()
+    };
+    let numbers = mask(
+        "ticket_numbers",
+        json!(["billing-42", "TCK-004512", "T-10442, T-10443"]),
+    );
+    assert_eq!(
+        numbers.unwrap(),
+        json!(["billing-**", "TCK-****12", "T-***42, T-***43"])
+    );
+    assert_eq!(
+        mask("email", json!(["a@x.org", "nope"])).unwrap(),
+        json!(["a***@x.org", null])
+    );
+    assert_eq!(
+        mask("phone", json!("+1 555-555-1234")).unwrap(),
+        "+1 ***-***-1234"
+    );
+    assert_eq!(mask("name", json!(null)).unwrap(), json!(null));
+    for (bad, key) in [
+        (json!(5), "value"),
+        (json!({"a": "b"}), "value"),
+        (json!(["a", 5]), "value[1]"),
+    ] {
+        let e = mask("name", bad).unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidRequest(ref i) if i.key == key),
+            "{e}"
+        );
+    }
+    let colleague = request(
+        json!({"ticket": {"id": "T-1", "customer": "c1", "assignee": "bob", "queue": "billing",
+        "status": "open", "opened_at": "2026-11-28T07:00:00Z"}}),
+    );
+    let gate = Gate::builder().clock(Clock::Replay).build().unwrap();
+    let bad = json!({"email": ["a@x.org", null]});
+    let e = gate.view(&colleague, bad.as_object().unwrap()).unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidRequest(ref i) if i.key == "record.email[1]"),
+        "{e}"
+    );
+}
+
 #[test]
 fn kill_switch_withholds_everything_until_reinstated() {
     let gate = Gate::builder().clock(Clock::Replay).build().unwrap();

@@ -30,7 +30,7 @@ from typing import Any, Callable, Dict, Iterable, List, Literal, Mapping, Option
 
 from ._errors import AuditError, InvalidRequest, PolicyError, StoreError, TicketgateError
 from . import _native
-from ._native import OUTCOMES, Decision, mask
+from ._native import OUTCOMES, Decision
 from ._types import AccessRequest, Alert, Customer, Employee, Grant, PeerSignals, Severity, Shift, Ticket, WeeklyShift
 
 
@@ -51,6 +51,13 @@ def verify_audit(
     line of the first break. ``expect_head`` (``"SEQ:HASH"``) or ``checkpoint`` catch a cut tail."""
     args = {"paths": paths, "expect_head": expect_head, "key": key, "checkpoint": checkpoint}
     return _native.verify_audit(args)  # type: ignore[no-any-return]
+
+
+def mask(field: str, value: Union[str, List[str], None]) -> Union[str, List[Optional[str]], None]:
+    """``value`` masked by the rules of ``field``, as ``view`` masks a record's value: a string,
+    or a list of strings item by item (a record's ticket numbers). ``None`` where the rules
+    cannot mask (an email without ``@``). Anything else raises ``InvalidRequest`` naming it."""
+    return _native.mask({"field": field, "value": value})  # type: ignore[no-any-return]
 
 
 class View(Dict[str, Any]):

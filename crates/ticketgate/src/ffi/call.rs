@@ -5,10 +5,11 @@
 
 use super::{verify_audit, AuditReport, Secret};
 use crate::error::Error;
-use crate::gate::Gate;
+use crate::gate::{check_value, mask_value, Gate};
 use crate::model::{Employee, Grant};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::path::PathBuf;
 
 /// One operation and its arguments (keys as in the contract; JavaScript may camelCase them).
@@ -163,6 +164,27 @@ pub struct VerifyAudit {
     /// A checkpoint file the trail must reach.
     #[serde(default)]
     pub checkpoint: Option<PathBuf>,
+}
+
+/// `mask(field, value)`: masks as `view` masks a record's value, a string or a list of
+/// strings (a record's ticket numbers) item by item; null where the rules cannot mask.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mask {
+    /// A field name; one without a masking rule of its own is masked like a name.
+    pub field: String,
+    /// A string, a list of strings or null (absent: null).
+    #[serde(default)]
+    pub value: Value,
+}
+
+impl Mask {
+    /// The masked value; an `InvalidRequest` naming `value` for anything but a string, a
+    /// list of strings or null.
+    pub fn run(self) -> Result<Value, Error> {
+        check_value(&self.value, || "value".into())?;
+        Ok(mask_value(&self.field, self.value))
+    }
 }
 
 impl VerifyAudit {

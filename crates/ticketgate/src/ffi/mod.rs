@@ -7,7 +7,7 @@ mod call;
 pub mod camel;
 pub mod wire;
 
-pub use call::{Call, Encode, Plain, VerifyAudit};
+pub use call::{Call, Encode, Mask, Plain, VerifyAudit};
 
 use crate::audit::{AuditOptions, ChainKey, Durability};
 use crate::clock::Clock;

@@ -19,6 +19,7 @@ pub use batch::Batch;
 pub use builder::GateBuilder;
 pub use decide::SUSPENDED_GUARD;
 pub use view::View;
+pub(crate) use view::{check_value, mask_value};
 
 use crate::alert::{DeliveryStats, Dispatcher};
 use crate::audit::{self, kind, AuditLog};

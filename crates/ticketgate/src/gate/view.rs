@@ -94,21 +94,47 @@ fn field_of<'p>(pack: &'p PolicyPack, key: &str) -> Option<&'p str> {
 
 fn check_record(pack: &PolicyPack, record: &Map<String, Value>) -> Result<(), InvalidRequest> {
     for (key, v) in record {
-        if field_of(pack, key).is_none() {
-            continue;
-        }
-        match v {
-            Value::Null | Value::String(_) => {}
-            Value::Array(items) if items.iter().all(Value::is_string) => {}
-            _ => {
-                return Err(InvalidRequest::new(
-                    format!("record.{key}"),
-                    "must be a string, a list of strings or null",
-                ))
-            }
+        if field_of(pack, key).is_some() {
+            check_value(v, || format!("record.{key}"))?;
         }
     }
     Ok(())
+}
+
+/// Refuses a field's value that [`mask_value`] cannot take, naming it `key` (made only then).
+pub(crate) fn check_value(v: &Value, key: impl Fn() -> String) -> Result<(), InvalidRequest> {
+    match v {
+        Value::Null | Value::String(_) => Ok(()),
+        Value::Array(items) => match items.iter().position(|i| !i.is_string()) {
+            None => Ok(()),
+            Some(i) => Err(InvalidRequest::new(
+                format!("{}[{i}]", key()),
+                "must be a string",
+            )),
+        },
+        _ => Err(InvalidRequest::new(
+            key(),
+            "must be a string, a list of strings or null",
+        )),
+    }
+}
+
+/// A field's value masked: a string, or each string of a list (a record's ticket numbers);
+/// null wherever the masking rules cannot mask.
+pub(crate) fn mask_value(field: &str, v: Value) -> Value {
+    match v {
+        Value::String(s) => mask::mask_str(field, &s).map_or(Value::Null, Value::String),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(_) => mask_value(field, item),
+                    _ => Value::Null,
+                })
+                .collect(),
+        ),
+        _ => Value::Null,
+    }
 }
 
 fn apply(pack: &PolicyPack, d: &Decision, record: &Map<String, Value>) -> Map<String, Value> {
@@ -120,23 +146,7 @@ fn apply(pack: &PolicyPack, d: &Decision, record: &Map<String, Value>) -> Map<St
         match d.outcome(f) {
             Outcome::Reveal => {}
             Outcome::Withhold => *v = Value::Null,
-            Outcome::Mask => {
-                *v = match v.take() {
-                    Value::String(s) => mask::mask_str(f, &s).map_or(Value::Null, Value::String),
-                    Value::Array(items) => Value::Array(
-                        items
-                            .into_iter()
-                            .map(|i| match i {
-                                Value::String(s) => {
-                                    mask::mask_str(f, &s).map_or(Value::Null, Value::String)
-                                }
-                                _ => Value::Null,
-                            })
-                            .collect(),
-                    ),
-                    _ => Value::Null,
-                }
-            }
+            Outcome::Mask => *v = mask_value(f, v.take()),
         }
     }
     out
