@@ -6,7 +6,7 @@
 use super::{alerts, Gate};
 use crate::cedar::{Prepared, VelocityCtx};
 use crate::decision::{FieldDecision, Outcome};
-use crate::model::{AccessRequest, Grant};
+use crate::model::{AccessRequest, Grant, Intent};
 use crate::pack::FieldActions;
 use crate::pack::PolicyPack;
 use crate::plan::{ask, Answer, FieldPlan, Results};
@@ -34,17 +34,20 @@ impl Gate {
         store_error: Option<&str>,
     ) -> Vec<(String, FieldEval)> {
         let cfg = self.inner.velocity;
+        // A preview shows at most masks and is never counted: it can add no customer to a
+        // count, so a limit on reveals that would (R8) does not refuse it (nor alert on it).
+        let counts = req.intent != Some(Intent::Preview);
         let vctx = VelocityCtx {
             count: obs.count,
             soft: cfg.soft,
             hard: cfg.hard,
             window_s: cfg.window_s,
-            new_customer: !obs.counted,
+            new_customer: counts && !obs.counted,
             day_count: obs.day_count,
             day_soft: cfg.day.soft,
             day_hard: cfg.day.hard,
             day_window_s: cfg.day.window_s,
-            day_new_customer: !obs.day_counted,
+            day_new_customer: counts && !obs.day_counted,
         };
         let suspended = req.employee.suspended || obs.suspended.is_some();
         // (the gate withholds from suspended employees itself as well: see `decide`)
