@@ -224,7 +224,12 @@ pub(crate) fn approved(
 ) -> Result<Grant, InvalidRequest> {
     let requested = match (&g.approver, g.requested_at) {
         (None, Some(r)) if g.kind == GrantKind::Approved => r,
-        _ => return Err(bad("", "is not a pending grant request")),
+        _ => {
+            return Err(InvalidRequest::new(
+                "grant",
+                "is not a pending grant request",
+            ))
+        }
     };
     if now.millis() - requested.millis() >= PENDING_LAPSE_MS {
         return Err(bad(

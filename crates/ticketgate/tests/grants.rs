@@ -107,6 +107,45 @@ fn request_approve_present_revoke_across_two_gates() {
     assert!(d.has_alert("grant_revoked"));
 }
 
+/// The kill switch reaches grants: a supervisor suspended on the fleet (whatever the facts
+/// passed in say) cannot approve, nobody gets a grant while suspended, and an id once revoked
+/// cannot be approved or issued again (a grant under it could never be used).
+#[test]
+fn the_kill_switch_and_revocations_reach_grant_issuing() {
+    let store: Arc<dyn VelocityStore> = Arc::new(MemoryStore::new());
+    let a = gate_with(store.clone(), vec![key(1)]);
+    let b = gate_with(store, vec![key(1)]);
+    let pending = a.request_grant(grant("approved", &["phone"], 60)).unwrap();
+    b.suspend("sam", "sold data").unwrap();
+    let e = a
+        .approve_grant(pending.clone(), &employee("sam", &["supervisor"]))
+        .unwrap_err();
+    assert_eq!(e.key(), Some("approver.id"), "{e}");
+    b.suspend("alice", "under review").unwrap();
+    let e = a
+        .approve_grant(pending.clone(), &employee("pat", &["supervisor"]))
+        .unwrap_err();
+    assert_eq!(e.key(), Some("grant.grantee"), "{e}");
+    let e = a
+        .issue_break_glass(grant("break_glass", &["name"], 30))
+        .unwrap_err();
+    assert_eq!(e.key(), Some("grant.grantee"), "{e}");
+    b.reinstate("alice").unwrap();
+    // a pending request revoked is withdrawn: approving it is refused
+    a.revoke_grant(&pending.id).unwrap();
+    let e = a
+        .approve_grant(pending, &employee("pat", &["supervisor"]))
+        .unwrap_err();
+    assert_eq!(e.key(), Some("grant.id"), "{e}");
+    let e = a
+        .issue_break_glass(grant("break_glass", &["name"], 30))
+        .unwrap_err();
+    assert_eq!(e.key(), Some("grant.id"), "{e}");
+    let mut fresh = grant("break_glass", &["name"], 30);
+    fresh.id = "g-2".into();
+    assert!(a.issue_break_glass(fresh).is_ok());
+}
+
 #[test]
 fn issuing_refuses_what_the_rules_refuse() {
     let g = gate_with(Arc::new(MemoryStore::new()), vec![key(1)]);

@@ -5,7 +5,7 @@ use super::Gate;
 use crate::alert::kinds;
 use crate::audit::kind;
 use crate::decision::Alert;
-use crate::error::Result;
+use crate::error::{InvalidRequest, Result};
 use crate::grant::{self, REVOCATION_KEEP_MS};
 use crate::model::{Employee, Grant};
 use crate::time::Timestamp;
@@ -34,12 +34,13 @@ impl Gate {
     /// grant that is not pending, a lapsed request, or a lifetime past 8 h.
     pub fn approve_grant(&self, grant: Grant, approver: &Employee) -> Result<Grant> {
         if !self.inner.grant_keys.verify(&grant) {
-            return Err(crate::error::InvalidRequest::new(
+            return Err(InvalidRequest::new(
                 "grant.signature",
                 "is not a request signed by this fleet's grant keys",
             )
             .into());
         }
+        self.not_suspended("approver.id", &approver.id)?;
         let g = grant::approved(grant, approver, Timestamp::now())?;
         self.issue(g, kind::GRANT_APPROVED)
     }
@@ -71,7 +72,7 @@ impl Gate {
     /// Revokes a grant: refused at the next decision on every gate sharing the store.
     pub fn revoke_grant(&self, grant_id: &str) -> Result<()> {
         if grant_id.is_empty() {
-            return Err(crate::error::InvalidRequest::new("grant_id", "must not be empty").into());
+            return Err(InvalidRequest::new("grant_id", "must not be empty").into());
         }
         let until = Timestamp::from_millis(Timestamp::now().millis() + REVOCATION_KEEP_MS)
             .unwrap_or_else(Timestamp::now);
@@ -86,7 +87,7 @@ impl Gate {
         let pack = self.pack();
         for (i, f) in g.fields.iter().enumerate() {
             if !pack.fields().contains(f) {
-                return Err(crate::error::InvalidRequest::new(
+                return Err(InvalidRequest::new(
                     format!("grant.fields[{i}]"),
                     format!(
                         "unknown field `{f}`; the pack decides {}",
@@ -99,7 +100,37 @@ impl Gate {
         Ok(())
     }
 
+    /// Refuses a step of a grant for an employee suspended on the fleet (the kill switch;
+    /// the facts passed in are checked by `grant`). The store is asked, as it is the fleet's
+    /// list; one that cannot answer refuses the step.
+    fn not_suspended(&self, key: &str, employee: &str) -> Result<()> {
+        match self
+            .inner
+            .store
+            .suspended()?
+            .into_iter()
+            .find(|s| s.employee == employee)
+        {
+            Some(s) => Err(InvalidRequest::new(
+                key,
+                format!("`{employee}` is suspended ({})", s.reason),
+            )
+            .into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Signs and audits `g` once nothing refuses it: its grantee is not suspended, and its
+    /// id was not revoked (a grant under a revoked id could never be used).
     fn issue(&self, g: Grant, what: &str) -> Result<Grant> {
+        self.not_suspended("grant.grantee", &g.grantee)?;
+        if self.inner.store.is_revoked(&g.id, Timestamp::now())? {
+            return Err(InvalidRequest::new(
+                "grant.id",
+                format!("`{}` was revoked; a new grant needs a new id", g.id),
+            )
+            .into());
+        }
         let signed = self.inner.grant_keys.sign(g);
         if let Some(a) = &self.inner.audit {
             a.append_event(what, &signed.id, &summary(&signed))?;
