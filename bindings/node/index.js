@@ -186,7 +186,7 @@ class Gate {
   get policyVersion() { return this.#native.policyVersion }
   get fields() { return this.#native.fields }
   alertStats() {
-    const { failed, dropped } = this.#native.alertStats()
+    const { failed, dropped } = this.#call('alert_stats', {}) ?? { failed: 0, dropped: 0 }
     return { failed: failed + this.#callbackFailures, dropped }
   }
 }

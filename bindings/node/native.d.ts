@@ -31,8 +31,6 @@ export declare class Gate {
   get policyVersion(): string
   /** The fields the pack decides. */
   get fields(): Array<string>
-  /** Alert deliveries that failed (the queue refused them) or were dropped. */
-  alertStats(): { failed: number, dropped: number }
 }
 
 /** Test-only: a panic inside the core, to show it arrives as an `Error` with a `code`. */

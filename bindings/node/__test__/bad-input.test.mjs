@@ -37,7 +37,7 @@ const CASES = {
   'huge-string': [decide((r) => (r.client = 'x'.repeat(2000))), 'InvalidRequest', 'client'],
   'huge-list': [decide((r) => (r.employee.teams = Object.assign([], { length: 2 ** 32 - 1 }))), 'InvalidRequest', 'employee.teams'],
   'deep-nesting': [decide((r) => (r.justification = nested(200_000))), 'InvalidRequest', 'justification'],
-  'non-utf8': null, // V8 replaces lone surrogates with U+FFFD: nothing to refuse
+  'non-utf8': [decide((r) => (r.employee.id = 'alice\ud800')), 'InvalidRequest', 'employee.id'],
   'naive-time': [decide((r) => (r.at = '2026-11-28T10:00:00')), 'InvalidRequest', 'at'],
   'unknown-key': [decide((r) => (r.employee.nickname = 'x')), 'InvalidRequest', 'employee.nickname'],
   'unknown-purpose': [decide((r) => (r.purpose = 'curiosity')), 'InvalidRequest', 'purpose'],

@@ -47,7 +47,11 @@ impl<'e> Host for Js<'e> {
                     Read::Float(n)
                 }
             }
-            ValueType::String => Read::Str(String::from_unknown(*v).map_err(reason)?),
+            // read as UTF-16 so a lone surrogate is refused (as in Python), not made U+FFFD
+            ValueType::String => Read::Str(
+                String::from_utf16(&Utf16String::from_unknown(*v).map_err(reason)?)
+                    .map_err(|_| "has a lone surrogate: not valid Unicode")?,
+            ),
             ValueType::Object if v.is_date().map_err(reason)? => {
                 let ms = JsDate::from_unknown(*v)
                     .and_then(|d| d.value_of())

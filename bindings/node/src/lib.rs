@@ -16,7 +16,6 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde_json::Value;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use ticketgate::ffi::camel::{self, CamelText};
 use ticketgate::ffi::{self, Call, Encode, VerifyAudit};
@@ -173,15 +172,6 @@ impl Gate {
     #[napi(getter)]
     pub fn fields(&self) -> Vec<String> {
         self.0.pack().fields().to_vec()
-    }
-
-    /// Alert deliveries that failed (the queue refused them) or were dropped.
-    #[napi(ts_return_type = "{ failed: number, dropped: number }")]
-    pub fn alert_stats(&self) -> Value {
-        let (failed, dropped) = self.0.alert_stats().map_or((0, 0), |s| {
-            (s.failed.load(Relaxed), s.dropped.load(Relaxed))
-        });
-        serde_json::json!({ "failed": failed, "dropped": dropped })
     }
 }
 

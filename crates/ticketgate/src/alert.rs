@@ -52,7 +52,7 @@ impl<F: Fn(&Decision, &Alert) -> Result<(), String> + Send + Sync> AlertSink for
 }
 
 /// Counts of alert deliveries that did not go through.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize)]
 pub struct DeliveryStats {
     /// Alerts dropped because the queue was full (a slow or hung callback).
     pub dropped: AtomicU64,

@@ -67,6 +67,8 @@ pub enum Call {
     },
     /// Every access to one customer.
     AuditCustomer { customer: String, reader: String },
+    /// Alert deliveries so far (null without a callback).
+    AlertStats {},
 }
 
 /// How a binding wants an answer: the plain JSON shape, or JavaScript's camelCase.
@@ -144,6 +146,7 @@ impl Call {
             Call::AuditCustomer { customer, reader } => {
                 enc.encode(&gate.audit_customer(&reader, &customer)?)
             }
+            Call::AlertStats {} => enc.encode(&gate.alert_stats()),
         }
     }
 }
