@@ -394,3 +394,36 @@ fn a_live_file_deleted_or_replaced_under_the_gate_is_not_written_on_blindly() {
     assert!(log.sync().unwrap_err().message.contains("deleted"));
     assert!(log.append_event("suspend", "y", "").is_err());
 }
+
+/// A forensic answer from a trail with a hole would name fewer people than were affected,
+/// and say nothing of it: a query refuses a segment whose numbering has a gap.
+#[test]
+fn a_query_refuses_a_trail_with_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(opts(dir.path()).rotate_bytes(600)).unwrap();
+    for i in 0..20 {
+        log.append_event("suspend", &format!("employee-{i}"), "gap test")
+            .unwrap();
+    }
+    drop(log);
+    let live = dir.path().join("audit.jsonl");
+    let mut n = 0;
+    for_each_record(std::slice::from_ref(&live), |_| n += 1).unwrap();
+    assert_eq!(n, 20);
+    let files = expand(std::slice::from_ref(&live)).remove(0).files;
+    for gone in [files.first().unwrap(), files.get(1).unwrap()] {
+        let aside = dir.path().join("aside");
+        std::fs::rename(gone, &aside).unwrap();
+        let e = for_each_record(std::slice::from_ref(&live), |_| {}).unwrap_err();
+        assert!(e.to_string().contains("sequence jumps"), "{e}");
+        std::fs::rename(&aside, gone).unwrap();
+    }
+    // one record cut out of the live file
+    let text = std::fs::read_to_string(&live).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() > 1);
+    lines.remove(0);
+    std::fs::write(&live, lines.join("\n") + "\n").unwrap();
+    let e = for_each_record(std::slice::from_ref(&live), |_| {}).unwrap_err();
+    assert!(e.to_string().contains("sequence jumps"), "{e}");
+}
