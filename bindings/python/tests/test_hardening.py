@@ -336,6 +336,33 @@ def test_a_gate_made_before_fork_writes_its_own_segment_and_delivers_alerts(tmp_
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_worker_with_the_memory_store_is_alerted_once(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    # each worker would count velocity and hold suspensions on its own: said once per worker
+    for store, expected in [(None, 1), (f"sqlite:///{tmp_path / 'v.db'}", 0)]:
+        seen: List[str] = []
+        gate = ticketgate.Gate(clock="replay", velocity_store=store, on_alert=lambda a, _d: seen.append(a["kind"]))
+        gate.decide(request_dict)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                for _ in range(3):
+                    gate.decide(request_dict)
+                import time
+
+                deadline = time.time() + 5
+                while len(seen) < expected and time.time() < deadline:
+                    time.sleep(0.01)
+                time.sleep(0.05)
+                code = 0 if seen.count("store_per_process") == expected else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, store
+        assert "store_per_process" not in seen  # the process that made the gate is not warned
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
 def test_single_file_mode_refuses_a_forked_child(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
     gate = ticketgate.Gate(clock="replay", audit_log=tmp_path / "audit.jsonl")
     gate.decide(request_dict)

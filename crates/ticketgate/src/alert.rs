@@ -28,6 +28,8 @@ pub mod kinds {
     pub const CANARY: &str = "canary";
     /// The velocity store could not be reached.
     pub const STORE_UNAVAILABLE: &str = "store_unavailable";
+    /// A process forked from the one that made the gate decides with a per-process store.
+    pub const STORE_PER_PROCESS: &str = "store_per_process";
 }
 
 /// Receives every alert a gate raises.

@@ -77,7 +77,9 @@ pub fn severity(kind: &str, occurrence: u64) -> Severity {
     let base = match kind {
         kinds::CANARY | kinds::BREAK_GLASS | kinds::SUSPENDED | "velocity_hard" => Severity::High,
         kinds::VELOCITY_SOFT | "security_review" => Severity::Info,
-        signals::REVEAL_VOLUME | signals::SELF_ASSIGNED => Severity::Medium,
+        signals::REVEAL_VOLUME | signals::SELF_ASSIGNED | kinds::STORE_PER_PROCESS => {
+            Severity::Medium
+        }
         _ => Severity::Low,
     };
     if base == Severity::Low && occurrence >= REPEATED {

@@ -161,6 +161,8 @@ impl GateBuilder {
                 canaries: self.canaries,
                 detector: Detector::new(p),
                 decisions: AtomicU64::new(0),
+                made_in: std::process::id(),
+                fork_warned: Default::default(),
             }),
         })
     }

@@ -77,6 +77,7 @@ impl Gate {
         pack: &PolicyPack,
         req: &AccessRequest,
     ) -> Result<Pending> {
+        self.warn_if_forked();
         let clock = self.inner.clock;
         let (at, now) = clock.instants(req.at)?;
         req.check(at, clock.max_skew_ms())?;

@@ -21,11 +21,11 @@ pub use decide::SUSPENDED_GUARD;
 pub use view::View;
 pub(crate) use view::{check_value, mask_value};
 
-use crate::alert::{DeliveryStats, Dispatcher};
+use crate::alert::{kinds, DeliveryStats, Dispatcher};
 use crate::audit::{self, kind, AuditLog};
 use crate::cedar::EntityCache;
 use crate::clock::ClockPolicy;
-use crate::decision::Mode;
+use crate::decision::{Alert, Mode};
 use crate::error::{InvalidRequest, Result};
 use crate::grant::GrantKeys;
 use crate::model::Grant;
@@ -35,7 +35,7 @@ use crate::velocity::{Suspension, VelocityConfig, VelocityStore};
 use cedar_policy::Authorizer;
 use parking_lot::RwLock;
 use std::fmt;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
 /// Decides, per contact field, what an employee may see. Cheap to clone and share.
@@ -60,6 +60,10 @@ struct Inner {
     canaries: std::collections::HashSet<String>,
     detector: crate::detect::Detector,
     decisions: AtomicU64,
+    /// The process that made the gate, and the last process warned that it was forked from
+    /// it with a per-process store.
+    made_in: u32,
+    fork_warned: AtomicU32,
 }
 
 impl fmt::Debug for Gate {
@@ -179,6 +183,34 @@ impl Gate {
     /// Alert deliveries that failed or were dropped.
     pub fn alert_stats(&self) -> Option<&DeliveryStats> {
         self.inner.alerts.as_ref().map(Dispatcher::stats)
+    }
+
+    /// Once in each process forked from the one that made this gate, while the velocity
+    /// store is per process: an alert, since each worker then counts and suspends on its own
+    /// (8 workers allow 8 times the hard limit, and a suspension reaches one worker).
+    fn warn_if_forked(&self) {
+        if !self.inner.store.per_process() {
+            return;
+        }
+        let pid = std::process::id();
+        if pid == self.inner.made_in || self.inner.fork_warned.swap(pid, Relaxed) == pid {
+            return;
+        }
+        let message = format!(
+            "process {pid} was forked from process {} that made the gate and counts velocity \
+             and suspensions in memory on its own: use velocity_store=\"sqlite:///...\" (one \
+             host) or a redis:// URL (a fleet)",
+            self.inner.made_in
+        );
+        log::warn!("ticketgate: {message}");
+        if let Some(d) = &self.inner.alerts {
+            d.send_event(Alert {
+                kind: kinds::STORE_PER_PROCESS.into(),
+                severity: crate::detect::severity(kinds::STORE_PER_PROCESS, 1),
+                message,
+                occurrence: 0,
+            });
+        }
     }
 
     /// The audit log, when configured.

@@ -190,6 +190,10 @@ impl VelocityStore for MemoryStore {
         Ok(())
     }
 
+    fn per_process(&self) -> bool {
+        true
+    }
+
     fn is_revoked(&self, grant: &str, _now: Timestamp) -> Result<bool, StoreError> {
         Ok(self.revoked.read().contains_key(grant))
     }

@@ -261,6 +261,12 @@ pub trait VelocityStore: Send + Sync + fmt::Debug {
         })
     }
 
+    /// Whether the store lives in this process only (a process forked from the one that
+    /// made it counts and suspends on its own copy).
+    fn per_process(&self) -> bool {
+        false
+    }
+
     /// Forgets employees with nothing left in their window at `now` (the gate's clock), so
     /// memory follows recently active employees. Stores that expire by themselves ignore it.
     fn sweep(&self, _now: Timestamp, _window_ms: i64) {}
