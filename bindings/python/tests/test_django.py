@@ -68,6 +68,26 @@ def test_a_list_page_of_50_shows_masks_and_is_not_counted(world: Any) -> None:
     assert f"Customer {t.customer_id - world['jane'].pk - 1}" in page(world["carol"], f"/customers/{t.customer_id}/")
 
 
+def test_view_many_is_view_row_by_row_and_raises_a_bad_row(world: Any) -> None:
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/tickets/")
+    request.user = world["carol"]
+    tickets = list(Ticket.objects.filter(assignee=world["carol"]).select_related("customer")[:5])
+    rows = [({"name": t.customer.name, "phone": t.customer.phone},
+             {"customer": {"id": t.customer_id, "segment": "consumer", "vip": False, "employee": False},
+              "ticket": {"id": t.pk, "customer": t.customer_id, "assignee": t.assignee_id, "queue": t.queue,
+                         "status": "open", "opened_at": t.created}}) for t in tickets]
+    many = tg.view_many(request, rows, intent="preview")
+    one = [tg.view(request, record, intent="preview", **kw) for record, kw in rows]
+    assert [dict(v) for v in many] == [dict(v) for v in one] and len(many) == 5
+    assert all(v.decision.outcome("name") == "mask" for v in many)
+    bad = rows[:2] + [(rows[2][0], {**rows[2][1], "purpose": "curiosity"})]
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        tg.view_many(request, bad)
+    assert e.value.key == "[2].purpose"
+
+
 def test_a_suspended_agent_sees_nothing(world: Any) -> None:
     alice = world["alice"]
     alice.is_active = False

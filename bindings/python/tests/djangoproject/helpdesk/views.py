@@ -34,9 +34,7 @@ def customer_detail(request, pk):
 
 @login_required
 def my_tickets(request):
-    rows = []
-    for t in Ticket.objects.filter(assignee=request.user).select_related("customer"):
-        v = tg.view(request, record(t.customer, [t]), customer=facts(t.customer),
-                    ticket=ticket_facts(t), intent="preview")
-        rows.append(v)
+    tickets = Ticket.objects.filter(assignee=request.user).select_related("customer")
+    rows = tg.view_many(request, [(record(t.customer, [t]), {"customer": facts(t.customer), "ticket": ticket_facts(t)})
+                                  for t in tickets], intent="preview")
     return render(request, "helpdesk/list.html", {"rows": rows})
