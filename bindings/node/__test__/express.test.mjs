@@ -6,7 +6,7 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const express = require('express')
 const { Gate } = require('../index.js')
-const { gateRecord, errorHandler } = require('../express.js')
+const { gateRecord, gateRecords, errorHandler } = require('../express.js')
 
 const H = 3600_000
 const CUSTOMERS = { 'c-9': { id: 'c-9', segment: 'consumer', vip: false, employee: false,
@@ -40,6 +40,23 @@ function app(gate) {
     }),
   })
   a.get('/customers/:id', load, guard, (req, res) => res.json({ record: res.locals.record, decisionId: res.locals.decision.decisionId }))
+  // a list page of 50 customers, each on a ticket of the signed-in agent
+  const list = (req, res, next) => {
+    res.locals.rows = Array.from({ length: 50 }, (_, i) => ({ id: `c-${i}`, name: `Customer ${i}`, email: `c${i}@example.com` }))
+    next()
+  }
+  const guardList = gateRecords(gate, {
+    records: 'rows',
+    access: async (req, res, row, i) => ({
+      employee: req.user,
+      customer: { id: row.id, segment: 'consumer', vip: false, employee: false },
+      ticket: { id: `T-${i}`, customer: req.query.broken === String(i) ? 'someone-else' : row.id, assignee: req.user.id,
+        queue: 'billing', status: 'open', openedAt: new Date(Date.now() - H) },
+      purpose: 'support',
+      intent: 'preview',
+    }),
+  })
+  a.get('/customers', list, guardList, (req, res) => res.json({ rows: res.locals.rows, decisions: res.locals.decisions.length }))
   a.use(errorHandler)
   return a
 }
@@ -67,5 +84,18 @@ test('the assignee sees the record, a queue colleague sees masks, a bad request 
     const body = await bad.json()
     assert.equal(body.error.code, 'InvalidRequest')
     assert.equal(body.error.key, 'purpose')
+  })
+})
+
+test('a list page is gated as one batch, and a bad row fails the page', async () => {
+  await withServer(new Gate(), async (base) => {
+    const page = await (await fetch(`${base}/customers`, { headers: { 'x-agent': 'alice' } })).json()
+    assert.equal(page.rows.length, 50)
+    assert.equal(page.decisions, 50)
+    assert.deepEqual(page.rows[7], { id: 'c-7', name: 'C******* 7', email: 'c***@example.com' })
+    const bad = await fetch(`${base}/customers?broken=7`, { headers: { 'x-agent': 'alice' } })
+    assert.equal(bad.status, 400)
+    const body = await bad.json()
+    assert.equal(body.error.key, '[7].ticket.customer')
   })
 })
