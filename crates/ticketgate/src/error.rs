@@ -140,12 +140,23 @@ impl PolicyError {
 
 /// The audit log could not be written, read or verified.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("audit log: {message}")]
+#[error("audit log{}: {message}", self.named_path())]
 pub struct AuditError {
     /// The log file concerned, when there is one.
     pub path: Option<String>,
     /// What went wrong.
     pub message: String,
+}
+
+impl AuditError {
+    /// ` PATH` for the message, unless the message begins with the path itself (a line of a
+    /// file named as `file:line`): the file is said once, whatever the surface shows.
+    fn named_path(&self) -> String {
+        match &self.path {
+            Some(p) if !self.message.starts_with(p.as_str()) => format!(" {p}"),
+            _ => String::new(),
+        }
+    }
 }
 
 /// The velocity / suspension store failed (e.g. Redis unreachable).

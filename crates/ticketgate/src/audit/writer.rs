@@ -291,7 +291,7 @@ fn open_live(live: &Path, key: &ChainKey) -> Result<Opened, AuditError> {
     let mut recovery = Recovery::default();
     let mut len = file
         .seek(SeekFrom::End(0))
-        .map_err(|e| err(live, e.to_string()))?;
+        .map_err(|e| err(live, format!("cannot seek: {e}")))?;
     let good_end = segments::complete_prefix_len(&mut file, len)
         .map_err(|e| err(live, format!("cannot read: {e}")))?;
     if good_end < len {
