@@ -34,6 +34,11 @@ export declare class Gate {
   /** `viewMany` off the main thread, spread over the cores like `viewMany`. */
   viewManyAsync(items: Array<[AccessRequest, Record<string, unknown>]>): Promise<Array<View | TicketgateError>>
   /**
+   * Writes out and closes the audit log (fsynced, checkpoint published, its file and lock let
+   * go, so a new gate may open it); a decision afterwards throws an `AuditError`.
+   */
+  close(): void
+  /**
    * Forces the audit log to disk and publishes its checkpoint; returns the head
    * `SEQ:HASH` (null without an audit log).
    */

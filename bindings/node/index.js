@@ -173,6 +173,7 @@ class Gate {
   issueBreakGlass(grant) { return this.#call('issue_break_glass', { grant }) }
   revokeGrant(grantId) { this.#call('revoke_grant', { grantId }) }
 
+  close() { this.#call('close', {}) }
   auditCheckpoint() { return this.#call('audit_checkpoint', {}) }
   auditHead() { return this.#call('audit_head', {}) }
   auditAffected(employee, since, until, reader = 'node') {

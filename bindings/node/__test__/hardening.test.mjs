@@ -182,3 +182,16 @@ test('array-likes are lists; a claimed length past the limit is refused before r
   r.employee.teams = { length: 2 ** 32 - 1 }
   assert.throws(() => gate.decide(r), (e) => e.code === 'InvalidRequest' && e.key === 'employee.teams')
 })
+
+test('close writes out the audit log and lets a new gate open it', () => {
+  const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tg-close-')), 'audit.jsonl')
+  const first = new Gate({ clock: 'replay', auditLog: log, durability: 'batched' })
+  first.decide(baseRequest())
+  first.close()
+  first.close()
+  assert.throws(() => first.decide(baseRequest()), (e) => e.code === 'AuditError' && /closed/.test(e.message))
+  const second = new Gate({ clock: 'replay', auditLog: log })
+  second.decide(baseRequest())
+  second.close()
+  assert.equal(native.verifyAudit([log]).records, 2)
+})

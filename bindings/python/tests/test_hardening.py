@@ -561,3 +561,18 @@ def test_a_batch_whose_iteration_fails_midway_raises_and_the_gate_goes_on(
     with pytest.raises(RuntimeError, match="went away"):
         gate.decide_many(failing())
     assert gate.decide(request_dict).outcome("name") == "reveal"
+
+
+def test_close_writes_out_the_log_and_lets_a_new_gate_open_it(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    log = tmp_path / "audit.jsonl"
+    with ticketgate.Gate(clock="replay", audit_log=log, durability="batched") as gate:
+        gate.decide(request_dict)
+        with pytest.raises(ticketgate.AuditError):
+            ticketgate.Gate(clock="replay", audit_log=log)  # one writer while it is open
+    with pytest.raises(ticketgate.AuditError) as e:
+        gate.decide(request_dict)  # closed: no record, so no decision
+    assert "closed" in str(e.value)
+    again = ticketgate.Gate(clock="replay", audit_log=log)
+    again.decide(request_dict)
+    again.close()
+    assert ticketgate.verify_audit([log])["records"] == 2

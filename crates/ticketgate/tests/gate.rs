@@ -1028,3 +1028,46 @@ fn a_live_gate_refuses_tolerances_that_would_let_the_caller_pick_the_time() {
         .max_age(Duration::from_secs(86_400));
     assert!(widest.build().is_ok());
 }
+
+/// `close` writes the trail out and lets go of the file: the same process can open it again
+/// (a reconfigured gate, a test), the chain goes on, and the closed gate refuses to decide
+/// rather than decide unrecorded.
+#[test]
+fn close_writes_out_the_trail_and_lets_go_of_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let heads = dir.path().join("heads");
+    let open = || {
+        Gate::builder()
+            .clock(Clock::Replay)
+            .audit_log(
+                AuditOptions::new(&log)
+                    .durability(Durability::Batched)
+                    .checkpoint(&heads),
+            )
+            .build()
+    };
+    let first = open().unwrap();
+    for _ in 0..3 {
+        first.decide(&request(json!({}))).unwrap();
+    }
+    assert!(
+        open().is_err(),
+        "one writer per file while the first is open"
+    );
+    first.close().unwrap();
+    first.close().unwrap();
+    let e = first.decide(&request(json!({}))).unwrap_err();
+    assert!(
+        matches!(e, Error::Audit(ref a) if a.message.contains("closed")),
+        "{e}"
+    );
+    let second = open().unwrap();
+    second.decide(&request(json!({}))).unwrap();
+    second.close().unwrap();
+    let report =
+        audit::verify(std::slice::from_ref(&log), &audit::VerifyOptions::default()).unwrap();
+    assert_eq!(report.records, 4);
+    let head = std::fs::read_to_string(&heads).unwrap();
+    assert!(head.starts_with("4:"), "{head}");
+}

@@ -148,6 +148,18 @@ class Gate(_native.Gate):
         """Revokes a grant on every gate sharing this gate's store."""
         self._call("revoke_grant", {"grant_id": grant_id})
 
+    def close(self) -> None:
+        """Writes out and closes the audit log (fsynced, checkpoint published, its file and lock
+        let go, so a new gate may open it); a decision afterwards is an ``AuditError``. Also
+        ``with ticketgate.Gate(...) as gate:``."""
+        self._call("close", {})
+
+    def __enter__(self) -> "Gate":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def audit_checkpoint(self) -> Optional[str]:
         """Forces the audit log to disk and publishes its checkpoint; returns the head
         ``"SEQ:HASH"`` (None without an audit log)."""

@@ -200,6 +200,9 @@ impl SegmentFile for FailingFile {
     }
 }
 
+/// Why a closed log refuses to write.
+const CLOSED: &str = "the gate was closed; make a new one to write again";
+
 struct State {
     /// Out of the state while a group commit writes it without holding the lock.
     file: Option<Box<dyn SegmentFile>>,
@@ -489,10 +492,7 @@ impl AuditLog {
     /// Refuses to write after a failure, and moves a forked child to its own segment.
     fn check_usable(&self, s: &mut MutexGuard<'_, State>) -> Result<(), AuditError> {
         if let Some(b) = &s.broken {
-            return Err(err(
-                &s.live,
-                format!("log unusable after an earlier failure: {b}"),
-            ));
+            return Err(err(&s.live, format!("log unusable: {b}")));
         }
         if s.pid == std::process::id() {
             return Ok(());
@@ -606,6 +606,23 @@ impl AuditLog {
                 )
             })
             .flatten()
+    }
+
+    /// Forces everything written so far to disk, publishes the checkpoint and lets go of
+    /// the file and its lock, so that another writer may open it; any later append is an
+    /// `AuditError`. Closing a closed log does nothing.
+    pub fn close(&self) -> Result<(), AuditError> {
+        let synced = match self.sync() {
+            Err(_) if self.0.state.lock().broken.as_deref() == Some(CLOSED) => return Ok(()),
+            r => r,
+        };
+        let mut s = self.0.state.lock();
+        while s.flushing {
+            self.0.flushed.wait(&mut s);
+        }
+        s.broken.get_or_insert_with(|| CLOSED.to_owned());
+        s.file = None;
+        synced
     }
 
     /// Forces everything written so far to disk and publishes the checkpoint.

@@ -69,6 +69,8 @@ pub enum Call {
     AuditCustomer { customer: String, reader: String },
     /// Alert deliveries so far (null without a callback).
     AlertStats {},
+    /// Writes out and closes the audit log.
+    Close {},
 }
 
 /// How a binding wants an answer: the plain JSON shape, or JavaScript's camelCase.
@@ -147,6 +149,7 @@ impl Call {
                 enc.encode(&gate.audit_customer(&reader, &customer)?)
             }
             Call::AlertStats {} => enc.encode(&gate.alert_stats()),
+            Call::Close {} => enc.encode(&gate.close()?),
         }
     }
 }

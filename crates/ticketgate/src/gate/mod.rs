@@ -213,6 +213,16 @@ impl Gate {
         }
     }
 
+    /// Writes out and closes the audit log, when there is one: fsynced, its checkpoint
+    /// published, its file and lock let go (a new gate may open it). Every clone of this gate
+    /// shares the log: a decision after `close` is an `AuditError`, as no record can be kept.
+    pub fn close(&self) -> Result<()> {
+        if let Some(log) = &self.inner.audit {
+            log.close()?;
+        }
+        Ok(())
+    }
+
     /// The audit log, when configured.
     pub fn audit_log(&self) -> Option<&AuditLog> {
         self.inner.audit.as_ref()
