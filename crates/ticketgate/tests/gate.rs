@@ -198,9 +198,11 @@ fn view_takes_a_field_however_its_key_is_cased_or_separated() {
     );
     let record = json!({"ticketNumbers": ["TCK-004512"], "TICKET-NUMBERS": "TCK-004512",
         "Phone": "+1 555-555-1234", "E_Mail": "jane.doe@example.com", "fullName": "Jane Doe",
-        "ticket_numbers_count": 1});
+        "ticket_numbers_count": 1, "Ticket Numbers": "TCK-004512", " name ": "Jane Doe"});
     let v = gate.view(&colleague, record.as_object().unwrap()).unwrap();
     assert_eq!(v.record["ticketNumbers"], json!(null));
+    assert_eq!(v.record["Ticket Numbers"], json!(null));
+    assert_eq!(v.record[" name "], "J*** D**");
     assert_eq!(v.record["TICKET-NUMBERS"], json!(null));
     assert_eq!(v.record["Phone"], "+1 ***-***-1234");
     assert_eq!(v.record["E_Mail"], "j***@example.com");

@@ -70,14 +70,15 @@ impl Gate {
 }
 
 /// The field a record key holds: the field spelled exactly, else spelled with another case
-/// or with `_` and `-` put elsewhere (`ticketNumbers`, `TICKET-NUMBERS`, `Phone`, `e-mail`).
-/// A JavaScript record naturally says `ticketNumbers`; taking that key for "not a field"
-/// would show a withheld value in full.
+/// or with `_`, `-` and spaces put elsewhere (`ticketNumbers`, `TICKET-NUMBERS`, `Phone`,
+/// `e-mail`, `Ticket Numbers`). A JavaScript record naturally says `ticketNumbers`, a record
+/// keyed by display labels `Ticket Numbers`; taking such a key for "not a field" would show
+/// a withheld value in full.
 fn field_of<'p>(pack: &'p PolicyPack, key: &str) -> Option<&'p str> {
     let fields = pack.fields();
     let same = |f: &&String| {
-        let mut k = key.bytes().filter(|b| !matches!(b, b'_' | b'-'));
-        let mut f = f.bytes().filter(|b| !matches!(b, b'_' | b'-'));
+        let mut k = key.bytes().filter(|b| !matches!(b, b'_' | b'-' | b' '));
+        let mut f = f.bytes().filter(|b| !matches!(b, b'_' | b'-' | b' '));
         loop {
             match (k.next(), f.next()) {
                 (None, None) => return true,
