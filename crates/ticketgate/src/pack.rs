@@ -127,7 +127,7 @@ impl PolicyPack {
         let schema = parse_schema(schema_src)?;
         let (policies, alerts, origin) = parse_policies(&sources)?;
         let validation = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
-        let diags: Vec<PolicyDiagnostic> = validation
+        let mut diags: Vec<PolicyDiagnostic> = validation
             .validation_errors()
             .map(|e| {
                 let id = e.policy_id().to_string();
@@ -135,6 +135,10 @@ impl PolicyPack {
                 diagnostic(e, file, Some(id))
             })
             .collect();
+        // Cedar reports one mistake once per action the policy applies to (`reveal_name`,
+        // `reveal_email`, ...): the first report per place says it.
+        let mut seen = std::collections::HashSet::new();
+        diags.retain(|d| seen.insert((d.policy_id.clone(), d.file.clone(), d.line, d.column)));
         if !diags.is_empty() {
             return Err(PolicyError { diagnostics: diags });
         }
@@ -676,6 +680,14 @@ mod tests {
         assert_eq!(d.policy_id.as_deref(), Some("unguarded"));
         assert_eq!(d.file.as_deref(), Some("bad.cedar"));
         assert_eq!(d.line, Some(2));
+        // one mistake is said once, though Cedar finds it for each of the four actions
+        let e = with_extra(
+            "bad.cedar",
+            "@id(\"typo\")\npermit (principal, action in Action::\"reveal\", resource) when { context.nope };",
+        )
+        .unwrap_err();
+        assert_eq!(e.diagnostics.len(), 1, "{:?}", e.diagnostics);
+        assert_eq!(e.diagnostics[0].column, Some(65));
     }
 
     #[test]
