@@ -202,7 +202,10 @@ impl Gate {
              host) or a redis:// URL (a fleet)",
             self.inner.made_in
         );
-        log::warn!("ticketgate: {message}");
+        // on stderr, not only through `log`: a Python or Node host has no `log` logger, and
+        // without an `on_alert` this misconfiguration would go unseen (gunicorn and PM2 keep
+        // their workers' stderr)
+        eprintln!("ticketgate: warning: {message}");
         if let Some(d) = &self.inner.alerts {
             d.send_event(Alert {
                 kind: kinds::STORE_PER_PROCESS.into(),
