@@ -299,9 +299,12 @@ def test_async_decisions_for_asgi_views(request_dict: Dict[str, Any]) -> None:
     async def main() -> List[str]:
         ds = await asyncio.gather(*(gate.decide_async(request_dict) for _ in range(20)))
         card = await gate.view_async(request_dict, {"name": "Jane Doe"})
-        return [d.outcome("name") for d in ds] + [card["name"]]
+        many = await gate.decide_many_async([request_dict, {**request_dict, "purpose": "nope"}])
+        assert isinstance(many[1], ticketgate.InvalidRequest) and many[1].key == "[1].purpose"
+        page = await gate.view_many_async([(request_dict, {"name": "Jane Doe"})] * 3)
+        return [d.outcome("name") for d in ds] + [card["name"]] + [v["name"] for v in page]  # type: ignore[index]
 
-    assert asyncio.run(main()) == ["reveal"] * 20 + ["Jane Doe"]
+    assert asyncio.run(main()) == ["reveal"] * 20 + ["Jane Doe"] * 4
 
 
 def test_view_carries_its_one_decision(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:

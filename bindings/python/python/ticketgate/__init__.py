@@ -75,8 +75,9 @@ class View(Dict[str, Any]):
 class Gate(_native.Gate):
     """Decides, per contact field, what an employee may see (see the module docstring).
 
-    Besides the blocking methods, ``decide_async`` and ``view_async`` are awaitable for ASGI
-    views: they run on the event loop's thread pool, and the work itself releases the GIL.
+    Besides the blocking methods, ``decide_async``, ``view_async``, ``decide_many_async`` and
+    ``view_many_async`` are awaitable for ASGI views: they run on the event loop's thread pool,
+    and the work itself releases the GIL.
     """
 
     def __new__(
@@ -195,6 +196,16 @@ class Gate(_native.Gate):
     async def view_async(self, request: Any, record: Mapping[str, Any]) -> View:
         """``view`` off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(None, self.view, request, record)
+
+    async def decide_many_async(self, requests: Iterable[Any]) -> List[Union[Decision, TicketgateError]]:
+        """``decide_many`` off the event loop (an ASGI list page)."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.decide_many, requests)
+
+    async def view_many_async(
+        self, items: Iterable[Tuple[Any, Mapping[str, Any]]]
+    ) -> List[Union[View, TicketgateError]]:
+        """``view_many`` off the event loop (an ASGI list page)."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.view_many, items)
 
 
 __all__ = [
