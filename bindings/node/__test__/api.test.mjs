@@ -173,6 +173,7 @@ test('kill switch and an onAlert callback that throws', async () => {
   })
   gate.suspend('alice', 'investigation')
   assert.equal(gate.suspended()[0].employee, 'alice')
+  assert.throws(() => gate.suspend('', 'x'), { code: 'InvalidRequest', key: 'employeeId' })
   // alert delivery does not hold the event loop open by itself (a server's loop is always busy)
   const keepAlive = setInterval(() => {}, 1000)
   const d = gate.decide(baseRequest())

@@ -216,6 +216,9 @@ def test_suspension_and_alert_callback(request_dict: Dict[str, Any]) -> None:
     gate = ticketgate.Gate(clock="replay", on_alert=on_alert)
     gate.suspend("alice", "investigation")
     assert gate.suspended()[0]["employee"] == "alice"
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        gate.suspend("", "x")
+    assert e.value.key == "employee_id"
     d = gate.decide(request_dict)
     assert d.revealed == [] and any(a["kind"] == "suspended" for a in d.alerts)
     assert done.wait(5)

@@ -115,12 +115,12 @@ fn canonical(b: &[u8]) -> Option<Timestamp> {
     Timestamp::from_millis(millis)
 }
 
+/// A date and time that only lacks its offset (`2026-11-28T10:00:00`, also with a space):
+/// worth its own message. Anything else (`yesterday`) is simply not a time.
 fn looks_naive(s: &str) -> bool {
-    let after_date = s.get(10..).unwrap_or("");
-    !(after_date.ends_with('Z')
-        || after_date.ends_with('z')
-        || after_date.contains('+')
-        || after_date.get(1..).is_some_and(|t| t.contains('-')))
+    s.replacen(' ', "T", 1)
+        .parse::<chrono::NaiveDateTime>()
+        .is_ok()
 }
 
 impl fmt::Display for Timestamp {
@@ -161,7 +161,11 @@ mod tests {
         assert!(Timestamp::parse("2026-11-28T10:00:00+02:00").is_ok());
         let e = Timestamp::parse("2026-11-28T10:00:00").unwrap_err();
         assert!(e.contains("no UTC offset"), "{e}");
-        assert!(Timestamp::parse("yesterday").is_err());
+        let e = Timestamp::parse("2026-11-28 10:00:00.5").unwrap_err();
+        assert!(e.contains("no UTC offset"), "{e}");
+        // not a time at all: not told to add an offset
+        let e = Timestamp::parse("yesterday").unwrap_err();
+        assert!(e.contains("not an RFC 3339 time"), "{e}");
     }
 
     /// A time string near the canonical form: each part drawn from valid values and from

@@ -121,7 +121,8 @@ impl Gate {
     /// every mode, on every gate sharing the store.
     pub fn suspend(&self, employee: &str, reason: &str) -> Result<()> {
         if employee.is_empty() {
-            return Err(InvalidRequest::new("employee", "must not be empty").into());
+            // keyed as the bindings' argument (`employee_id`, `employeeId`) names it
+            return Err(InvalidRequest::new("employee_id", "must not be empty").into());
         }
         // Known here first: even if the store write fails, this gate withholds.
         self.inner
