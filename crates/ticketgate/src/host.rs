@@ -581,6 +581,11 @@ impl<'de, H: Host> de::Deserializer<'de> for De<'_, H> {
         visitor: V,
     ) -> Result<V::Value, HostError> {
         let (de, read) = self.read()?;
+        if matches!(read, Read::List(_) | Read::Bytes(_)) {
+            // serde would take a list for the fields in their declared order: `decide([...])`
+            // or `new Gate([])` would be read by position rather than refused
+            return Err(de.err("expected an object with named keys, not a list"));
+        }
         de.visit(read, visitor, Some(fields))
     }
 
@@ -1005,6 +1010,16 @@ mod tests {
         );
         let e = AccessRequest::from_json(text).unwrap_err();
         assert!(e.reason.contains("given twice"), "{e:?}");
+    }
+
+    #[test]
+    fn a_list_is_not_read_as_an_object_by_position() {
+        // serde's derive would take `[employee, customer, ...]` for the fields in order
+        let e = AccessRequest::from_json(r#"[{"id": "alice"}, {"id": "c1"}]"#).unwrap_err();
+        assert_eq!(e.key, "");
+        assert!(e.reason.contains("not a list"), "{e:?}");
+        let e = AccessRequest::from_json(r#"{"employee": ["alice"]}"#).unwrap_err();
+        assert_eq!(e.key, "employee");
     }
 
     #[test]
