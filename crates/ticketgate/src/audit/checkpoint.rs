@@ -34,7 +34,11 @@ pub(crate) fn write_checkpoint(path: &Path, head: &Head) -> std::io::Result<()> 
     std::fs::create_dir_all(dir)?;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
-    let mut f = File::create(&tmp)?;
+    let mut f = super::segments::trail_file()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .open(&tmp)?;
     f.write_all(format!("{head}\n").as_bytes())?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)?;

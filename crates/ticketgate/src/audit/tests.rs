@@ -427,3 +427,19 @@ fn a_query_refuses_a_trail_with_a_gap() {
     let e = for_each_record(std::slice::from_ref(&live), |_| {}).unwrap_err();
     assert!(e.to_string().contains("sequence jumps"), "{e}");
 }
+
+/// The trail says who saw which customer from where: its files are not for every local user.
+#[cfg(unix)]
+#[test]
+fn trail_files_are_not_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let heads = dir.path().join("heads");
+    let log = AuditLog::open(opts(dir.path()).checkpoint(&heads)).unwrap();
+    log.append_event("suspend", "e", "x").unwrap();
+    log.sync().unwrap();
+    for f in [dir.path().join("audit.jsonl"), heads] {
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode();
+        assert_eq!(mode & 0o007, 0, "{}: {mode:o}", f.display());
+    }
+}

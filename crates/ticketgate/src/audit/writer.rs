@@ -10,7 +10,7 @@ use crate::model::AccessRequest;
 use crate::time::Timestamp;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -273,7 +273,7 @@ struct Opened {
 /// without reading the whole file.
 fn open_live(live: &Path, key: &ChainKey) -> Result<Opened, AuditError> {
     check_regular(live)?;
-    let mut file = OpenOptions::new()
+    let mut file = segments::trail_file()
         .create(true)
         .read(true)
         .append(true)
@@ -307,7 +307,12 @@ fn open_live(live: &Path, key: &ChainKey) -> Result<Opened, AuditError> {
             })
             .map_err(|e| err(live, format!("cannot read torn tail: {e}")))?;
         let aside = segments::torn_name(live, Timestamp::now().millis());
-        std::fs::write(&aside, &torn)
+        segments::trail_file()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(&aside)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, &torn))
             .map_err(|e| err(&aside, format!("cannot set aside torn tail: {e}")))?;
         file.set_len(good_end)
             .and_then(|()| file.sync_all())
