@@ -41,6 +41,17 @@ fn err(e: impl fmt::Display) -> StoreError {
 }
 
 fn open(path: &Path) -> Result<Connection, StoreError> {
+    // a new store is created owner-and-group only, as the audit trail's files are: it says
+    // who revealed which customer (SQLite gives its -wal and -shm files the database's mode)
+    #[cfg(unix)]
+    if path != Path::new(":memory:") && !path.exists() {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .mode(0o640)
+            .open(path);
+    }
     let c = Connection::open(path).map_err(err)?;
     c.busy_timeout(Duration::from_secs(5)).map_err(err)?;
     c.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
@@ -258,6 +269,21 @@ mod tests {
     }
 
     const HOUR: i64 = 3_600_000;
+
+    /// The store says who revealed which customer: not for every local user to read.
+    #[cfg(unix)]
+    #[test]
+    fn a_new_store_is_not_readable_by_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("velocity.db");
+        let store = SqliteStore::open(&path).unwrap();
+        store.record("e", "c", t(0), HOUR).unwrap();
+        for f in [path.clone(), dir.path().join("velocity.db-wal")] {
+            let mode = std::fs::metadata(&f).unwrap().permissions().mode();
+            assert_eq!(mode & 0o007, 0, "{}: {mode:o}", f.display());
+        }
+    }
 
     #[test]
     fn suspensions_and_revocations_are_shared() {
