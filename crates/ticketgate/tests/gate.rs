@@ -32,6 +32,14 @@ fn request(extra: serde_json::Value) -> AccessRequest {
     AccessRequest::from_value(v).unwrap()
 }
 
+/// Alice asks about a ticket of her queue that Bob holds: masks (R3), no reveal.
+fn colleague() -> AccessRequest {
+    request(
+        json!({"ticket": {"id": "T-1", "customer": "c1", "assignee": "bob", "queue": "billing",
+        "status": "open", "opened_at": "2026-11-28T07:00:00Z"}}),
+    )
+}
+
 fn pack_with(
     extra: &[(&str, &str)],
     schema_edit: impl Fn(&str) -> String,
@@ -171,10 +179,7 @@ fn view_applies_outcomes_to_a_record() {
     assert_eq!(v.record["name"], "Jane Doe");
     assert_eq!(v.record["phone"], "+1 ***-***-1234");
     assert_eq!(v.record["plan"], "gold");
-    let colleague = request(
-        json!({"ticket": {"id": "T-1", "customer": "c1", "assignee": "bob", "queue": "billing",
-        "status": "open", "opened_at": "2026-11-28T07:00:00Z"}}),
-    );
+    let colleague = colleague();
     let v = gate.view(&colleague, record.as_object().unwrap()).unwrap();
     assert_eq!(v.record["name"], "J*** D**");
     assert_eq!(v.record["email"], "j***@example.com");
@@ -192,10 +197,7 @@ fn view_applies_outcomes_to_a_record() {
 #[test]
 fn view_takes_a_field_however_its_key_is_cased_or_separated() {
     let gate = Gate::builder().clock(Clock::Replay).build().unwrap();
-    let colleague = request(
-        json!({"ticket": {"id": "T-1", "customer": "c1", "assignee": "bob", "queue": "billing",
-        "status": "open", "opened_at": "2026-11-28T07:00:00Z"}}),
-    );
+    let colleague = colleague();
     let record = json!({"ticketNumbers": ["TCK-004512"], "TICKET-NUMBERS": "TCK-004512",
         "Phone": "+1 555-555-1234", "E_Mail": "jane.doe@example.com", "fullName": "Jane Doe",
         "ticket_numbers_count": 1, "Ticket Numbers": "TCK-004512", " name ": "Jane Doe"});
@@ -254,10 +256,7 @@ fn mask_takes_a_value_as_a_record_holds_it() {
             "{e}"
         );
     }
-    let colleague = request(
-        json!({"ticket": {"id": "T-1", "customer": "c1", "assignee": "bob", "queue": "billing",
-        "status": "open", "opened_at": "2026-11-28T07:00:00Z"}}),
-    );
+    let colleague = colleague();
     let gate = Gate::builder().clock(Clock::Replay).build().unwrap();
     let bad = json!({"email": ["a@x.org", null]});
     let e = gate.view(&colleague, bad.as_object().unwrap()).unwrap_err();

@@ -34,7 +34,7 @@ pub(crate) fn write_checkpoint(path: &Path, head: &Head) -> std::io::Result<()> 
     std::fs::create_dir_all(dir)?;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
-    let mut f = super::segments::trail_file()
+    let mut f = super::segments::private_file()
         .create(true)
         .write(true)
         .truncate(true)

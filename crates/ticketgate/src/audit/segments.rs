@@ -19,10 +19,10 @@ pub(crate) fn err(path: &Path, message: impl Into<String>) -> AuditError {
     }
 }
 
-/// Options for a file of the trail (a live file, a torn tail set aside, a checkpoint): a new
-/// one is readable by its owner and group only (`0640`), as the trail says who saw which
-/// customer from where; an existing file keeps its mode.
-pub(crate) fn trail_file() -> std::fs::OpenOptions {
+/// Options for a file that says who saw which customer (a live file, a torn tail set aside,
+/// a checkpoint; the SQLite velocity store): a new one is readable by its owner and group
+/// only (`0640`); an existing file keeps its mode.
+pub(crate) fn private_file() -> std::fs::OpenOptions {
     let mut o = std::fs::OpenOptions::new();
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o640);

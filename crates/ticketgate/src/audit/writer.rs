@@ -273,7 +273,7 @@ struct Opened {
 /// without reading the whole file.
 fn open_live(live: &Path, key: &ChainKey) -> Result<Opened, AuditError> {
     check_regular(live)?;
-    let mut file = segments::trail_file()
+    let mut file = segments::private_file()
         .create(true)
         .read(true)
         .append(true)
@@ -307,7 +307,7 @@ fn open_live(live: &Path, key: &ChainKey) -> Result<Opened, AuditError> {
             })
             .map_err(|e| err(live, format!("cannot read torn tail: {e}")))?;
         let aside = segments::torn_name(live, Timestamp::now().millis());
-        segments::trail_file()
+        segments::private_file()
             .create(true)
             .write(true)
             .truncate(true)
@@ -617,10 +617,10 @@ impl AuditLog {
     /// the file and its lock, so that another writer may open it; any later append is an
     /// `AuditError`. Closing a closed log does nothing.
     pub fn close(&self) -> Result<(), AuditError> {
-        let synced = match self.sync() {
-            Err(_) if self.0.state.lock().broken.as_deref() == Some(CLOSED) => return Ok(()),
-            r => r,
-        };
+        if self.0.state.lock().broken.as_deref() == Some(CLOSED) {
+            return Ok(());
+        }
+        let synced = self.sync();
         let mut s = self.0.state.lock();
         while s.flushing {
             self.0.flushed.wait(&mut s);

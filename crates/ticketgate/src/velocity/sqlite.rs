@@ -41,15 +41,13 @@ fn err(e: impl fmt::Display) -> StoreError {
 }
 
 fn open(path: &Path) -> Result<Connection, StoreError> {
-    // a new store is created owner-and-group only, as the audit trail's files are: it says
-    // who revealed which customer (SQLite gives its -wal and -shm files the database's mode)
-    #[cfg(unix)]
-    if path != Path::new(":memory:") && !path.exists() {
-        use std::os::unix::fs::OpenOptionsExt;
-        let _ = std::fs::OpenOptions::new()
+    // a new store is made as the audit trail's files are, as it says who revealed which
+    // customer (SQLite gives its -wal and -shm files the database's mode); an existing one
+    // is left as it is, and any failure here is Connection::open's to report
+    if path != Path::new(":memory:") {
+        let _ = crate::audit::segments::private_file()
             .create_new(true)
             .write(true)
-            .mode(0o640)
             .open(path);
     }
     let c = Connection::open(path).map_err(err)?;
