@@ -15,18 +15,21 @@ const MAX_BATCH = 100_000
 const FIRST_MS = -62167219200000
 const LAST_MS = 253402300799999
 
+// a lone surrogate is written by JSON.stringify as an escape the addon's JSON reader refuses
+const wellFormed = String.prototype.isWellFormed ? (s) => s.isWellFormed() : (s) => !/\p{Cs}/u.test(s)
+
 /**
  * Whether `JSON.stringify(v)` says exactly what the native reader reads from `v`: plain
- * objects (no `toJSON`, not array-like) and arrays of strings, booleans, null, undefined,
- * safe integers and Dates of years 0-9999, within the input limits (`left` counts what may
- * still be spent). Anything else (NaN, which JSON would turn into null; functions, which it
- * would drop; class instances, Maps, typed arrays, BigInts) is read key by key by the addon,
- * which names what is wrong with it.
+ * objects (no `toJSON`, not array-like) and arrays of well-formed strings, booleans, null,
+ * undefined, safe integers and Dates of years 0-9999, within the input limits (`left` counts
+ * what may still be spent). Anything else (NaN, which JSON would turn into null; functions,
+ * which it would drop; lone surrogates; class instances, Maps, typed arrays, BigInts) is read
+ * key by key by the addon, which names what is wrong with it.
  */
 function plain(v, depth, left) {
   switch (typeof v) {
     case 'string':
-      return (left.bytes -= v.length) >= 0
+      return (left.bytes -= v.length) >= 0 && wellFormed(v)
     case 'boolean':
     case 'undefined':
       return true
@@ -48,7 +51,7 @@ function plain(v, depth, left) {
       if ((proto !== Object.prototype && proto !== null) || 'toJSON' in v || 'length' in v) return false
       const keys = Object.keys(v)
       if (keys.length > MAX_ITEMS) return false
-      for (const k of keys) if ((left.bytes -= k.length) < 0 || !plain(v[k], depth + 1, left)) return false
+      for (const k of keys) if ((left.bytes -= k.length) < 0 || !wellFormed(k) || !plain(v[k], depth + 1, left)) return false
       return true
     }
     default:

@@ -23,8 +23,8 @@ export declare class Gate {
    */
   call(op: string, args: unknown, text?: string | undefined | null): any
   /**
-   * Runs the operation `op` with `args` off the main thread; a bad argument rejects the
-   * promise.
+   * Runs the operation `op` with `args` off the main thread, where `text` is read too; a
+   * bad argument rejects the promise.
    */
   callAsync(op: string, args: unknown, text?: string | undefined | null): Promise<any>
   /** `sha256:` version of the pack deciding now. */

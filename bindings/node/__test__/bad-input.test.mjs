@@ -64,3 +64,20 @@ for (const row of rows.filter((r) => CASES[r])) {
     })
   })
 }
+
+// V8 hands a key out as UTF-8 with U+FFFD for a lone surrogate; looked up again by that
+// spelling it found nothing, and the key and its value vanished from a request or a record
+test('a key with a lone surrogate is refused where it stands, not dropped', async () => {
+  const gate = new Gate({ clock: 'replay' })
+  const r = baseRequest()
+  const refused = (key) => (e) => e.code === 'InvalidRequest' && e.key === key && /lone surrogate/.test(e.reason)
+  assert.throws(() => gate.decide({ ...r, 'purpose\ud800': 'x' }), refused(''))
+  assert.throws(() => gate.decide({ ...r, employee: { ...r.employee, '\udc00id': 'x' } }), refused('employee'))
+  assert.throws(() => gate.view(r, { 'na\ud800me': 'Ann Lee' }), refused('record'))
+  await assert.rejects(gate.viewAsync(r, { 'e\ud800mail': 'ann@example.com' }), refused('record'))
+  const [ok, bad] = await gate.decideManyAsync([r, { ...r, customer: { ...r.customer, 'v\ud800ip': true } }])
+  assert.equal(ok.fields.email.outcome, 'reveal')
+  assert.ok(refused('[1].customer')(bad), bad)
+  // a pair is a character like any other
+  assert.equal(gate.view(r, { '\ud83d\ude00': 'x' }).record['\ud83d\ude00'], 'x')
+})

@@ -47,11 +47,7 @@ impl<'e> Host for Js<'e> {
                     Read::Float(n)
                 }
             }
-            // read as UTF-16 so a lone surrogate is refused (as in Python), not made U+FFFD
-            ValueType::String => Read::Str(
-                String::from_utf16(&Utf16String::from_unknown(*v).map_err(reason)?)
-                    .map_err(|_| "has a lone surrogate: not valid Unicode")?,
-            ),
+            ValueType::String => Read::Str(text(*v).map_err(|e| format!("has {e}"))?),
             ValueType::Object if v.is_date().map_err(reason)? => {
                 let ms = JsDate::from_unknown(*v)
                     .and_then(|d| d.value_of())
@@ -67,16 +63,25 @@ impl<'e> Host for Js<'e> {
                 if v.is_array().map_err(reason)? {
                     Read::List(obj.get_array_length().map_err(reason)? as usize)
                 } else {
-                    let keys = Object::keys(&obj).map_err(reason)?;
+                    // each key is looked up as the JavaScript string it is: one with a lone
+                    // surrogate, made U+FFFD as UTF-8, would find no value and vanish
+                    let names = obj.get_property_names().map_err(reason)?;
+                    let n = names.get_array_length().map_err(reason)?;
+                    let mut keys = Vec::with_capacity(n as usize);
+                    for i in 0..n {
+                        let k: Unknown<'e> = names.get_element(i).map_err(reason)?;
+                        let name = text(k).map_err(|e| format!("a key has {e}"))?;
+                        keys.push((name, k));
+                    }
                     match array_like_len(&obj, &keys)? {
                         Some(n) => Read::List(n),
                         None => {
                             within_items(keys.len())?;
                             let mut entries = Vec::with_capacity(keys.len());
-                            for k in keys {
-                                let v: Unknown<'e> = obj.get_named_property(&k).map_err(reason)?;
+                            for (name, k) in keys {
+                                let v: Unknown<'e> = obj.get_property(k).map_err(reason)?;
                                 if v.get_type().map_err(reason)? != ValueType::Undefined {
-                                    entries.push((k, v));
+                                    entries.push((name, v));
                                 }
                             }
                             Read::Map(entries)
@@ -99,12 +104,22 @@ impl<'e> Host for Js<'e> {
     }
 }
 
+/// A JavaScript string read as UTF-16, so that a lone surrogate is refused (as in Python)
+/// rather than made U+FFFD.
+fn text(v: Unknown<'_>) -> Result<String, String> {
+    let units = Utf16String::from_unknown(v).map_err(reason)?;
+    String::from_utf16(&units).map_err(|_| "a lone surrogate: not valid Unicode".into())
+}
+
 /// The length of an array-like object: a numeric `length` and no keys but its indices.
-fn array_like_len(obj: &Object<'_>, keys: &[String]) -> Result<Option<usize>, String> {
+fn array_like_len(
+    obj: &Object<'_>,
+    keys: &[(String, Unknown<'_>)],
+) -> Result<Option<usize>, String> {
     // an object with a named key is not array-like: no `length` lookup for it
     if !keys
         .iter()
-        .all(|k| k == "length" || k.bytes().all(|b| b.is_ascii_digit()))
+        .all(|(k, _)| k == "length" || k.bytes().all(|b| b.is_ascii_digit()))
     {
         return Ok(None);
     }
@@ -118,6 +133,6 @@ fn array_like_len(obj: &Object<'_>, keys: &[String]) -> Result<Option<usize>, St
     }
     let indexed = keys
         .iter()
-        .all(|k| k == "length" || k.parse::<u32>().is_ok_and(|i| f64::from(i) < n));
+        .all(|(k, _)| k == "length" || k.parse::<u32>().is_ok_and(|i| f64::from(i) < n));
     Ok(indexed.then_some(n as usize))
 }

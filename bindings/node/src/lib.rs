@@ -143,8 +143,8 @@ impl Gate {
         done.into_js(env)
     }
 
-    /// Runs the operation `op` with `args` off the main thread; a bad argument rejects the
-    /// promise.
+    /// Runs the operation `op` with `args` off the main thread, where `text` is read too; a
+    /// bad argument rejects the promise.
     #[napi(ts_return_type = "Promise<any>")]
     pub fn call_async(
         &self,
@@ -175,25 +175,28 @@ impl Gate {
     }
 }
 
-/// What `call` and `callAsync` run, read from JS values on the main thread.
+/// What `call` and `callAsync` run: read from JS values on the main thread, or text to read.
 pub enum Work {
     Decide(AccessRequest),
     View(ffi::ViewItem),
     DecideMany(ticketgate::Batch),
     ViewMany(Vec<Core<ffi::ViewItem>>),
     Call(Call),
+    /// An operation and its arguments as JSON text not read yet.
+    Text(String, String),
 }
 
-/// A result as JSON text, or one per item of a batch.
+/// A result as text: JSON, or a decision's wire form.
 pub enum Done {
     One(String),
-    Many(Vec<Core<String>>),
+    /// A batch: its results as one JSON array, `null` where an item failed, and the failures.
+    Many(String, Vec<(usize, CoreError)>),
 }
 
 fn work(gate: &CoreGate, op: &str, args: &Unknown<'_>, text: Option<String>) -> Core<Work> {
-    // JSON that does not parse (a lone surrogate, say) is left for the value's own reading
-    match text.as_deref().and_then(Json::parse) {
-        Some(json) => read(gate, &JsonHost::default(), op, &&json),
+    match text {
+        // read where the work runs: off the main thread for `callAsync`
+        Some(text) => Ok(Work::Text(op.to_owned(), text)),
         None => read(gate, &Js::default(), op, args),
     }
 }
@@ -227,32 +230,32 @@ impl Work {
         match self {
             Work::Decide(r) => one(gate.decide(&r).and_then(|d| ffi::wire::decision(&d))),
             Work::View((r, rec)) => one(gate.view(&r, &rec).and_then(|v| CamelText.encode(&v))),
-            Work::DecideMany(batch) => Ok(Done::Many(texts(ffi::finish_batch(batch)))),
-            Work::ViewMany(items) => Ok(Done::Many(texts(ffi::view_batch(gate, items)))),
+            Work::DecideMany(batch) => Ok(many(ffi::finish_batch(batch))),
+            Work::ViewMany(items) => Ok(many(ffi::view_batch(gate, items))),
             Work::Call(c) => one(c.run(gate, &CamelText)),
+            Work::Text(op, text) => {
+                // `index.js` sends text only for values JSON.stringify writes whole
+                let json = Json::parse(&text)
+                    .ok_or_else(|| InvalidRequest::new("", "internal error: unreadable JSON"))?;
+                read(gate, &JsonHost::default(), &op, &&json)?.run(gate)
+            }
         }
     }
 }
 
 impl Done {
-    /// One value as its text (JSON, or a decision's wire form) for `index.js` to read; a
-    /// batch's successes through one `JSON.parse` (reading each item in `index.js` measured
-    /// slower), then each failure put in its slot as an `Error` with its `index`.
+    /// One value as its text for `index.js` to read; a batch's successes through one
+    /// `JSON.parse` (reading each item in `index.js` measured slower), then each failure put
+    /// in its slot as an `Error` with its `index`.
     fn into_js(self, env: &Env) -> Result<Unknown<'_>> {
-        let items = match self {
+        let (text, failed) = match self {
             Done::One(text) => return Ok(env.create_string(&text)?.to_unknown()),
-            Done::Many(items) => items,
+            Done::Many(text, failed) => (text, failed),
         };
-        let texts: Vec<&str> = items
-            .iter()
-            .map(|r| r.as_ref().map_or("null", String::as_str))
-            .collect();
-        let array = parse(env, format!("[{}]", texts.join(",")))?;
+        let array = parse(env, text)?;
         let mut obj = Object::from_unknown(array)?;
-        for (i, r) in items.into_iter().enumerate() {
-            if let Err(e) = r {
-                obj.set_element(i as u32, errors::error_object(env, e, i)?)?;
-            }
+        for (i, e) in failed {
+            obj.set_element(i as u32, errors::error_object(env, e, i)?)?;
         }
         Ok(array)
     }
@@ -286,12 +289,49 @@ impl<'task> napi::ScopedTask<'task> for GateTask {
     }
 }
 
-/// Each result of a batch as JSON text (wherever the batch ran).
-fn texts<T: serde::Serialize>(items: Vec<Core<T>>) -> Vec<Core<String>> {
-    items
-        .into_iter()
-        .map(|r| r.and_then(|t| CamelText.encode(&t)))
-        .collect()
+/// A batch's results as one JSON array, made where the batch ran (off the main thread for
+/// `callAsync`), each item's text on a core of its own share of them.
+fn many<T: serde::Serialize + Send>(items: Vec<Core<T>>) -> Done {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let share = items.len().div_ceil(cores).max(1);
+    let mut items = items.into_iter();
+    let parts: Vec<Vec<Core<T>>> = (0..cores)
+        .map(|_| items.by_ref().take(share).collect())
+        .collect();
+    let encode = |part: Vec<Core<T>>| -> Vec<Core<String>> {
+        part.into_iter()
+            .map(|r| r.and_then(|t| CamelText.encode(&t)))
+            .collect()
+    };
+    let texts: Vec<Core<String>> = std::thread::scope(|s| {
+        let parts: Vec<_> = parts
+            .into_iter()
+            .map(|p| s.spawn(move || encode(p)))
+            .collect();
+        // a panic goes on up (an internal error), never a short list that shifts the rest
+        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        };
+        parts.into_iter().flat_map(join).collect()
+    });
+    let size = texts.iter().map(|t| t.as_ref().map_or(4, String::len) + 1);
+    let mut text = String::with_capacity(size.sum::<usize>() + 2);
+    let mut failed = Vec::new();
+    text.push('[');
+    for (i, t) in texts.into_iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        match t {
+            Ok(t) => text.push_str(&t),
+            Err(e) => {
+                text.push_str("null");
+                failed.push((i, e));
+            }
+        }
+    }
+    text.push(']');
+    Done::Many(text, failed)
 }
 
 /// Verifies audit files or directories given `{paths, expectHead, key, checkpoint}`; the

@@ -24,7 +24,8 @@ pub struct Batch {
     /// One pack for the whole batch, as for `decide_many`.
     pack: PolicyPack,
     queue: Arc<Queue>,
-    /// Started as requests arrive, up to one per core.
+    /// Started as requests arrive, up to one per core but one: the calling thread reads
+    /// meanwhile, then decides beside them in [`Batch::finish`] rather than wait.
     workers: Vec<JoinHandle<Decided>>,
     cores: usize,
     /// One per pushed item: the error it was pushed as, or `None` when a worker decides it.
@@ -76,7 +77,7 @@ impl Batch {
             Ok(req) => req,
             Err(e) => return self.slots.push(Some(e)),
         };
-        if self.workers.len() < self.cores.min(i + 1) {
+        if self.workers.len() < (self.cores - 1).min(i + 1) {
             let (gate, pack, queue) = (self.gate.clone(), self.pack.clone(), self.queue.clone());
             self.workers
                 .push(std::thread::spawn(move || queue.work(&gate, &pack)));
@@ -117,10 +118,11 @@ impl Batch {
         self.gate.commit(batch)
     }
 
-    /// Closes the queue and takes the workers' decisions; a panic on a worker resumes here.
+    /// Closes the queue, decides what is left beside the workers and takes their decisions;
+    /// a panic on a worker resumes here.
     fn join(&mut self) -> Decided {
         self.queue.close();
-        let mut all = Vec::new();
+        let mut all = self.queue.work(&self.gate, &self.pack);
         let mut panic = None;
         for w in self.workers.drain(..) {
             match w.join() {
