@@ -6,7 +6,7 @@ then a 10,000-request batch against a loop of single calls.
     cargo build --release -p ticketgate-testkit
     .venv/bin/python benches/python_bench.py [--json] [--memory]
 
-`benches/compare` runs this with `--json` and writes the table into docs/benchmarks.md.
+`benches/compare` runs this with `--json` and writes the table into BENCHMARKS.md.
 Each figure is the median of 5 rounds.
 """
 
