@@ -1072,3 +1072,58 @@ fn close_writes_out_the_trail_and_lets_go_of_the_file() {
     let head = std::fs::read_to_string(&heads).unwrap();
     assert!(head.starts_with("4:"), "{head}");
 }
+
+#[test]
+fn a_batch_shares_one_fsync_under_always_durability() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::builder()
+        .clock(Clock::Replay)
+        .audit_log(AuditOptions::new(dir.path().join("audit.jsonl")).durability(Durability::Always))
+        .build()
+        .unwrap();
+    let reqs: Vec<AccessRequest> = (0..200)
+        .map(|i| {
+            let mut r = request(json!({}));
+            let (emp, cust) = (format!("e{}", i % 9), format!("c{i}"));
+            r.employee.id = emp.clone();
+            r.customer.id = cust.clone();
+            let t = r.ticket.as_mut().unwrap();
+            t.assignee = Some(emp);
+            t.customer = cust;
+            r
+        })
+        .collect();
+    let log = gate.audit_log().unwrap();
+    let syncs = |run: &dyn Fn()| {
+        let before = log.syncs();
+        run();
+        log.syncs() - before
+    };
+    assert_eq!(
+        syncs(&|| assert!(gate.decide_many(&reqs).iter().all(Result::is_ok))),
+        1
+    );
+    let record = serde_json::Map::new();
+    let pairs: Vec<_> = reqs.iter().map(|r| (r.clone(), record.clone())).collect();
+    assert_eq!(
+        syncs(&|| assert!(gate.view_many(&pairs).iter().all(Result::is_ok))),
+        1
+    );
+    // the batch the bindings push into as they read
+    let pushed = || {
+        let mut batch = gate.batch();
+        for r in &reqs {
+            batch.push(Ok(r.clone()));
+        }
+        assert!(batch.finish().iter().all(Result::is_ok));
+    };
+    assert_eq!(syncs(&pushed), 1);
+    // each single call waits for its own
+    assert_eq!(
+        syncs(&|| reqs[..20]
+            .iter()
+            .for_each(|r| drop(gate.decide(r).unwrap()))),
+        20
+    );
+    assert_eq!(log.head().seq, 3 * 200 + 20);
+}

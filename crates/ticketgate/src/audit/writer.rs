@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -247,6 +248,8 @@ struct Shared {
     state: Mutex<State>,
     flushed: Condvar,
     recovery: Recovery,
+    /// Writes made durable (fsynced) since the log was opened.
+    syncs: AtomicU64,
 }
 
 /// An open, append-only audit log. Cheap to clone.
@@ -390,6 +393,7 @@ impl AuditLog {
             opts,
             flushed: Condvar::new(),
             recovery: o.recovery,
+            syncs: AtomicU64::new(0),
         }));
         log.start_sync_thread();
         Ok(log)
@@ -445,6 +449,12 @@ impl AuditLog {
     /// The last record written: keep it elsewhere to detect a cut tail.
     pub fn head(&self) -> Head {
         self.0.state.lock().head.clone()
+    }
+
+    /// How many times records were made durable (an fsync of the live file) since the log
+    /// was opened: with `Always`, concurrent callers and a batch share one.
+    pub fn syncs(&self) -> u64 {
+        self.0.syncs.load(Ordering::Relaxed)
     }
 
     /// Appends the record of a decision and waits until it is durable.
@@ -529,6 +539,7 @@ impl AuditLog {
         };
         match res {
             Ok(()) => {
+                self.0.syncs.fetch_add(1, Ordering::Relaxed);
                 s.size += buf.len() as u64;
                 Ok(())
             }
@@ -590,6 +601,7 @@ impl AuditLog {
         s.flushing = false;
         match written {
             Ok(()) => {
+                self.0.syncs.fetch_add(1, Ordering::Relaxed);
                 s.size += buf.len() as u64;
                 s.durable_upto = s.durable_upto.max(upto);
                 s.checkpointed_upto = s.checkpointed_upto.max(upto);
