@@ -32,6 +32,23 @@ fn request(extra: serde_json::Value) -> AccessRequest {
     AccessRequest::from_value(v).unwrap()
 }
 
+/// `n` requests, each on its own ticket, spread over `employees` employees and `customers`
+/// customers in turn.
+fn spread(n: usize, employees: usize, customers: usize) -> Vec<AccessRequest> {
+    (0..n)
+        .map(|i| {
+            let mut r = request(json!({}));
+            let (emp, cust) = (format!("e{}", i % employees), format!("c{}", i % customers));
+            r.employee.id = emp.clone();
+            r.customer.id = cust.clone();
+            let t = r.ticket.as_mut().unwrap();
+            t.assignee = Some(emp);
+            t.customer = cust;
+            r
+        })
+        .collect()
+}
+
 /// Alice asks about a ticket of her queue that Bob holds: masks (R3), no reveal.
 fn colleague() -> AccessRequest {
     request(
@@ -783,18 +800,7 @@ fn a_parallel_batch_counts_velocity_as_a_loop_does() {
         hard: 5,
         ..VelocityConfig::default()
     };
-    let reqs: Vec<AccessRequest> = (0..400)
-        .map(|i| {
-            let mut r = request(json!({}));
-            let (emp, cust) = (format!("e{}", i % 7), format!("c{}", i % 23));
-            r.employee.id = emp.clone();
-            r.customer.id = cust.clone();
-            let t = r.ticket.as_mut().unwrap();
-            t.assignee = Some(emp);
-            t.customer = cust;
-            r
-        })
-        .collect();
+    let reqs = spread(400, 7, 23);
     let gate = || {
         Gate::builder()
             .clock(Clock::Replay)
@@ -1081,18 +1087,7 @@ fn a_batch_shares_one_fsync_under_always_durability() {
         .audit_log(AuditOptions::new(dir.path().join("audit.jsonl")).durability(Durability::Always))
         .build()
         .unwrap();
-    let reqs: Vec<AccessRequest> = (0..200)
-        .map(|i| {
-            let mut r = request(json!({}));
-            let (emp, cust) = (format!("e{}", i % 9), format!("c{i}"));
-            r.employee.id = emp.clone();
-            r.customer.id = cust.clone();
-            let t = r.ticket.as_mut().unwrap();
-            t.assignee = Some(emp);
-            t.customer = cust;
-            r
-        })
-        .collect();
+    let reqs = spread(200, 9, 200);
     let log = gate.audit_log().unwrap();
     let syncs = |run: &dyn Fn()| {
         let before = log.syncs();
