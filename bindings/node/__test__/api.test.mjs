@@ -105,7 +105,11 @@ test('decideManyAsync and viewManyAsync run off the main thread and match the sy
   let ticks = 0
   const timer = setInterval(() => ticks++, 0)
   const pending = new Gate(opts).decideManyAsync(reqs)
+  // the batch is the requests as they were at the call, though read on another thread
+  const customer = reqs[0].ticket.customer
+  reqs[0].ticket.customer = 'someone-else'
   const decided = await pending
+  reqs[0].ticket.customer = customer
   clearInterval(timer)
   assert.deepEqual(decided.map(strip), sync)
   assert.ok(decided[7] instanceof Error && decided[7].code === 'InvalidRequest' && decided[7].index === 7)
