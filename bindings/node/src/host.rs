@@ -66,13 +66,12 @@ impl<'e> Host for Js<'e> {
                     // each key is looked up as the JavaScript string it is: one with a lone
                     // surrogate, made U+FFFD as UTF-8, would find no value and vanish
                     let names = obj.get_property_names().map_err(reason)?;
-                    let n = names.get_array_length().map_err(reason)?;
-                    let mut keys = Vec::with_capacity(n as usize);
-                    for i in 0..n {
+                    let key = |i| -> Result<_, String> {
                         let k: Unknown<'e> = names.get_element(i).map_err(reason)?;
-                        let name = text(k).map_err(|e| format!("a key has {e}"))?;
-                        keys.push((name, k));
-                    }
+                        Ok((text(k).map_err(|e| format!("a key has {e}"))?, k))
+                    };
+                    let n = names.get_array_length().map_err(reason)?;
+                    let keys = (0..n).map(key).collect::<Result<Vec<_>, _>>()?;
                     match array_like_len(&obj, &keys)? {
                         Some(n) => Read::List(n),
                         None => {

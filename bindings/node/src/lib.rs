@@ -138,9 +138,7 @@ impl Gate {
         args: Unknown<'_>,
         text: Option<String>,
     ) -> Result<Unknown<'e>> {
-        let work = guarded(env, &op, || work(&self.0, &op, &args, text))?;
-        let done = guarded(env, &op, || work.run(&self.0))?;
-        done.into_js(env)
+        guarded(env, &op, || work(&self.0, &op, &args, text)?.run(&self.0))?.into_js(env)
     }
 
     /// Runs the operation `op` with `args` off the main thread, where `text` is read too; a
@@ -190,15 +188,13 @@ pub enum Work {
 pub enum Done {
     One(String),
     /// A batch: its results as one JSON array, `null` where an item failed, and the failures.
-    Many(String, Vec<(usize, CoreError)>),
+    Many((String, Vec<(usize, CoreError)>)),
 }
 
+/// `args` read now, or its text kept to read where the work runs (`callAsync`: off the main thread)
 fn work(gate: &CoreGate, op: &str, args: &Unknown<'_>, text: Option<String>) -> Core<Work> {
-    match text {
-        // read where the work runs: off the main thread for `callAsync`
-        Some(text) => Ok(Work::Text(op.to_owned(), text)),
-        None => read(gate, &Js::default(), op, args),
-    }
+    let later = |text| Ok(Work::Text(op.to_owned(), text));
+    text.map_or_else(|| read(gate, &Js::default(), op, args), later)
 }
 
 /// An operation's arguments read into the core's types, by either host.
@@ -230,8 +226,9 @@ impl Work {
         match self {
             Work::Decide(r) => one(gate.decide(&r).and_then(|d| ffi::wire::decision(&d))),
             Work::View((r, rec)) => one(gate.view(&r, &rec).and_then(|v| CamelText.encode(&v))),
-            Work::DecideMany(batch) => Ok(many(ffi::finish_batch(batch))),
-            Work::ViewMany(items) => Ok(many(ffi::view_batch(gate, items))),
+            // made where the batch ran: off the main thread for `callAsync`
+            Work::DecideMany(batch) => Ok(Done::Many(camel::array(ffi::finish_batch(batch)))),
+            Work::ViewMany(items) => Ok(Done::Many(camel::array(ffi::view_batch(gate, items)))),
             Work::Call(c) => one(c.run(gate, &CamelText)),
             Work::Text(op, text) => {
                 // `index.js` sends text only for values JSON.stringify writes whole
@@ -250,7 +247,7 @@ impl Done {
     fn into_js(self, env: &Env) -> Result<Unknown<'_>> {
         let (text, failed) = match self {
             Done::One(text) => return Ok(env.create_string(&text)?.to_unknown()),
-            Done::Many(text, failed) => (text, failed),
+            Done::Many(many) => many,
         };
         let array = parse(env, text)?;
         let mut obj = Object::from_unknown(array)?;
@@ -287,51 +284,6 @@ impl<'task> napi::ScopedTask<'task> for GateTask {
             Err(None) => Err(internal(env, "a promise of the gate")),
         }
     }
-}
-
-/// A batch's results as one JSON array, made where the batch ran (off the main thread for
-/// `callAsync`), each item's text on a core of its own share of them.
-fn many<T: serde::Serialize + Send>(items: Vec<Core<T>>) -> Done {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let share = items.len().div_ceil(cores).max(1);
-    let mut items = items.into_iter();
-    let parts: Vec<Vec<Core<T>>> = (0..cores)
-        .map(|_| items.by_ref().take(share).collect())
-        .collect();
-    let encode = |part: Vec<Core<T>>| -> Vec<Core<String>> {
-        part.into_iter()
-            .map(|r| r.and_then(|t| CamelText.encode(&t)))
-            .collect()
-    };
-    let texts: Vec<Core<String>> = std::thread::scope(|s| {
-        let parts: Vec<_> = parts
-            .into_iter()
-            .map(|p| s.spawn(move || encode(p)))
-            .collect();
-        // a panic goes on up (an internal error), never a short list that shifts the rest
-        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
-            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
-        };
-        parts.into_iter().flat_map(join).collect()
-    });
-    let size = texts.iter().map(|t| t.as_ref().map_or(4, String::len) + 1);
-    let mut text = String::with_capacity(size.sum::<usize>() + 2);
-    let mut failed = Vec::new();
-    text.push('[');
-    for (i, t) in texts.into_iter().enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        match t {
-            Ok(t) => text.push_str(&t),
-            Err(e) => {
-                text.push_str("null");
-                failed.push((i, e));
-            }
-        }
-    }
-    text.push(']');
-    Done::Many(text, failed)
 }
 
 /// Verifies audit files or directories given `{paths, expectHead, key, checkpoint}`; the

@@ -51,6 +51,7 @@ impl<'py> Host for Objects<'py> {
     type Value = Bound<'py, PyAny>;
     type Text = PyBackedStr;
 
+    #[inline]
     fn read(
         &self,
         obj: &Bound<'py, PyAny>,

@@ -143,8 +143,7 @@ impl ticketgate::AlertSink for PySink {
     }
 }
 
-/// The gate. See the package docstring for the arguments. Subclassed in Python by
-/// `ticketgate.Gate`, which gives each operation besides deciding its signature.
+/// The gate; `ticketgate.Gate` subclasses it, giving each operation but deciding its signature.
 #[pyclass(module = "ticketgate._native", frozen, subclass)]
 struct Gate(CoreGate);
 

@@ -321,7 +321,7 @@ fn walk<H: Host, T: DeserializeOwned>(
         Some(name) => T::deserialize(Variant { name, de }),
         None => T::deserialize(de),
     };
-    read.map_err(|e| InvalidRequest::new(e.key.unwrap_or_default(), e.reason))
+    read.map_err(|e| InvalidRequest::new(e.0.key.unwrap_or_default(), e.0.reason))
 }
 
 /// Reads `args` as the variant `name` of the enum `T` (an operation and its arguments by
@@ -352,24 +352,29 @@ pub fn check_batch(n: usize) -> Result<(), InvalidRequest> {
     Ok(())
 }
 
-/// A conversion error; `key` is set by the innermost value that knows where it is.
+/// A conversion error; `key` is set by the innermost value that knows where it is. Boxed:
+/// every step of a read returns a `Result` with it, and errors are rare.
 #[derive(Debug)]
-pub struct HostError {
+pub struct HostError(Box<Failure>);
+
+#[derive(Debug)]
+struct Failure {
     key: Option<String>,
     reason: String,
 }
 
 impl HostError {
+    fn new(key: Option<String>, reason: String) -> Self {
+        Self(Box::new(Failure { key, reason }))
+    }
+
     fn at(at: &At<'_>, reason: impl Into<String>) -> Self {
-        Self {
-            key: Some(at.path()),
-            reason: reason.into(),
-        }
+        Self::new(Some(at.path()), reason.into())
     }
 
     fn placed(mut self, at: &At<'_>) -> Self {
-        if self.key.is_none() {
-            self.key = Some(at.path());
+        if self.0.key.is_none() {
+            self.0.key = Some(at.path());
         }
         self
     }
@@ -377,7 +382,7 @@ impl HostError {
 
 impl std::fmt::Display for HostError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.reason)
+        f.write_str(&self.0.reason)
     }
 }
 
@@ -385,19 +390,13 @@ impl std::error::Error for HostError {}
 
 impl de::Error for HostError {
     fn custom<T: std::fmt::Display>(msg: T) -> Self {
-        Self {
-            key: None,
-            reason: msg.to_string(),
-        }
+        Self::new(None, msg.to_string())
     }
 }
 
 impl From<InvalidRequest> for HostError {
     fn from(e: InvalidRequest) -> Self {
-        Self {
-            key: Some(e.key),
-            reason: e.reason,
-        }
+        Self::new(Some(e.key), e.reason)
     }
 }
 
@@ -460,7 +459,7 @@ impl<'p, H: Host> De<'p, H> {
 
     /// What the value is, within depth and size; an alias is followed (and stands for
     /// the value from then on).
-    fn read(mut self) -> Result<(Self, HostRead<H>), HostError> {
+    fn read(&mut self) -> Result<HostRead<H>, HostError> {
         loop {
             if self.depth > MAX_DEPTH {
                 return Err(self.err(format!("nested deeper than {MAX_DEPTH} levels")));
@@ -471,7 +470,7 @@ impl<'p, H: Host> De<'p, H> {
                     self.v = next;
                     self.depth += 1;
                 }
-                other => return Ok((self, other)),
+                other => return Ok(other),
             }
         }
     }
@@ -561,9 +560,9 @@ impl<'p, H: Host> De<'p, H> {
 impl<'de, H: Host> de::Deserializer<'de> for De<'_, H> {
     type Error = HostError;
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, HostError> {
-        let (de, read) = self.read()?;
-        de.visit(read, visitor, None)
+    fn deserialize_any<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, HostError> {
+        let read = self.read()?;
+        self.visit(read, visitor, None)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, HostError> {
@@ -580,7 +579,8 @@ impl<'de, H: Host> de::Deserializer<'de> for De<'_, H> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, HostError> {
-        let (de, read) = self.read()?;
+        let mut de = self;
+        let read = de.read()?;
         if matches!(read, Read::List(_) | Read::Bytes(_)) {
             // serde would take a list for the fields in their declared order: `decide([...])`
             // or `new Gate([])` would be read by position rather than refused
@@ -595,9 +595,10 @@ impl<'de, H: Host> de::Deserializer<'de> for De<'_, H> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, HostError> {
-        match self.read()? {
-            (de, Read::Str(s)) => visitor.visit_enum(de.string(s.as_ref())?.into_deserializer()),
-            (de, _) => Err(de.err("expected a string")),
+        let mut de = self;
+        match de.read()? {
+            Read::Str(s) => visitor.visit_enum(de.string(s.as_ref())?.into_deserializer()),
+            _ => Err(de.err("expected a string")),
         }
     }
 

@@ -3,6 +3,8 @@
 //! on the way in. Renamed while serialising, by the fields each type declares, never by
 //! rewriting the keys of a finished document.
 
+use crate::ffi::Encode;
+use crate::Error;
 use serde::ser::{self, Serialize, Serializer};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -39,6 +41,50 @@ impl crate::ffi::Encode for CamelText {
     fn key_path(&self, key: &str) -> String {
         path(key)
     }
+}
+
+/// A batch's results as one JSON array of camelCase text, `null` where an item failed, and
+/// the failures by index: each core encodes its share of the items.
+pub fn array<T: Serialize + Send>(items: Vec<Result<T, Error>>) -> (String, Vec<(usize, Error)>) {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let share = items.len().div_ceil(cores).max(1);
+    let mut items = items.into_iter();
+    let parts: Vec<Vec<Result<T, Error>>> = (0..cores)
+        .map(|_| items.by_ref().take(share).collect())
+        .collect();
+    let encode = |part: Vec<Result<T, Error>>| -> Vec<Result<String, Error>> {
+        let text = |t: T| CamelText.encode(&t);
+        part.into_iter().map(|r| r.and_then(text)).collect()
+    };
+    let texts: Vec<Result<String, Error>> = std::thread::scope(|s| {
+        let parts: Vec<_> = parts
+            .into_iter()
+            .map(|p| s.spawn(move || encode(p)))
+            .collect();
+        // a panic goes on up, never a short list that would shift every later result
+        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        };
+        parts.into_iter().flat_map(join).collect()
+    });
+    let size = texts.iter().map(|t| t.as_ref().map_or(4, String::len) + 1);
+    let mut text = String::with_capacity(size.sum::<usize>() + 2);
+    let mut failed = Vec::new();
+    text.push('[');
+    for (i, t) in texts.into_iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        match t {
+            Ok(t) => text.push_str(&t),
+            Err(e) => {
+                text.push_str("null");
+                failed.push((i, e));
+            }
+        }
+    }
+    text.push(']');
+    (text, failed)
 }
 
 /// A key path from the core's own checks (`ticket.closed_at`, `fields[1]`) as a JavaScript
