@@ -44,10 +44,11 @@ impl crate::ffi::Encode for CamelText {
 }
 
 /// A batch's results as one JSON array of camelCase text, `null` where an item failed, and
-/// the failures by index: each core encodes its share of the items.
+/// the failures by index: each core encodes its share of a large batch (a list page's fifty
+/// are encoded on the calling thread, cheaper than starting one).
 pub fn array<T: Serialize + Send>(items: Vec<Result<T, Error>>) -> (String, Vec<(usize, Error)>) {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let share = items.len().div_ceil(cores).max(1);
+    let share = items.len().div_ceil(cores).max(256);
     let mut items = items.into_iter();
     let parts: Vec<Vec<Result<T, Error>>> = (0..cores)
         .map(|_| items.by_ref().take(share).collect())
@@ -57,15 +58,15 @@ pub fn array<T: Serialize + Send>(items: Vec<Result<T, Error>>) -> (String, Vec<
         part.into_iter().map(|r| r.and_then(text)).collect()
     };
     let texts: Vec<Result<String, Error>> = std::thread::scope(|s| {
-        let parts: Vec<_> = parts
-            .into_iter()
-            .map(|p| s.spawn(move || encode(p)))
-            .collect();
-        // a panic goes on up, never a short list that would shift every later result
-        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
-            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
-        };
-        parts.into_iter().flat_map(join).collect()
+        let mut parts = parts.into_iter().filter(|p| !p.is_empty());
+        let first = parts.next().unwrap_or_default();
+        let others: Vec<_> = parts.map(|p| s.spawn(move || encode(p))).collect();
+        let mut texts = encode(first);
+        for h in others {
+            // a panic goes on up, never a short list that would shift every later result
+            texts.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        texts
     });
     let size = texts.iter().map(|t| t.as_ref().map_or(4, String::len) + 1);
     let mut text = String::with_capacity(size.sum::<usize>() + 2);
@@ -320,7 +321,31 @@ fields!(SerializeStruct, SerializeStructVariant);
 
 #[cfg(test)]
 mod tests {
-    use super::{path, to_json_text};
+    use super::{array, path, to_json_text};
+    use crate::{Error, InvalidRequest};
+
+    #[test]
+    fn a_batch_array_keeps_every_result_in_its_place() {
+        for n in [0, 1, 50, 257, 2_000] {
+            let items: Vec<Result<u64, Error>> = (0..n)
+                .map(|i| match i % 7 {
+                    3 => Err(InvalidRequest::new(format!("[{i}]"), "bad").into()),
+                    _ => Ok(i),
+                })
+                .collect();
+            let (text, failed) = array(items);
+            let got: Vec<Option<u64>> = serde_json::from_str(&text).unwrap();
+            assert_eq!(got.len() as u64, n);
+            for (i, v) in got.iter().enumerate() {
+                assert_eq!(*v, (i % 7 != 3).then_some(i as u64), "item {i} of {n}");
+            }
+            let at: Vec<usize> = failed.iter().map(|(i, _)| *i).collect();
+            assert_eq!(
+                at,
+                (0..n as usize).filter(|i| i % 7 == 3).collect::<Vec<_>>()
+            );
+        }
+    }
 
     #[test]
     fn core_key_paths_read_as_written_in_javascript() {
