@@ -152,8 +152,12 @@ pub const BREAK_GLASS_MAX_MS: i64 = 3_600_000;
 /// How long a revocation is kept: longer than any grant can still be used after it is issued.
 pub const REVOCATION_KEEP_MS: i64 = PENDING_LAPSE_MS + APPROVED_MAX_MS + 3_600_000;
 
+/// An invalid grant, keyed `grant.KEY` (`grant` for the grant as a whole).
 fn bad(key: &str, reason: impl Into<String>) -> InvalidRequest {
-    InvalidRequest::new(format!("grant.{key}"), reason)
+    match key {
+        "" => InvalidRequest::new("grant", reason),
+        _ => InvalidRequest::new(format!("grant.{key}"), reason),
+    }
 }
 
 fn nonempty(key: &str, v: &str) -> Result<(), InvalidRequest> {
@@ -224,12 +228,7 @@ pub(crate) fn approved(
 ) -> Result<Grant, InvalidRequest> {
     let requested = match (&g.approver, g.requested_at) {
         (None, Some(r)) if g.kind == GrantKind::Approved => r,
-        _ => {
-            return Err(InvalidRequest::new(
-                "grant",
-                "is not a pending grant request",
-            ))
-        }
+        _ => return Err(bad("", "is not a pending grant request")),
     };
     if now.millis() - requested.millis() >= PENDING_LAPSE_MS {
         return Err(bad(

@@ -2,7 +2,7 @@
 //! log cannot write, written atomically and durably, and read back on open and by `verify`.
 
 use super::record::Head;
-use super::segments::{check_regular, err};
+use super::segments::{check_regular, create_private, err};
 use crate::error::AuditError;
 use std::fs::File;
 use std::io::{Read, Write};
@@ -34,11 +34,7 @@ pub(crate) fn write_checkpoint(path: &Path, head: &Head) -> std::io::Result<()> 
     std::fs::create_dir_all(dir)?;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
-    let mut f = super::segments::private_file()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .open(&tmp)?;
+    let mut f = create_private(Path::new(&tmp))?;
     f.write_all(format!("{head}\n").as_bytes())?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)?;

@@ -29,6 +29,15 @@ pub(crate) fn private_file() -> std::fs::OpenOptions {
     o
 }
 
+/// A new or emptied [`private_file`] to write `path` afresh.
+pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    private_file()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .open(path)
+}
+
 /// A regular file or nothing: `/dev/full`, a FIFO or a socket would hang or lie.
 pub(crate) fn check_regular(path: &Path) -> Result<(), AuditError> {
     match std::fs::metadata(path) {

@@ -310,11 +310,7 @@ fn open_live(live: &Path, key: &ChainKey) -> Result<Opened, AuditError> {
             })
             .map_err(|e| err(live, format!("cannot read torn tail: {e}")))?;
         let aside = segments::torn_name(live, Timestamp::now().millis());
-        segments::private_file()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .open(&aside)
+        segments::create_private(&aside)
             .and_then(|mut f| std::io::Write::write_all(&mut f, &torn))
             .map_err(|e| err(&aside, format!("cannot set aside torn tail: {e}")))?;
         file.set_len(good_end)
