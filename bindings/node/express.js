@@ -31,12 +31,12 @@ function gateRecord(gate, options) {
 }
 
 /**
- * Gates the records of a list page as one batch (decided off the main thread on all cores, one
- * audit fsync for the page): `res.locals[records]`, an array, is replaced by what the agent may
- * see of each row, and `res.locals[decisions]` holds their decisions in the same order.
- * `access(req, res, record, index)` gives each row's access request (or a Promise of it). A
- * row that cannot be decided sends its error (keyed `[i]...`) to the error handler: a page is
- * never shown with a row missing.
+ * Gates the records of a list page as one batch (decided off the main thread, one audit fsync
+ * for the page; one agent's rows in order, as velocity counts them): `res.locals[records]`, an
+ * array, is replaced by what the agent may see of each row, and `res.locals[decisions]` holds
+ * their decisions in the same order. `access(req, res, record, index)` gives each row's access
+ * request (or a Promise of it). A row that cannot be decided sends its error (keyed `[i]...`)
+ * to the error handler: a page is never shown with a row missing.
  *
  * @param {import('./index').Gate} gate
  * @param {{ access: (req: any, res: any, record: any, index: number) => import('./index').AccessRequest, records?: string, decisions?: string }} options

@@ -149,13 +149,13 @@ def view_many(
 ) -> List[View]:
     """A list page: each ``(record, keywords)`` row as the signed-in user may see it, the
     keywords those of ``access`` (``customer``, ``ticket``, ...) on top of ``common`` (such as
-    ``intent="preview"``). One batch: decided on all cores, one audit fsync for the page
-    rather than one per row. A row that cannot be decided raises its error (``InvalidRequest``
-    keyed ``[i]...``), so a page is never rendered with a row missing unseen."""
+    ``intent="preview"``). One batch: one audit fsync for the page rather than one per row
+    (one agent's rows are decided in order, as velocity counts them). A row that cannot be
+    decided raises its error (``InvalidRequest`` keyed ``[i]...``), so a page is never
+    rendered with a row missing unseen."""
     items = [(access(request, **{**common, **keywords}), record) for record, keywords in rows]
     out = gate().view_many(items)
     for v in out:
         if isinstance(v, Exception):
             raise v
     return out  # type: ignore[return-value]
-
