@@ -47,7 +47,7 @@ impl crate::ffi::Encode for CamelText {
 /// the failures by index: each core encodes its share of a large batch (a list page's fifty
 /// are encoded on the calling thread, cheaper than starting one).
 pub fn array<T: Serialize + Send>(items: Vec<Result<T, Error>>) -> (String, Vec<(usize, Error)>) {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let cores = crate::gate::cores();
     let share = items.len().div_ceil(cores).max(256);
     let mut items = items.into_iter();
     let parts: Vec<Vec<Result<T, Error>>> = (0..cores)

@@ -18,6 +18,15 @@ use std::thread::JoinHandle;
 
 type Decided = Vec<(usize, Result<Pending>)>;
 
+/// The cores this process may use, asked once: on Linux the answer reads the cgroup's CPU
+/// quota (a dozen system calls, about 25 µs), which asked per `view` cost more than half the
+/// view.
+pub(crate) fn cores() -> usize {
+    static CORES: once_cell::sync::Lazy<usize> =
+        once_cell::sync::Lazy::new(|| std::thread::available_parallelism().map_or(1, usize::from));
+    *CORES
+}
+
 /// Requests pushed one by one and decided by workers meanwhile; see the module docs.
 pub struct Batch {
     gate: Gate,
@@ -62,7 +71,7 @@ impl Gate {
             pack: self.pack(),
             queue: Arc::default(),
             workers: Vec::new(),
-            cores: std::thread::available_parallelism().map_or(1, usize::from),
+            cores: cores(),
             slots: Vec::new(),
         }
     }

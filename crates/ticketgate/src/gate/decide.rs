@@ -332,8 +332,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(
             g.push(i);
         }
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
+    let threads = super::batch::cores()
         .min(items.len() / 32)
         .min(groups.len());
     if threads <= 1 {

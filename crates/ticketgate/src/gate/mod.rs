@@ -15,6 +15,7 @@ mod evaluate;
 mod grants;
 mod view;
 
+pub(crate) use batch::cores;
 pub use batch::Batch;
 pub use builder::GateBuilder;
 pub use decide::SUSPENDED_GUARD;
