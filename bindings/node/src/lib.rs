@@ -19,7 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use ticketgate::ffi::camel::{self, CamelText};
 use ticketgate::ffi::{self, Call, Encode, VerifyAudit};
-use ticketgate::ffi::{batch_items, view_item};
+use ticketgate::ffi::{push_items, view_item};
 use ticketgate::host::{from_host, variant_from_host};
 use ticketgate::host::{Host, Json, JsonHost, Keys, Strings};
 use ticketgate::{AccessRequest, Error as CoreError, Gate as CoreGate, GateOptions};
@@ -178,7 +178,7 @@ pub enum Work {
     Decide(AccessRequest),
     View(ffi::ViewItem),
     DecideMany(ticketgate::Batch),
-    ViewMany(Vec<Core<ffi::ViewItem>>),
+    ViewMany(ticketgate::Batch<ffi::ViewItem>),
     Call(Call),
     /// An operation and its arguments as JSON text not read yet.
     Text(String, String),
@@ -203,18 +203,10 @@ fn read<H: Host>(gate: &CoreGate, host: &H, op: &str, args: &H::Value) -> Core<W
     Ok(match op {
         "decide" => Work::Decide(request(args, "")?),
         "view" => Work::View(view_item(host, args, "", CAMEL)?),
-        "decide_many" => {
-            // pushed as they are read: the gate decides the ones already read meanwhile
-            let mut batch = gate.batch();
-            for (i, r) in batch_items(host, args)?.iter().enumerate() {
-                batch.push(request(r, &format!("[{i}]")).map_err(Into::into));
-            }
-            Work::DecideMany(batch)
-        }
+        "decide_many" => Work::DecideMany(push_items(gate.batch(), host, args, request)?),
         "view_many" => {
-            let items = batch_items(host, args)?.into_iter().enumerate();
-            let pairs = items.map(|(i, p)| Ok(view_item(host, &p, &format!("[{i}]"), CAMEL)?));
-            Work::ViewMany(pairs.collect())
+            let pair = |v: &H::Value, key: &str| view_item(host, v, key, CAMEL);
+            Work::ViewMany(push_items(gate.view_batch(), host, args, pair)?)
         }
         _ => Work::Call(variant_from_host(host, op, args, CAMEL)?),
     })
@@ -228,7 +220,7 @@ impl Work {
             Work::View((r, rec)) => one(gate.view(&r, &rec).and_then(|v| CamelText.encode(&v))),
             // made where the batch ran: off the main thread for `callAsync`
             Work::DecideMany(batch) => Ok(Done::Many(camel::array(ffi::finish_batch(batch)))),
-            Work::ViewMany(items) => Ok(Done::Many(camel::array(ffi::view_batch(gate, items)))),
+            Work::ViewMany(batch) => Ok(Done::Many(camel::array(ffi::finish_batch(batch)))),
             Work::Call(c) => one(c.run(gate, &CamelText)),
             Work::Text(op, text) => {
                 // `index.js` sends text only for values JSON.stringify writes whole

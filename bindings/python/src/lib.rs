@@ -211,14 +211,14 @@ impl Gate {
         Ok((part(py, &view.record)?, Decision(view.decision)))
     }
 
-    /// `view` over `(request, record)` pairs: one item per pair, in order, each a
-    /// `(record, decision)` pair or the exception (not raised) for that pair.
+    /// `view` over `(request, record)` pairs, decided as they are read: one item per pair, in
+    /// order, each a `(record, decision)` pair or the exception (not raised) for that pair.
     fn view_many(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<Vec<Py<PyAny>>> {
-        let mut parsed = Vec::new();
+        let mut pushed = self.0.view_batch();
         each_item(items, |i, item| {
-            parsed.push(pair_from_py(&item, &format!("[{i}]")).map_err(Into::into));
+            pushed.push(pair_from_py(&item, &format!("[{i}]")).map_err(Into::into));
         })?;
-        let viewed = detached(py, "view_many", || Ok(ffi::view_batch(&self.0, parsed)))?;
+        let viewed = detached(py, "view_many", || Ok(ffi::finish_batch(pushed)))?;
         results(py, viewed, |py, v| {
             let pair = (part(py, &v.record)?, Py::new(py, Decision(v.decision))?);
             Ok(pair.into_pyobject(py)?.into_any().unbind())

@@ -790,24 +790,27 @@ fn batches_give_one_result_per_item_and_previews_are_not_counted() {
     assert!(d.velocity.is_none());
 }
 
-/// A batch over many employees runs on several threads, yet counts velocity exactly as a
-/// loop of single calls: the same reveals reach the hard limit, in the same order.
-#[test]
-fn a_parallel_batch_counts_velocity_as_a_loop_does() {
+/// A replay gate whose hard velocity limit (5 customers an hour) a batch of [`spread`]
+/// requests reaches, so that the order each employee's requests are decided in shows.
+fn tight_gate() -> Gate {
     let cfg = VelocityConfig {
         window_s: 3600,
         soft: 3,
         hard: 5,
         ..VelocityConfig::default()
     };
+    Gate::builder()
+        .clock(Clock::Replay)
+        .velocity(cfg)
+        .build()
+        .unwrap()
+}
+
+/// A batch over many employees runs on several threads, yet counts velocity exactly as a
+/// loop of single calls: the same reveals reach the hard limit, in the same order.
+#[test]
+fn a_parallel_batch_counts_velocity_as_a_loop_does() {
     let reqs = spread(400, 7, 23);
-    let gate = || {
-        Gate::builder()
-            .clock(Clock::Replay)
-            .velocity(cfg)
-            .build()
-            .unwrap()
-    };
     // peer signals compare an employee with the others, decided at the same time on the other
     // core: the request on which one fires may differ from a loop's (docs/detection.md)
     let strip = |d: Result<Decision, Error>| {
@@ -816,15 +819,19 @@ fn a_parallel_batch_counts_velocity_as_a_loop_does() {
             .retain(|a| !["reveal_volume", "self_assigned"].contains(&a.kind.as_str()));
         (d.fields, d.alerts, d.velocity)
     };
-    let looped = gate();
+    let looped = tight_gate();
     let expected: Vec<_> = reqs.iter().map(|r| strip(looped.decide(r))).collect();
-    let batched: Vec<_> = gate().decide_many(&reqs).into_iter().map(strip).collect();
+    let batched: Vec<_> = tight_gate()
+        .decide_many(&reqs)
+        .into_iter()
+        .map(strip)
+        .collect();
     assert_eq!(batched, expected);
     // pushed one by one as a binding reads them, decided by the workers meanwhile; an item
     // that failed to convert keeps its slot. Pushed at full speed, and with pauses, so that
     // workers catch up and take an employee again when more of their requests arrive.
     for pause in [None, Some(std::time::Duration::from_millis(2))] {
-        let mut pushed = gate().batch();
+        let mut pushed = tight_gate().batch();
         for (i, r) in reqs.iter().enumerate() {
             if i == 200 {
                 pushed.push(Err(InvalidRequest::new("[200].purpose", "bad").into()));
@@ -842,6 +849,50 @@ fn a_parallel_batch_counts_velocity_as_a_loop_does() {
     assert!(expected
         .iter()
         .any(|(_, alerts, _)| alerts.iter().any(|a| a.kind == "velocity_hard")));
+}
+
+/// A view batch the bindings push pairs into as they read them gives what `view_many` gives,
+/// pair by pair in order: a record that cannot be masked and a pair that failed to convert
+/// keep their slots, and velocity counts as a loop would.
+#[test]
+fn a_pushed_view_batch_views_as_view_many_does() {
+    let record = |i: usize| {
+        let r = json!({"name": format!("Jane Doe {i}"), "email": "jane@example.com",
+            "phone": if i == 50 { json!(5551234) } else { json!("+1 555-555-1234") },
+            "ticket_numbers": ["billing-10423"], "plan": "gold"});
+        r.as_object().unwrap().clone()
+    };
+    let pairs: Vec<_> = spread(300, 7, 23)
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| (r, record(i)))
+        .collect();
+    let strip = |v: Result<View, Error>| match v {
+        Ok(v) => Ok((v.record, v.decision.fields, v.decision.velocity)),
+        Err(Error::InvalidRequest(e)) => Err(e.key),
+        Err(e) => panic!("{e}"),
+    };
+    let expected: Vec<_> = tight_gate()
+        .view_many(&pairs)
+        .into_iter()
+        .map(strip)
+        .collect();
+    assert_eq!(expected[50], Err("record.phone".into()));
+    let mut pushed = tight_gate().view_batch();
+    for (i, p) in pairs.iter().enumerate() {
+        if i == 100 {
+            pushed.push(Err(InvalidRequest::new("[100].purpose", "bad").into()));
+        }
+        pushed.push(Ok(p.clone()));
+    }
+    let mut got: Vec<_> = pushed.finish().into_iter().map(strip).collect();
+    assert_eq!(got.remove(100), Err("[100].purpose".into()));
+    assert_eq!(got, expected);
+    // the hard limit refused some reveals: which ones depends on each employee's order
+    assert!(got
+        .iter()
+        .enumerate()
+        .any(|(i, r)| matches!(r, Ok((rec, _, _)) if rec["name"] != record(i)["name"])));
 }
 
 /// `on_alert` hears of episodes (one employee, kind and day), not of every decision; the
@@ -1104,15 +1155,13 @@ fn a_batch_shares_one_fsync_under_always_durability() {
         syncs(&|| assert!(gate.view_many(&pairs).iter().all(Result::is_ok))),
         1
     );
-    // the batch the bindings push into as they read
-    let pushed = || {
-        let mut batch = gate.batch();
-        for r in &reqs {
-            batch.push(Ok(r.clone()));
-        }
+    // the batches the bindings push into as they read
+    fn pushed<T: BatchItem + Clone>(mut batch: Batch<T>, items: &[T]) {
+        items.iter().for_each(|i| batch.push(Ok(i.clone())));
         assert!(batch.finish().iter().all(Result::is_ok));
-    };
-    assert_eq!(syncs(&pushed), 1);
+    }
+    assert_eq!(syncs(&|| pushed(gate.batch(), &reqs)), 1);
+    assert_eq!(syncs(&|| pushed(gate.view_batch(), &pairs)), 1);
     // each single call waits for its own
     assert_eq!(
         syncs(&|| reqs[..20]
@@ -1120,5 +1169,5 @@ fn a_batch_shares_one_fsync_under_always_durability() {
             .for_each(|r| drop(gate.decide(r).unwrap()))),
         20
     );
-    assert_eq!(log.head().seq, 3 * 200 + 20);
+    assert_eq!(log.head().seq, 4 * 200 + 20);
 }

@@ -11,10 +11,9 @@ pub use call::{Call, Encode, Mask, Plain, VerifyAudit};
 
 use crate::audit::{AuditOptions, ChainKey, Durability};
 use crate::clock::Clock;
-use crate::decision::Decision;
 use crate::decision::Mode;
 use crate::error::{Error, InvalidRequest};
-use crate::gate::{Gate, GateBuilder, View};
+use crate::gate::{Batch, BatchItem, GateBuilder};
 use crate::grant::{GrantKey, GrantKeys};
 use crate::host::{check_batch, from_host, Host, Keys, Read, Strings};
 use crate::model::{AccessRequest, Employee, Grant};
@@ -206,7 +205,7 @@ impl GateOptions {
 /// Finishes a batch the binding pushed its items into as it read them (see [`Batch`]): one
 /// result per item, in order; a failure stays in its slot, an invalid item's key naming its
 /// index (`[3].ticket.closed_at`).
-pub fn finish_batch(batch: crate::gate::Batch) -> Vec<Result<Decision, Error>> {
+pub fn finish_batch<T: BatchItem>(batch: Batch<T>) -> Vec<Result<T::Out, Error>> {
     batch
         .finish()
         .into_iter()
@@ -228,63 +227,32 @@ fn indexed(i: usize, e: Error) -> Error {
 /// A request and the contact record it is for.
 pub type ViewItem = (AccessRequest, Map<String, Value>);
 
-/// `view_many` over pairs that failed or succeeded to convert: the good ones are viewed
-/// together (one fsync), each failure stays in its slot, keys name the index as in
-/// [`finish_batch`]. One result per item, in order.
-pub fn view_batch(gate: &Gate, items: Vec<Result<ViewItem, Error>>) -> Vec<Result<View, Error>> {
-    let (ok, slots) = split(items);
-    merge(slots, gate.view_many(&ok))
-}
-
-fn split<T>(items: Vec<Result<T, Error>>) -> (Vec<T>, Vec<Result<usize, Error>>) {
-    let mut ok = Vec::new();
-    let slots = items
-        .into_iter()
-        .map(|r| {
-            r.map(|t| {
-                ok.push(t);
-                ok.len() - 1
-            })
-        })
-        .collect();
-    (ok, slots)
-}
-
-fn merge<T>(
-    slots: Vec<Result<usize, Error>>,
-    results: Vec<Result<T, Error>>,
-) -> Vec<Result<T, Error>> {
-    let mut results: Vec<Option<Result<T, Error>>> = results.into_iter().map(Some).collect();
-    slots
-        .into_iter()
-        .enumerate()
-        .map(|(i, slot)| {
-            let r = match slot {
-                Ok(j) => results
-                    .get_mut(j)
-                    .and_then(Option::take)
-                    .unwrap_or_else(|| Err(InvalidRequest::new("", "no result").into())),
-                Err(e) => Err(e),
-            };
-            r.map_err(|e| indexed(i, e))
-        })
-        .collect()
-}
-
-/// The items of a list (a batch), refusing a claimed length past [`MAX_BATCH`] before any
-/// item is read.
-pub fn batch_items<H: Host>(host: &H, v: &H::Value) -> Result<Vec<H::Value>, InvalidRequest> {
+/// Pushes the items of a list (a batch) into `batch` as each is read with `read` (given the
+/// item and its key, `[i]`), so the gate decides the ones already read meanwhile; a claimed
+/// length past [`MAX_BATCH`] is refused before any item is read, and an item that cannot be
+/// had (a throwing getter) before any is decided.
+pub fn push_items<H: Host, T: BatchItem>(
+    mut batch: Batch<T>,
+    host: &H,
+    v: &H::Value,
+    read: impl Fn(&H::Value, &str) -> Result<T, InvalidRequest>,
+) -> Result<Batch<T>, InvalidRequest> {
     let n = match host.read(v) {
         Ok(Read::List(n)) => n,
         _ => return Err(InvalidRequest::new("", "expected an array")),
     };
     check_batch(n)?;
-    (0..n)
+    // every item had before any is decided: one that cannot be had refuses the whole batch
+    let items = (0..n)
         .map(|i| {
             host.item(v, i)
                 .map_err(|r| InvalidRequest::new(format!("[{i}]"), r))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    for (i, item) in items.iter().enumerate() {
+        batch.push(read(item, &format!("[{i}]")).map_err(Into::into));
+    }
+    Ok(batch)
 }
 
 /// A `[request, record]` pair, errors' keys under `prefix` (the record's under

@@ -16,7 +16,7 @@ mod grants;
 mod view;
 
 pub(crate) use batch::cores;
-pub use batch::Batch;
+pub use batch::{Batch, BatchItem};
 pub use builder::GateBuilder;
 pub use decide::SUSPENDED_GUARD;
 pub use view::View;

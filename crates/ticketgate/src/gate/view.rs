@@ -93,7 +93,10 @@ fn field_of<'p>(pack: &'p PolicyPack, key: &str) -> Option<&'p str> {
         .map(String::as_str)
 }
 
-fn check_record(pack: &PolicyPack, record: &Map<String, Value>) -> Result<(), InvalidRequest> {
+pub(super) fn check_record(
+    pack: &PolicyPack,
+    record: &Map<String, Value>,
+) -> Result<(), InvalidRequest> {
     for (key, v) in record {
         if field_of(pack, key).is_some() {
             check_value(v, || format!("record.{key}"))?;
@@ -138,7 +141,11 @@ pub(crate) fn mask_value(field: &str, v: Value) -> Value {
     }
 }
 
-fn apply(pack: &PolicyPack, d: &Decision, record: &Map<String, Value>) -> Map<String, Value> {
+pub(super) fn apply(
+    pack: &PolicyPack,
+    d: &Decision,
+    record: &Map<String, Value>,
+) -> Map<String, Value> {
     let mut out = record.clone();
     for (key, v) in out.iter_mut() {
         let Some(f) = field_of(pack, key) else {
