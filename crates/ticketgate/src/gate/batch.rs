@@ -19,8 +19,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// A worker's items, each with its index and what deciding it gave.
-type Decided<T> = Vec<(usize, T, Result<Pending>)>;
+/// A worker's items, each with its index, what is kept of it and what deciding it gave.
+type Decided<T> = Vec<(usize, <T as BatchItem>::Kept, Result<Pending>)>;
 
 /// The cores this process may use, asked once: on Linux the answer reads the cgroup's CPU
 /// quota (a dozen system calls, about 25 µs), which asked per `view` cost more than half the
@@ -35,23 +35,30 @@ pub(crate) fn cores() -> usize {
 pub trait BatchItem: Send + 'static {
     /// A decision, or a view.
     type Out;
+    /// What [`BatchItem::out`] needs of the item once it is decided (a view's record): the
+    /// rest is dropped on the worker, not kept to the end of the batch.
+    type Kept: Send + 'static;
     /// The request to decide.
     fn request(&self) -> &AccessRequest;
     /// Refuses the item before it is decided (and audited).
     fn check(&self, pack: &PolicyPack) -> Result<()>;
+    /// What is kept of the item once it is decided.
+    fn keep(self) -> Self::Kept;
     /// What the batch hands out once `decision` is durable.
-    fn out(self, pack: &PolicyPack, decision: Decision) -> Self::Out;
+    fn out(kept: Self::Kept, pack: &PolicyPack, decision: Decision) -> Self::Out;
 }
 
 impl BatchItem for AccessRequest {
     type Out = Decision;
+    type Kept = ();
     fn request(&self) -> &AccessRequest {
         self
     }
     fn check(&self, _: &PolicyPack) -> Result<()> {
         Ok(())
     }
-    fn out(self, _: &PolicyPack, decision: Decision) -> Decision {
+    fn keep(self) {}
+    fn out((): (), _: &PolicyPack, decision: Decision) -> Decision {
         decision
     }
 }
@@ -59,15 +66,19 @@ impl BatchItem for AccessRequest {
 /// A request and the contact record its decision is applied to, as [`Gate::view`] does.
 impl BatchItem for (AccessRequest, Map<String, Value>) {
     type Out = View;
+    type Kept = Map<String, Value>;
     fn request(&self) -> &AccessRequest {
         &self.0
     }
     fn check(&self, pack: &PolicyPack) -> Result<()> {
         Ok(check_record(pack, &self.1)?)
     }
-    fn out(self, pack: &PolicyPack, decision: Decision) -> View {
+    fn keep(self) -> Map<String, Value> {
+        self.1
+    }
+    fn out(record: Map<String, Value>, pack: &PolicyPack, decision: Decision) -> View {
         View {
-            record: apply(pack, &decision, &self.1),
+            record: apply(pack, &decision, &record),
             decision,
         }
     }
@@ -169,7 +180,7 @@ impl<T: BatchItem> Batch<T> {
     /// Waits for every decision, makes the batch's audit records durable (one fsync) and
     /// hands out one result per pushed item, in order.
     pub fn finish(mut self) -> Vec<Result<T::Out>> {
-        let mut decided: Vec<Option<(T, Result<Pending>)>> = std::iter::repeat_with(|| None)
+        let mut decided: Vec<Option<(T::Kept, Result<Pending>)>> = std::iter::repeat_with(|| None)
             .take(self.slots.len())
             .collect();
         for (i, item, r) in self.join() {
@@ -197,7 +208,7 @@ impl<T: BatchItem> Batch<T> {
             .into_iter()
             .zip(items)
             .map(|(d, item)| match (d, item) {
-                (Ok(d), Some(item)) => Ok(item.out(pack, d)),
+                (Ok(d), Some(kept)) => Ok(T::out(kept, pack, d)),
                 (Err(e), _) => Err(e),
                 (Ok(_), None) => Err(InvalidRequest::new("", "no item").into()),
             })
@@ -250,7 +261,7 @@ impl<T: BatchItem> Queue<T> {
                 let r = item
                     .check(pack)
                     .and_then(|()| gate.decide_unsynced(pack, item.request()));
-                (i, item, r)
+                (i, item.keep(), r)
             }));
             st = self.state.lock();
             st.busy.remove(&employee);
