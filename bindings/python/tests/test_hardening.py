@@ -551,16 +551,19 @@ def test_a_batch_whose_iteration_fails_midway_raises_and_the_gate_goes_on(
     # iteration raises: the batch stops there, hands out nothing, and the gate still decides
     gate = ticketgate.Gate(clock="replay")
 
-    def failing() -> Any:
+    def failing(pairs: bool) -> Any:
         for i in range(300):
             r = copy.deepcopy(request_dict)
             r["employee"]["id"] = r["ticket"]["assignee"] = f"e{i % 7}"
-            yield r
+            yield (r, {"name": "Ann Lee"}) if pairs else r
         raise RuntimeError("the database went away")
 
     with pytest.raises(RuntimeError, match="went away"):
-        gate.decide_many(failing())
+        gate.decide_many(failing(pairs=False))
+    with pytest.raises(RuntimeError, match="went away"):
+        gate.view_many(failing(pairs=True))
     assert gate.decide(request_dict).outcome("name") == "reveal"
+    assert gate.view(request_dict, {"name": "Ann Lee"})["name"] == "Ann Lee"
 
 
 def test_close_writes_out_the_log_and_lets_a_new_gate_open_it(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
