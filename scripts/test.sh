@@ -12,6 +12,8 @@ step() { printf '\n=== %s ===\n' "$*"; }
 step "rust: format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# the published crate's docs: every intra-doc link resolves
+RUSTDOCFLAGS="-D warnings" cargo doc -q -p ticketgate --no-deps
 
 step "redis: the velocity-store tests start their own redis-server on free loopback ports"
 if ! command -v redis-server > /dev/null; then

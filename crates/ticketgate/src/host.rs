@@ -325,7 +325,7 @@ fn walk<H: Host, T: DeserializeOwned>(
 }
 
 /// Reads `args` as the variant `name` of the enum `T` (an operation and its arguments by
-/// name, as in [`super::Call`]); errors name keys of `args` as the caller wrote them.
+/// name, as in [`crate::ffi::Call`]); errors name keys of `args` as the caller wrote them.
 pub fn variant_from_host<H: Host, T: DeserializeOwned>(
     host: &H,
     name: &str,

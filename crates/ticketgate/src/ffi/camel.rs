@@ -1,5 +1,5 @@
 //! Results as JavaScript sees them: a struct's fields in camelCase, the keys of maps (field
-//! names, contact records) as they are, the counterpart of [`super::host::Keys::CamelToo`]
+//! names, contact records) as they are, the counterpart of [`crate::host::Keys::CamelToo`]
 //! on the way in. Renamed while serialising, by the fields each type declares, never by
 //! rewriting the keys of a finished document.
 

@@ -229,8 +229,8 @@ pub type ViewItem = (AccessRequest, Map<String, Value>);
 
 /// Pushes the items of a list (a batch) into `batch` as each is read with `read` (given the
 /// item and its key, `[i]`), so the gate decides the ones already read meanwhile; a claimed
-/// length past [`MAX_BATCH`] is refused before any item is read, and an item that cannot be
-/// had (a throwing getter) before any is decided.
+/// length past [`MAX_BATCH`](crate::limits::MAX_BATCH) is refused before any item is read,
+/// and an item that cannot be had (a throwing getter) before any is decided.
 pub fn push_items<H: Host, T: BatchItem>(
     mut batch: Batch<T>,
     host: &H,

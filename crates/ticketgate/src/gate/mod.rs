@@ -259,7 +259,7 @@ impl Gate {
     }
 
     /// Employees ranked by how unlikely their overlap with customers who reported scam
-    /// contact is (see [`audit::suspects`]). The read is itself audited.
+    /// contact is (see [`mod@audit::suspects`]). The read is itself audited.
     pub fn audit_suspects(
         &self,
         reader: &str,
