@@ -23,8 +23,8 @@ use std::thread::JoinHandle;
 type Decided<T> = Vec<(usize, <T as BatchItem>::Kept, Result<Pending>)>;
 
 /// The cores this process may use, asked once: on Linux the answer reads the cgroup's CPU
-/// quota (a dozen system calls, about 25 µs), which asked per `view` cost more than half the
-/// view.
+/// quota (about fifteen system calls, some 40 µs), which asked per `view` was nearly half of
+/// the view's time.
 pub(crate) fn cores() -> usize {
     static CORES: once_cell::sync::Lazy<usize> =
         once_cell::sync::Lazy::new(|| std::thread::available_parallelism().map_or(1, usize::from));
