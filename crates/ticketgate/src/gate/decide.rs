@@ -320,6 +320,11 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(
     employee: impl Fn(&T) -> &str,
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
+    // a single view or a list page stays here without grouping anything (one map per call)
+    let threads = super::batch::cores().min(items.len() / 32);
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
     // each employee's items, in order, employees in order of first appearance
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut group_of: HashMap<&str, usize> = HashMap::new();
@@ -332,9 +337,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(
             g.push(i);
         }
     }
-    let threads = super::batch::cores()
-        .min(items.len() / 32)
-        .min(groups.len());
+    let threads = threads.min(groups.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
