@@ -7,6 +7,7 @@ mod call;
 pub mod camel;
 pub mod wire;
 
+pub use crate::gate::ViewItem;
 pub use call::{Call, Encode, Mask, Plain, VerifyAudit};
 
 use crate::audit::{AuditOptions, ChainKey, Durability};
@@ -16,11 +17,11 @@ use crate::error::{Error, InvalidRequest};
 use crate::gate::{Batch, BatchItem, GateBuilder};
 use crate::grant::{GrantKey, GrantKeys};
 use crate::host::{check_batch, from_host, Host, Keys, Read, Strings};
-use crate::model::{AccessRequest, Employee, Grant};
+use crate::model::{Employee, Grant};
 use crate::pack::PolicyPack;
 use crate::velocity::VelocityConfig;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -223,9 +224,6 @@ fn indexed(i: usize, e: Error) -> Error {
         other => other,
     }
 }
-
-/// A request and the contact record it is for.
-pub type ViewItem = (AccessRequest, Map<String, Value>);
 
 /// Pushes the items of a list (a batch) into `batch` as each is read with `read` (given the
 /// item and its key, `[i]`), so the gate decides the ones already read meanwhile; a claimed

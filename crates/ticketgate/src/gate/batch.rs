@@ -7,7 +7,7 @@
 //! [`Batch::finish`].
 
 use super::decide::Pending;
-use super::view::{apply, check_record, View};
+use super::view::{apply, check_record, View, ViewItem};
 use super::Gate;
 use crate::decision::Decision;
 use crate::error::{Error, InvalidRequest, Result};
@@ -64,7 +64,7 @@ impl BatchItem for AccessRequest {
 }
 
 /// A request and the contact record its decision is applied to, as [`Gate::view`] does.
-impl BatchItem for (AccessRequest, Map<String, Value>) {
+impl BatchItem for ViewItem {
     type Out = View;
     type Kept = Map<String, Value>;
     fn request(&self) -> &AccessRequest {
@@ -126,7 +126,7 @@ impl Gate {
 
     /// A batch of (request, contact record) pairs, viewed as [`Gate::view_many`] views them
     /// but decided while the pairs are still being pushed.
-    pub fn view_batch(&self) -> Batch<(AccessRequest, Map<String, Value>)> {
+    pub fn view_batch(&self) -> Batch<ViewItem> {
         self.batch_of()
     }
 

@@ -19,8 +19,8 @@ pub(crate) use batch::cores;
 pub use batch::{Batch, BatchItem};
 pub use builder::GateBuilder;
 pub use decide::SUSPENDED_GUARD;
-pub use view::View;
 pub(crate) use view::{check_value, mask_value};
+pub use view::{View, ViewItem};
 
 use crate::alert::{kinds, DeliveryStats, Dispatcher};
 use crate::audit::{self, kind, AuditLog};

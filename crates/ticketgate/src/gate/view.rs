@@ -29,6 +29,9 @@ pub struct View {
     pub decision: Decision,
 }
 
+/// A request and the contact record its decision is applied to.
+pub type ViewItem = (AccessRequest, Map<String, Value>);
+
 impl Gate {
     /// Decides `req` and applies the outcome to a contact record.
     pub fn view(&self, req: &AccessRequest, record: &Map<String, Value>) -> Result<View> {
@@ -39,7 +42,7 @@ impl Gate {
 
     /// [`Gate::view`] for many (request, record) pairs: one result per pair, in order, on
     /// all cores, with one fsync for the batch.
-    pub fn view_many(&self, items: &[(AccessRequest, Map<String, Value>)]) -> Vec<Result<View>> {
+    pub fn view_many(&self, items: &[ViewItem]) -> Vec<Result<View>> {
         let refs: Vec<(&AccessRequest, &Map<String, Value>)> =
             items.iter().map(|(r, m)| (r, m)).collect();
         self.view_refs(&refs)
