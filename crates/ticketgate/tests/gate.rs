@@ -283,6 +283,55 @@ fn mask_takes_a_value_as_a_record_holds_it() {
     );
 }
 
+/// Built entities are kept per thread, keyed by the facts they were built from: the same
+/// ids with other facts, asked right after on the same thread (of the same gate or another),
+/// are decided on the new facts.
+#[test]
+fn an_entity_is_never_reused_for_other_facts() {
+    let (a, b) = (Gate::builder().clock(Clock::Replay).build().unwrap(), {
+        Gate::builder().clock(Clock::Replay).build().unwrap()
+    });
+    let outcome = |g: &Gate, r: &AccessRequest| g.decide(r).unwrap().fields["name"].outcome;
+    let plain = request(json!({}));
+    let vip = {
+        let mut r = plain.clone();
+        r.customer.vip = true;
+        r
+    };
+    let senior = {
+        let mut r = vip.clone();
+        r.employee.roles.push("senior_agent".into());
+        r
+    };
+    let closed_long_ago = {
+        let mut r = plain.clone();
+        let t = r.ticket.as_mut().unwrap();
+        t.status = Status::Closed;
+        t.opened_at = Timestamp::parse("2026-11-25T09:00:00Z").unwrap();
+        t.closed_at = Some(Timestamp::parse("2026-11-26T09:00:00Z").unwrap());
+        r
+    };
+    for g in [&a, &b, &a] {
+        assert_eq!(outcome(g, &plain), Outcome::Reveal);
+        assert_eq!(
+            outcome(g, &vip),
+            Outcome::Mask,
+            "R6: the customer's new facts"
+        );
+        assert_eq!(
+            outcome(g, &senior),
+            Outcome::Reveal,
+            "R6: the employee's new facts"
+        );
+        assert_ne!(
+            outcome(g, &closed_long_ago),
+            Outcome::Reveal,
+            "R1: the ticket's"
+        );
+        assert_eq!(outcome(g, &plain), Outcome::Reveal);
+    }
+}
+
 #[test]
 fn kill_switch_withholds_everything_until_reinstated() {
     let gate = Gate::builder().clock(Clock::Replay).build().unwrap();

@@ -4,7 +4,6 @@
 use super::{Gate, Inner};
 use crate::alert::{AlertSink, Dispatcher};
 use crate::audit::{AuditLog, AuditOptions};
-use crate::cedar::EntityCache;
 use crate::clock::{Clock, ClockPolicy};
 use crate::decision::Mode;
 use crate::detect::{Detector, PeerSignals};
@@ -156,7 +155,6 @@ impl GateBuilder {
                 grant_keys: self.grant_keys.unwrap_or_else(GrantKeys::random),
                 alerts: self.sink.map(Dispatcher::new),
                 audit,
-                entities: EntityCache::default(),
                 known_suspended: RwLock::new(known),
                 canaries: self.canaries,
                 detector: Detector::new(p),

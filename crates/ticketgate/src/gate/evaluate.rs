@@ -51,21 +51,20 @@ impl Gate {
         };
         let suspended = req.employee.suspended || obs.suspended.is_some();
         // (the gate withholds from suspended employees itself as well: see `decide`)
-        let prepared =
-            match Prepared::new(pack, &self.inner.entities, req, at, grant, suspended, vctx) {
-                Ok(p) => p,
-                Err(e) => {
-                    return fields
-                        .iter()
-                        .map(|f| {
-                            (
-                                f.clone(),
-                                withheld_on_error(format!("building the request: {e}")),
-                            )
-                        })
-                        .collect()
-                }
-            };
+        let prepared = match Prepared::new(pack, req, at, grant, suspended, vctx) {
+            Ok(p) => p,
+            Err(e) => {
+                return fields
+                    .iter()
+                    .map(|f| {
+                        (
+                            f.clone(),
+                            withheld_on_error(format!("building the request: {e}")),
+                        )
+                    })
+                    .collect()
+            }
+        };
         let authorizer = &self.inner.authorizer;
         let Some(plan) = pack.plan() else {
             return fields

@@ -24,7 +24,6 @@ pub use view::{View, ViewItem};
 
 use crate::alert::{kinds, DeliveryStats, Dispatcher};
 use crate::audit::{self, kind, AuditLog};
-use crate::cedar::EntityCache;
 use crate::clock::ClockPolicy;
 use crate::decision::{Alert, Mode};
 use crate::error::{InvalidRequest, Result};
@@ -55,7 +54,6 @@ struct Inner {
     grant_keys: GrantKeys,
     alerts: Option<Dispatcher>,
     audit: Option<AuditLog>,
-    entities: EntityCache,
     /// Suspensions last read from the store: what the gate enforces while the store is down.
     known_suspended: RwLock<builder::Known>,
     canaries: std::collections::HashSet<String>,
