@@ -10,10 +10,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
-use ticketgate::ffi::view_item;
-use ticketgate::ffi::ViewItem;
-use ticketgate::host::{from_host, variant_from_host, within_items};
-use ticketgate::host::{Host, Keys, Read, Strings};
+use ticketgate::ffi::{view_item, ViewItem};
+use ticketgate::host::{from_host, variant_from_host, within_items, Host, Keys, Read, Strings};
 use ticketgate::limits::MAX_ITEMS;
 use ticketgate::InvalidRequest;
 

@@ -12,21 +12,16 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use errors::{internal, raise};
 use host::{from_py, op_from_py, pair_from_py};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyType};
 use pythonize::pythonize;
 use serde::Serialize;
+use serde_json::Map;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use ticketgate::ffi::{self, Call, Plain, VerifyAudit};
 use ticketgate::host::Strings;
 use ticketgate::{AccessRequest, Alert, Error, Gate as CoreGate, GateOptions, Outcome};
-
-type Record = serde_json::Map<String, serde_json::Value>;
-
-fn request(obj: &Bound<'_, PyAny>, prefix: &str) -> Result<AccessRequest, Error> {
-    Ok(from_py(obj, prefix, Strings::PerKey)?)
-}
 
 /// Runs core work without the GIL; a panic becomes `TicketgateError`.
 fn detached<T: Send>(
@@ -179,16 +174,17 @@ impl Gate {
 
     /// Decides one request (a dict, any Mapping or a dataclass).
     fn decide(&self, py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<Decision> {
-        let req = crate::request(request, "").map_err(raise)?;
+        let req: AccessRequest = from_py(request, "", Strings::PerKey).map_err(raise)?;
         Ok(Decision(detached(py, "decide", || self.0.decide(&req))?))
     }
 
-    /// Decides many requests on all cores: one item per request, in order, each a
-    /// `Decision` or the exception (not raised) for that request, with `key` naming its index.
+    /// Decides many requests on all cores, each pushed as it is read: one item per request, in
+    /// order, each a `Decision` or the exception (not raised) for it, `key` naming its index.
     fn decide_many(&self, py: Python<'_>, requests: &Bound<'_, PyAny>) -> PyResult<Vec<Py<PyAny>>> {
-        // pushed as they are read: the other cores decide the ones read meanwhile
         let mut pushed = self.0.batch();
-        each_item(requests, |i, r| pushed.push(request(&r, &format!("[{i}]"))))?;
+        each_item(requests, |i, r| {
+            pushed.push(from_py(&r, &format!("[{i}]"), Strings::PerKey).map_err(Into::into));
+        })?;
         let decided = detached(py, "decide_many", || Ok(ffi::finish_batch(pushed)))?;
         results(
             py,
@@ -197,32 +193,28 @@ impl Gate {
         )
     }
 
-    /// The contact record with the decision applied (revealed as is, masked, or None), and
-    /// that decision: one decision, one audit record. `ticketgate.Gate.view` wraps the pair.
-    fn view<'py>(
+    /// A `ticketgate.View`: the record with the decision applied (a key is a field however cased
+    /// or separated: `EMAIL`), and the decision (`.decision`): one decision, one audit record.
+    fn view(
         &self,
-        py: Python<'py>,
-        request: &Bound<'py, PyAny>,
-        record: &Bound<'py, PyAny>,
-    ) -> PyResult<(Bound<'py, PyAny>, Decision)> {
-        let req = crate::request(request, "").map_err(raise)?;
-        let rec: Record = from_py(record, "record", Strings::Loose).map_err(raise)?;
-        let view = detached(py, "view", || self.0.view(&req, &rec))?;
-        Ok((part(py, &view.record)?, Decision(view.decision)))
+        py: Python<'_>,
+        request: &Bound<'_, PyAny>,
+        record: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let req: AccessRequest = from_py(request, "", Strings::PerKey).map_err(raise)?;
+        let rec: Map<_, _> = from_py(record, "record", Strings::Loose).map_err(raise)?;
+        view_of(py, detached(py, "view", || self.0.view(&req, &rec))?)
     }
 
     /// `view` over `(request, record)` pairs, decided as they are read: one item per pair, in
-    /// order, each a `(record, decision)` pair or the exception (not raised) for that pair.
+    /// order, each a `View` or the exception (not raised) for that pair.
     fn view_many(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<Vec<Py<PyAny>>> {
         let mut pushed = self.0.view_batch();
         each_item(items, |i, item| {
             pushed.push(pair_from_py(&item, &format!("[{i}]")).map_err(Into::into));
         })?;
         let viewed = detached(py, "view_many", || Ok(ffi::finish_batch(pushed)))?;
-        results(py, viewed, |py, v| {
-            let pair = (part(py, &v.record)?, Py::new(py, Decision(v.decision))?);
-            Ok(pair.into_pyobject(py)?.into_any().unbind())
-        })
+        results(py, viewed, view_of)
     }
 
     /// Runs the operation `op` (one of the core's `ffi::Call`s) with `args` by name.
@@ -249,21 +241,6 @@ impl Gate {
         self.0.pack().fields().to_vec()
     }
 
-    /// Alert deliveries: `(failed, dropped)`.
-    fn alert_stats(&self) -> (u64, u64) {
-        let stats = self.0.alert_stats();
-        stats.map_or((0, 0), |s| {
-            (s.failed.load(Relaxed), s.dropped.load(Relaxed))
-        })
-    }
-
-    /// Alerts handed to `on_alert` so far (in this process).
-    fn alerts_delivered(&self) -> u64 {
-        self.0
-            .alert_stats()
-            .map_or(0, |s| s.delivered.load(Relaxed))
-    }
-
     fn __repr__(&self) -> String {
         format!("<Gate policy_version={}>", self.0.policy_version())
     }
@@ -283,12 +260,26 @@ fn each_item<'py>(
     Ok(())
 }
 
+static VIEW: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// A core `View` as a `ticketgate.View` (a dict of the record as shown, with `.decision`).
+fn view_of(py: Python<'_>, v: ticketgate::View) -> PyResult<Py<PyAny>> {
+    let (class, record) = (VIEW.import(py, "ticketgate", "View")?, part(py, &v.record)?);
+    Ok(class.call1((record, Decision(v.decision)))?.unbind())
+}
+
 /// One Python object per item: the converted result, or the exception instance with `index`.
+/// The GC waits meanwhile: thousands of new containers set off collections that each walk the
+/// caller's whole heap (70 of 420 ms of a 10,000-view `view_many`); none holds a cycle.
 fn results<T>(
     py: Python<'_>,
     items: Vec<Result<T, Error>>,
     convert: impl Fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
 ) -> PyResult<Vec<Py<PyAny>>> {
+    let gc = py.import("gc")?;
+    let on = gc.call_method0("isenabled")?.is_truthy()?;
+    let _paused = GcPaused(on.then(|| gc.getattr("enable")).transpose()?);
+    gc.call_method0("disable")?;
     let one = |(i, r): (usize, Result<T, Error>)| match r {
         Ok(t) => convert(py, t),
         Err(e) => {
@@ -299,6 +290,17 @@ fn results<T>(
         }
     };
     items.into_iter().enumerate().map(one).collect()
+}
+
+/// Calls `gc.enable` when dropped (after an error or a panic too), if the GC was enabled.
+struct GcPaused<'py>(Option<Bound<'py, PyAny>>);
+
+impl Drop for GcPaused<'_> {
+    fn drop(&mut self) {
+        if let Some(enable) = &self.0 {
+            let _ = enable.call0(); // fails only in a broken interpreter
+        }
+    }
 }
 
 /// Verifies audit files or directories given `{paths, expect_head, key, checkpoint}`:

@@ -1,6 +1,7 @@
 """Python-specific behaviour: inputs, exceptions, threads, typing."""
 
 import dataclasses
+import gc
 import pathlib
 import shutil
 import subprocess
@@ -177,6 +178,36 @@ def test_decide_many_and_bad_index(request_dict: Dict[str, Any]) -> None:
     err = out[1]
     assert isinstance(err, ticketgate.InvalidRequest)
     assert err.key.startswith("[1]") and err.index == 1
+
+
+def test_batch_results_are_made_without_gc_runs_and_leave_the_gc_as_found(request_dict: Dict[str, Any]) -> None:
+    gate = ticketgate.Gate(clock="replay")
+    pairs = [(request_dict, {"name": "Jane Doe", "ticket_numbers": ["TCK-004512"]})] * 300 + [({}, {})]
+    runs: List[int] = []
+
+    def count(phase: str, info: Dict[str, int]) -> None:
+        if phase == "start":
+            runs.append(info["generation"])
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(count)
+    try:
+        # a collection every 10 new containers: 300 views (a dict, a list, a decision) would
+        # set off about 90 if the results were made with the GC running
+        gc.set_threshold(10)
+        views = gate.view_many(pairs)
+        decisions = gate.decide_many([request_dict] * 300)
+        assert len(runs) < 10, runs
+        assert gc.isenabled()
+        assert isinstance(views[0], ticketgate.View) and isinstance(views[-1], ticketgate.InvalidRequest)
+        assert views[0].decision.outcome("name") == "reveal" and len(decisions) == 300
+        gc.disable()
+        gate.view_many(pairs)
+        assert not gc.isenabled(), "a GC the caller disabled stays disabled"
+    finally:
+        gc.enable()
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(count)
 
 
 def test_eight_threads_decide_at_once(request_dict: Dict[str, Any]) -> None:

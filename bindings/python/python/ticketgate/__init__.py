@@ -98,18 +98,6 @@ class Gate(_native.Gate):
                                      velocity=velocity, redis_url=redis_url, on_alert=on_alert)
         return cast("Gate", super().__new__(cls, **named, **options))
 
-    def view(self, request: Any, record: Mapping[str, Any]) -> View:  # type: ignore[override]
-        """The record with the decision applied, and the decision (``.decision``). A key is a
-        field however it is cased or separated (``Ticket_Numbers``, ``EMAIL``)."""
-        shown, decision = super().view(request, record)
-        return View(shown, decision)
-
-    def view_many(  # type: ignore[override]
-        self, items: Iterable[Tuple[Any, Mapping[str, Any]]]
-    ) -> List[Union[View, TicketgateError]]:
-        """``view`` for many pairs: a ``View`` or the exception (not raised) per pair."""
-        return [x if isinstance(x, TicketgateError) else View(*x) for x in super().view_many(items)]
-
     def reload(self, policies: _Path) -> str:
         """Loads a pack directory and swaps it in atomically; returns the new version.
         On error the old pack keeps serving."""
@@ -126,6 +114,15 @@ class Gate(_native.Gate):
     def suspended(self) -> List[Dict[str, str]]:
         """Current suspensions as dicts ``{employee, reason, at}``."""
         return self._call("suspended", {})  # type: ignore[no-any-return]
+
+    def alert_stats(self) -> Tuple[int, int]:
+        """Alert deliveries that did not go through: ``(failed, dropped)``."""
+        stats = self._call("alert_stats", {}) or {}
+        return stats.get("failed", 0), stats.get("dropped", 0)
+
+    def alerts_delivered(self) -> int:
+        """Alerts handed to ``on_alert`` so far (in this process)."""
+        return (self._call("alert_stats", {}) or {}).get("delivered", 0)  # type: ignore[no-any-return]
 
     def record_reveal(self, employee_id: str, customer_id: str, at: _Time) -> None:
         """Records a past reveal, e.g. to warm velocity counts after a restart."""
