@@ -88,8 +88,10 @@ struct EntityCache {
     tickets: HashMap<Ticket, Entity>,
 }
 
-/// Entries per kind, per thread, before that kind is emptied.
-const CACHE_CAP: usize = 1024;
+/// Entries per kind, per thread, before that kind is emptied. An entity takes about 3.5 KB
+/// (200 of each kind grew a process by 2.1 MB), so a thread's cache stays near 3 MB, and 32
+/// threads hold what the one shared cache it replaced could (8,192 of each kind, 86 MB).
+const CACHE_CAP: usize = 256;
 
 thread_local! {
     static CACHE: RefCell<EntityCache> = RefCell::default();
