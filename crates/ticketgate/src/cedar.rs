@@ -102,13 +102,16 @@ fn cached<K: Eq + Hash + Clone>(
     key: &K,
     build: impl FnOnce() -> Result<Entity, String>,
 ) -> Result<Entity, String> {
-    let hit = CACHE.with_borrow_mut(|c| kind(c).get(key).cloned());
-    if let Some(e) = hit {
+    // a thread whose cache is already gone (a decision made while the thread exits) builds
+    // its entities as if every lookup missed
+    let hit = CACHE.try_with(|c| kind(&mut c.borrow_mut()).get(key).cloned());
+    if let Ok(Some(e)) = hit {
         return Ok(e);
     }
     let e = build()?;
-    CACHE.with_borrow_mut(|c| {
-        let m = kind(c);
+    let _ = CACHE.try_with(|c| {
+        let mut c = c.borrow_mut();
+        let m = kind(&mut c);
         if m.len() >= CACHE_CAP {
             m.clear();
         }
