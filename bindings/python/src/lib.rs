@@ -269,8 +269,8 @@ fn view_of(py: Python<'_>, v: ticketgate::View) -> PyResult<Py<PyAny>> {
 }
 
 /// One Python object per item: the converted result, or the exception instance with `index`.
-/// The GC waits meanwhile: thousands of new containers set off collections that each walk the
-/// caller's whole heap (70 of 420 ms of a 10,000-view `view_many`); none holds a cycle.
+/// The GC waits meanwhile (a thread run in between sees collection deferred): thousands of new
+/// containers set off runs over the whole heap (70 of 420 ms of a 10,000-view `view_many`).
 fn results<T>(
     py: Python<'_>,
     items: Vec<Result<T, Error>>,
