@@ -288,9 +288,8 @@ fn mask_takes_a_value_as_a_record_holds_it() {
 /// are decided on the new facts.
 #[test]
 fn an_entity_is_never_reused_for_other_facts() {
-    let (a, b) = (Gate::builder().clock(Clock::Replay).build().unwrap(), {
-        Gate::builder().clock(Clock::Replay).build().unwrap()
-    });
+    let gate = || Gate::builder().clock(Clock::Replay).build().unwrap();
+    let (a, b) = (gate(), gate());
     let outcome = |g: &Gate, r: &AccessRequest| g.decide(r).unwrap().fields["name"].outcome;
     let plain = request(json!({}));
     let vip = {
