@@ -59,16 +59,30 @@ function plain(v, depth, left) {
   }
 }
 
-/** `v` as JSON text for the addon when that says exactly what `v` says, else undefined. */
-function text(v, items = 1) {
+/** Whether `v` (a batch of `items`, or one value) may go to the addon as JSON text. */
+function fits(v, items = 1) {
   const left = { bytes: MAX_DOCUMENT * items, items: items > 1 ? MAX_BATCH : MAX_ITEMS }
   try {
-    return plain(v, items > 1 ? -1 : 0, left) ? JSON.stringify(v) : undefined
+    return plain(v, items > 1 ? -1 : 0, left)
   } catch {
     // a getter or a proxy that throws: the addon reads the value and names what failed
+    return false
+  }
+}
+
+/** `v` as JSON text for the addon when that says exactly what `v` says, else undefined. */
+function text(v, items = 1) {
+  try {
+    return fits(v, items) ? JSON.stringify(v) : undefined
+  } catch {
     return undefined
   }
 }
+
+// An async batch of more items than this goes to the addon in parts of this many: each part
+// is read off the main thread while the next is made, and the items read are decided meanwhile
+// (docs/benchmarks.md)
+const PART = 500
 
 /** A batch's text: one budget per item. */
 function batchText(items) {
@@ -152,15 +166,28 @@ class Gate {
   decide(request) { return decision(this.#native.call('decide', request, text(request))) }
   decideAsync(request) { return this.#native.callAsync('decide', request, text(request)).then(decision) }
   decideMany(requests) { return this.#native.call('decide_many', requests, batchText(requests)) }
-  decideManyAsync(requests) { return this.#native.callAsync('decide_many', requests, batchText(requests)) }
+  decideManyAsync(requests) { return this.#manyAsync('decide_many', requests) }
   view(request, record) { return this.#pair('call', request, record) }
   viewAsync(request, record) { return this.#pair('callAsync', request, record) }
   viewMany(items) { return this.#native.call('view_many', items, batchText(items)) }
-  viewManyAsync(items) { return this.#native.callAsync('view_many', items, batchText(items)) }
+  viewManyAsync(items) { return this.#manyAsync('view_many', items) }
   #pair(how, request, record) {
     const pair = [request, record]
     const out = this.#native[how]('view', pair, text(pair, 2))
     return how === 'call' ? JSON.parse(out) : out.then(JSON.parse)
+  }
+  #manyAsync(op, items) {
+    const large = Array.isArray(items) && items.length > PART && items.length <= MAX_BATCH
+    if (!large || !fits(items, items.length)) return this.#native.callAsync(op, items, batchText(items))
+    const feed = this.#native.feed(op === 'view_many')
+    try {
+      for (let i = 0; i < items.length; i += PART) feed.push(JSON.stringify(items.slice(i, i + PART)))
+    } catch (e) {
+      // a getter that throws only when read a second time: the parts already pushed are
+      // decided and audited, none handed out
+      return Promise.reject(e)
+    }
+    return feed.finish()
   }
   #call(op, args) { return JSON.parse(this.#native.call(op, args)) }
 

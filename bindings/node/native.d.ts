@@ -9,6 +9,14 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A batch given as parts of JSON text (`ticketgate::ffi::Feed`). */
+export declare class Feed {
+  /** The next part: JSON text of an array of items that `index.js` checked. */
+  push(part: string): void
+  /** Waits off the main thread until every item is decided and durable. */
+  finish(): Promise<any>
+}
+
 /** The gate: decides, per contact field, what an employee may see. */
 export declare class Gate {
   /**
@@ -27,6 +35,11 @@ export declare class Gate {
    * bad argument rejects the promise.
    */
   callAsync(op: string, args: unknown, text?: string | undefined | null): Promise<any>
+  /**
+   * A `decide_many` (or, `view`, `view_many`) batch whose items come as parts of JSON
+   * text, each read off the main thread while `index.js` makes the next.
+   */
+  feed(view: boolean): Feed
   /** `sha256:` version of the pack deciding now. */
   get policyVersion(): string
   /** The fields the pack decides. */

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Feed = nativeBinding.Feed
 module.exports.Gate = nativeBinding.Gate
 module.exports._testPanic = nativeBinding._testPanic
 module.exports._wire = nativeBinding._wire

@@ -121,6 +121,46 @@ test('decideManyAsync and viewManyAsync run off the main thread and match the sy
   assert.ok(views[10] instanceof Error && views[10].index === 10)
 })
 
+test('a large async batch, sent in parts, gives what the same batch sent whole gives', async () => {
+  // index.js sends more than 500 items in parts of 500; a bad item keeps its place and its
+  // index in the whole batch, whichever part it came in
+  const record = { name: 'Jane Doe', email: 'jane.doe@example.com', phone: '555-555-1234', ticket_numbers: ['TCK-004512'] }
+  const reqs = []
+  for (let i = 0; i < 1234; i++) {
+    const r = baseRequest()
+    r.customer.id = r.ticket.customer = `c${i % 300}`
+    r.employee.id = r.ticket.assignee = `e${i % 9}`
+    reqs.push(r)
+  }
+  reqs[3] = { ...reqs[3], purpose: 'gossip' }
+  reqs[500] = { ...reqs[500], fields: ['shoe_size'] }
+  reqs[1233] = 'not a request'
+  const opts = { clock: 'replay', velocity: { windowS: 3600, soft: 20, hard: 40, day: { soft: 1000, hard: 2000 } } }
+  const peer = new Set(['reveal_volume', 'self_assigned'])
+  const strip = (d) =>
+    d instanceof Error ? [d.code, d.key, d.index]
+      : d.decision ? { record: d.record, decision: strip(d.decision) }
+        : { ...d, decisionId: undefined, alerts: d.alerts.filter((a) => !peer.has(a.kind)) }
+  const whole = new Gate(opts).decideMany(reqs).map(strip)
+  assert.deepEqual([whole[3][1], whole[500][1], whole[1233][2]], ['[3].purpose', '[500].fields[0]', 1233])
+  assert.ok(whole.some((d) => d.fields && Object.values(d.fields).some((f) => f.outcome === 'withhold')), 'the hard limit was reached')
+  assert.deepEqual((await new Gate(opts).decideManyAsync(reqs)).map(strip), whole)
+  const pairs = reqs.map((r, i) => [r, i === 700 ? { ...record, phone: 5551234 } : record])
+  const views = new Gate(opts).viewMany(pairs).map(strip)
+  assert.deepEqual(views[700][1], '[700].record.phone')
+  assert.deepEqual((await new Gate(opts).viewManyAsync(pairs)).map(strip), views)
+  // a getter that throws only when read again (after the check) rejects; it does not throw
+  let reads = 0
+  const odd = Object.defineProperty({ ...baseRequest() }, 'purpose', { enumerable: true, get() { if (reads++) throw new Error('read twice'); return 'support' } })
+  const promise = new Gate(opts).decideManyAsync([...reqs.slice(0, 600), odd])
+  await assert.rejects(promise, /read twice/)
+  // the addon's parts, finished twice
+  const feed = new (require('../native.js').Gate)(opts).feed(false)
+  feed.push(JSON.stringify([baseRequest()]))
+  assert.equal((await feed.finish()).length, 1)
+  await assert.rejects(feed.finish(), { code: 'InvalidRequest', message: /finished already/ })
+})
+
 test('alerts carry severity and their place in the episode; peerSignals are checked', () => {
   const gate = new Gate({ clock: 'replay', peerSignals: { ratio: 4, minExcess: 5, minPeers: 2 } })
   const noTicket = { ...baseRequest(), ticket: null }

@@ -18,17 +18,12 @@ use serde_json::Value;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use ticketgate::ffi::camel::{self, CamelText};
-use ticketgate::ffi::{self, Call, Encode, VerifyAudit};
-use ticketgate::ffi::{push_items, view_item};
-use ticketgate::host::{from_host, variant_from_host};
-use ticketgate::host::{Host, Json, JsonHost, Keys, Strings};
-use ticketgate::{AccessRequest, Error as CoreError, Gate as CoreGate, GateOptions};
+use ticketgate::ffi::{self, Done, Encode, VerifyAudit, Work};
+use ticketgate::host::Strings;
 use ticketgate::{Alert, AlertSink, Decision, InvalidRequest};
+use ticketgate::{Error as CoreError, Gate as CoreGate, GateOptions};
 
 type Core<T> = std::result::Result<T, CoreError>;
-
-/// JavaScript writes keys in camelCase (the contract's spelling is accepted too).
-const CAMEL: Keys = Keys::CamelToo;
 
 /// JSON text as a JS value through V8's own `JSON.parse` (faster than building it key by key).
 fn parse<'e>(env: &'e Env, text: String) -> Result<Unknown<'e>> {
@@ -138,7 +133,8 @@ impl Gate {
         args: Unknown<'_>,
         text: Option<String>,
     ) -> Result<Unknown<'e>> {
-        guarded(env, &op, || work(&self.0, &op, &args, text)?.run(&self.0))?.into_js(env)
+        let done = guarded(env, &op, || work(&self.0, &op, &args, text)?.run(&self.0))?;
+        into_js(done, env)
     }
 
     /// Runs the operation `op` with `args` off the main thread, where `text` is read too; a
@@ -160,6 +156,13 @@ impl Gate {
         })
     }
 
+    /// A `decide_many` (or, `view`, `view_many`) batch whose items come as parts of JSON
+    /// text, each read off the main thread while `index.js` makes the next.
+    #[napi]
+    pub fn feed(&self, view: bool) -> Feed {
+        Feed(self.0.clone(), Some(Work::feed(&self.0, view)))
+    }
+
     /// `sha256:` version of the pack deciding now.
     #[napi(getter)]
     pub fn policy_version(&self) -> String {
@@ -173,83 +176,53 @@ impl Gate {
     }
 }
 
-/// What `call` and `callAsync` run: read from JS values on the main thread, or text to read.
-pub enum Work {
-    Decide(AccessRequest),
-    View(ffi::ViewItem),
-    DecideMany(ticketgate::Batch),
-    ViewMany(ticketgate::Batch<ffi::ViewItem>),
-    Call(Call),
-    /// An operation and its arguments as JSON text not read yet.
-    Text(String, String),
-}
+/// A batch given as parts of JSON text (`ticketgate::ffi::Feed`).
+#[napi]
+pub struct Feed(CoreGate, Option<ffi::Feed>);
 
-/// A result as text: JSON, or a decision's wire form.
-pub enum Done {
-    One(String),
-    /// A batch: its results as one JSON array, `null` where an item failed, and the failures.
-    Many((String, Vec<(usize, CoreError)>)),
+#[napi]
+impl Feed {
+    /// The next part: JSON text of an array of items that `index.js` checked.
+    #[napi]
+    pub fn push(&self, part: String) {
+        if let Some(f) = &self.1 {
+            f.push(part);
+        }
+    }
+
+    /// Waits off the main thread until every item is decided and durable.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn finish(&mut self) -> AsyncTask<GateTask> {
+        let done = || InvalidRequest::new("", "this batch is finished already").into();
+        let work = self.1.take().map(Work::Fed).ok_or_else(done);
+        AsyncTask::new(GateTask {
+            gate: self.0.clone(),
+            work: Some(work),
+        })
+    }
 }
 
 /// `args` read now, or its text kept to read where the work runs (`callAsync`: off the main thread)
 fn work(gate: &CoreGate, op: &str, args: &Unknown<'_>, text: Option<String>) -> Core<Work> {
     let later = |text| Ok(Work::Text(op.to_owned(), text));
-    text.map_or_else(|| read(gate, &Js::default(), op, args), later)
+    text.map_or_else(|| Work::read(gate, &Js::default(), op, args), later)
 }
 
-/// An operation's arguments read into the core's types, by either host.
-fn read<H: Host>(gate: &CoreGate, host: &H, op: &str, args: &H::Value) -> Core<Work> {
-    let request = |v: &H::Value, prefix: &str| from_host(host, v, prefix, CAMEL, Strings::PerKey);
-    Ok(match op {
-        "decide" => Work::Decide(request(args, "")?),
-        "view" => Work::View(view_item(host, args, "", CAMEL)?),
-        "decide_many" => Work::DecideMany(push_items(gate.batch(), host, args, request)?),
-        "view_many" => {
-            let pair = |v: &H::Value, key: &str| view_item(host, v, key, CAMEL);
-            Work::ViewMany(push_items(gate.view_batch(), host, args, pair)?)
-        }
-        _ => Work::Call(variant_from_host(host, op, args, CAMEL)?),
-    })
-}
-
-impl Work {
-    fn run(self, gate: &CoreGate) -> Core<Done> {
-        let one = |r: Core<String>| r.map(Done::One);
-        match self {
-            Work::Decide(r) => one(gate.decide(&r).and_then(|d| ffi::wire::decision(&d))),
-            Work::View((r, rec)) => one(gate.view(&r, &rec).and_then(|v| CamelText.encode(&v))),
-            // made where the batch ran: off the main thread for `callAsync`
-            Work::DecideMany(batch) => Ok(Done::Many(camel::array(ffi::finish_batch(batch)))),
-            Work::ViewMany(batch) => Ok(Done::Many(camel::array(ffi::finish_batch(batch)))),
-            Work::Call(c) => one(c.run(gate, &CamelText)),
-            Work::Text(op, text) => {
-                // `index.js` sends text only for values JSON.stringify writes whole
-                let json = Json::parse(&text)
-                    .ok_or_else(|| InvalidRequest::new("", "internal error: unreadable JSON"))?;
-                read(gate, &JsonHost::default(), &op, &&json)?.run(gate)
-            }
-        }
+/// A result for JavaScript: one value as its text for `index.js` to read; a batch's
+/// successes through one `JSON.parse` (reading each item in `index.js` measured slower),
+/// then each failure put in its slot as an `Error` with its `index`.
+fn into_js(done: Done, env: &Env) -> Result<Unknown<'_>> {
+    let (text, failed) = match done {
+        Done::One(text) => return Ok(env.create_string(&text)?.to_unknown()),
+        Done::Many(many) => many,
+    };
+    let array = parse(env, text)?;
+    let mut obj = Object::from_unknown(array)?;
+    for (i, e) in failed {
+        obj.set_element(i as u32, errors::error_object(env, e, i)?)?;
     }
+    Ok(array)
 }
-
-impl Done {
-    /// One value as its text for `index.js` to read; a batch's successes through one
-    /// `JSON.parse` (reading each item in `index.js` measured slower), then each failure put
-    /// in its slot as an `Error` with its `index`.
-    fn into_js(self, env: &Env) -> Result<Unknown<'_>> {
-        let (text, failed) = match self {
-            Done::One(text) => return Ok(env.create_string(&text)?.to_unknown()),
-            Done::Many(many) => many,
-        };
-        let array = parse(env, text)?;
-        let mut obj = Object::from_unknown(array)?;
-        for (i, e) in failed {
-            obj.set_element(i as u32, errors::error_object(env, e, i)?)?;
-        }
-        Ok(array)
-    }
-}
-
 /// `callAsync`'s work, run off the main thread.
 pub struct GateTask {
     gate: CoreGate,
@@ -271,7 +244,7 @@ impl<'task> napi::ScopedTask<'task> for GateTask {
 
     fn resolve(&mut self, env: &'task Env, output: Self::Output) -> Result<Unknown<'task>> {
         match output {
-            Ok(done) => done.into_js(env),
+            Ok(done) => into_js(done, env),
             Err(Some(e)) => Err(to_js(env, e)),
             Err(None) => Err(internal(env, "a promise of the gate")),
         }

@@ -943,6 +943,75 @@ fn a_pushed_view_batch_views_as_view_many_does() {
         .any(|(i, r)| matches!(r, Ok((rec, _, _)) if rec["name"] != record(i)["name"])));
 }
 
+/// A batch fed its pairs as parts of JSON text (Node's large async batches) gives what the
+/// same batch sent as one text gives: results in order, velocity as a loop counts it, and a
+/// bad item's key naming its index in the whole batch, whichever part it came in.
+#[test]
+fn a_fed_batch_gives_what_one_text_gives() {
+    use ticketgate::ffi::{Done, Work};
+    let mut pairs: Vec<serde_json::Value> = spread(300, 7, 23)
+        .iter()
+        .map(|r| json!([r, {"name": "Jane Doe", "phone": "+1 555-555-1234", "plan": "gold"}]))
+        .collect();
+    pairs[100][0]["purpose"] = json!("gossip");
+    pairs[149][1]["phone"] = json!(5551234);
+    pairs[150] = json!("not a pair");
+    let texts = |done: Done| match done {
+        Done::Many((text, failed)) => {
+            let mut all: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+            all.iter_mut()
+                .filter_map(|v| v.get_mut("decision"))
+                .for_each(|d| d["decisionId"] = json!(null));
+            let failed: Vec<_> = failed
+                .into_iter()
+                .map(|(i, e)| (i, e.to_string()))
+                .collect();
+            (all, failed)
+        }
+        Done::One(_) => panic!("one result for a batch"),
+    };
+    let whole = Work::Text("view_many".into(), json!(pairs).to_string());
+    let expected = texts(whole.run(&tight_gate()).unwrap());
+    assert_eq!(expected.1.len(), 3, "{:?}", expected.1);
+    assert!(
+        expected.1[0].1.contains("[100].purpose"),
+        "{:?}",
+        expected.1
+    );
+    let gate = tight_gate();
+    let feed = Work::feed(&gate, true);
+    for part in [&pairs[..1], &pairs[1..100], &pairs[100..150], &pairs[150..]] {
+        feed.push(json!(part).to_string());
+    }
+    assert_eq!(texts(Done::Many(feed.finish().unwrap())), expected);
+}
+
+/// A part that is not a JSON array, or one that takes the batch past its limit, fails the
+/// whole batch with a typed error (nothing of it is handed out).
+#[test]
+fn a_fed_batch_refuses_a_bad_part_and_one_past_the_limit() {
+    use ticketgate::ffi::Work;
+    let gate = tight_gate();
+    for part in ["{}", "[1,", "\"text\""] {
+        let feed = Work::feed(&gate, false);
+        feed.push(json!([request(json!({}))]).to_string());
+        feed.push(part.into());
+        let e = feed.finish().unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidRequest(ir) if ir.reason.contains("not a JSON array")),
+            "{e}"
+        );
+    }
+    let feed = Work::feed(&gate, false);
+    let zeros = vec![0; ticketgate::limits::MAX_BATCH];
+    feed.push(json!(zeros).to_string());
+    feed.push("[0]".into());
+    let e = feed.finish().unwrap_err();
+    assert!(e.to_string().contains("at most 100000"), "{e}");
+    // no part at all: an empty batch
+    assert_eq!(Work::feed(&gate, true).finish().unwrap().0, "[]");
+}
+
 /// `on_alert` hears of episodes (one employee, kind and day), not of every decision; the
 /// decision and the trail keep every alert, numbered within its episode.
 #[test]
@@ -1210,6 +1279,14 @@ fn a_batch_shares_one_fsync_under_always_durability() {
     }
     assert_eq!(syncs(&|| pushed(gate.batch(), &reqs)), 1);
     assert_eq!(syncs(&|| pushed(gate.view_batch(), &pairs)), 1);
+    // and fed as parts of text (Node)
+    let fed = || {
+        let feed = ticketgate::ffi::Work::feed(&gate, false);
+        reqs.chunks(64)
+            .for_each(|part| feed.push(json!(part).to_string()));
+        assert!(feed.finish().unwrap().1.is_empty());
+    };
+    assert_eq!(syncs(&fed), 1);
     // each single call waits for its own
     assert_eq!(
         syncs(&|| reqs[..20]
@@ -1217,5 +1294,5 @@ fn a_batch_shares_one_fsync_under_always_durability() {
             .for_each(|r| drop(gate.decide(r).unwrap()))),
         20
     );
-    assert_eq!(log.head().seq, 4 * 200 + 20);
+    assert_eq!(log.head().seq, 5 * 200 + 20);
 }

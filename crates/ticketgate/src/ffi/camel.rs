@@ -43,10 +43,13 @@ impl crate::ffi::Encode for CamelText {
     }
 }
 
+/// A batch's results as one JSON array (`null` where an item failed) and its failures.
+pub type Texts = (String, Vec<(usize, Error)>);
+
 /// A batch's results as one JSON array of camelCase text, `null` where an item failed, and
 /// the failures by index: each core encodes its share of a large batch (a list page's fifty
 /// are encoded on the calling thread, cheaper than starting one).
-pub fn array<T: Serialize + Send>(items: Vec<Result<T, Error>>) -> (String, Vec<(usize, Error)>) {
+pub fn array<T: Serialize + Send>(items: Vec<Result<T, Error>>) -> Texts {
     let cores = crate::gate::cores();
     let share = items.len().div_ceil(cores).max(256);
     let mut items = items.into_iter();

@@ -5,10 +5,14 @@
 
 mod call;
 pub mod camel;
+mod feed;
 pub mod wire;
+mod work;
 
 pub use crate::gate::ViewItem;
 pub use call::{Call, Encode, Mask, Plain, VerifyAudit};
+pub use feed::Feed;
+pub use work::{Done, Work};
 
 use crate::audit::{AuditOptions, ChainKey, Durability};
 use crate::clock::Clock;

@@ -1,0 +1,83 @@
+//! An operation of a binding whose answers cross as text (Node): its arguments read into the
+//! core's types, by the binding's own host or from JSON text the binding vouches for, and
+//! run to a result as camelCase JSON, or a decision's wire form ([`super::wire`]).
+
+use super::camel::{self, CamelText, Texts};
+use super::{finish_batch, push_items, view_item, wire, Call, Encode, Feed, ViewItem};
+use crate::error::{Error, InvalidRequest};
+use crate::gate::{Batch, Gate};
+use crate::host::{from_host, variant_from_host, Host, Json, JsonHost, Keys, Strings};
+use crate::model::AccessRequest;
+
+/// Keys in camelCase, as JavaScript writes them (the contract's spelling is accepted too).
+const CAMEL: Keys = Keys::CamelToo;
+
+/// An operation read and ready to run.
+#[derive(Debug)]
+pub enum Work {
+    /// `decide`.
+    Decide(AccessRequest),
+    /// `view`.
+    View(ViewItem),
+    /// `decide_many`, its requests pushed as they were read.
+    DecideMany(Batch),
+    /// `view_many`, its pairs pushed as they were read.
+    ViewMany(Batch<ViewItem>),
+    /// Any other operation.
+    Call(Call),
+    /// A batch given as parts of text.
+    Fed(Feed),
+    /// An operation and its arguments as JSON text not read yet (read where the work runs).
+    Text(String, String),
+}
+
+/// A result as text.
+#[derive(Debug)]
+pub enum Done {
+    /// One result: JSON, or a decision's wire form.
+    One(String),
+    /// A batch's results.
+    Many(Texts),
+}
+
+impl Work {
+    /// Reads `op`'s arguments `args` by `host`.
+    pub fn read<H: Host>(gate: &Gate, host: &H, op: &str, args: &H::Value) -> Result<Work, Error> {
+        let request = |v: &H::Value, key: &str| from_host(host, v, key, CAMEL, Strings::PerKey);
+        Ok(match op {
+            "decide" => Work::Decide(request(args, "")?),
+            "view" => Work::View(view_item(host, args, "", CAMEL)?),
+            "decide_many" => Work::DecideMany(push_items(gate.batch(), host, args, request)?),
+            "view_many" => {
+                let pair = |v: &H::Value, key: &str| view_item(host, v, key, CAMEL);
+                Work::ViewMany(push_items(gate.view_batch(), host, args, pair)?)
+            }
+            _ => Work::Call(variant_from_host(host, op, args, CAMEL)?),
+        })
+    }
+
+    /// A `decide_many` (or, `view`, `view_many`) batch to be given its items as parts of text.
+    pub fn feed(gate: &Gate, view: bool) -> Feed {
+        Feed::new(gate, view, CAMEL)
+    }
+
+    /// Runs the operation.
+    pub fn run(self, gate: &Gate) -> Result<Done, Error> {
+        let one = |r: Result<String, Error>| r.map(Done::One);
+        match self {
+            Work::Decide(r) => one(gate.decide(&r).and_then(|d| wire::decision(&d))),
+            Work::View((r, rec)) => one(gate.view(&r, &rec).and_then(|v| CamelText.encode(&v))),
+            // made where the batch ran: off the main thread for Node's `callAsync`
+            Work::DecideMany(batch) => Ok(Done::Many(camel::array(finish_batch(batch)))),
+            Work::ViewMany(batch) => Ok(Done::Many(camel::array(finish_batch(batch)))),
+            Work::Call(c) => one(c.run(gate, &CamelText)),
+            Work::Fed(f) => f.finish().map(Done::Many),
+            Work::Text(op, text) => {
+                // the binding sends text only for values its JSON writer writes whole
+                let json = Json::parse(&text)
+                    .ok_or_else(|| InvalidRequest::new("", "internal error: unreadable JSON"))?;
+                Work::read(gate, &JsonHost::default(), &op, &&json)?.run(gate)
+            }
+        }
+    }
+}
