@@ -184,7 +184,9 @@ class Gate {
       for (let i = 0; i < items.length; i += PART) feed.push(JSON.stringify(items.slice(i, i + PART)))
     } catch (e) {
       // a getter that throws only when read a second time: the parts already pushed are
-      // decided and audited, none handed out
+      // decided and audited (finished now rather than when the feed is collected), none
+      // handed out
+      feed.finish().catch(() => {})
       return Promise.reject(e)
     }
     return feed.finish()
