@@ -21,7 +21,6 @@ use super::Encode;
 use crate::decision::{Decision, Outcome};
 use crate::error::{Error, InvalidRequest};
 use crate::host::{from_host, Json, JsonHost, Keys, Strings};
-use std::fmt::Write;
 
 const NULL: &str = "\u{1}\u{2}";
 
@@ -114,9 +113,9 @@ impl Wire {
         }
     }
 
-    fn num(&mut self, n: impl std::fmt::Display) {
+    fn num(&mut self, n: impl itoa::Integer) {
         self.out.push('\u{1}');
-        let _ = write!(self.out, "{n}");
+        self.out.push_str(itoa::Buffer::new().format(n));
     }
 
     fn key(&mut self, field: &str, outcome: Outcome) {
