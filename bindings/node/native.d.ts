@@ -36,7 +36,7 @@ export declare class Gate {
    */
   callAsync(op: string, args: unknown, text?: string | undefined | null): Promise<any>
   /**
-   * A `decide_many` (or, `view`, `view_many`) batch whose items come as parts of JSON
+   * A `decide_many` batch (`view_many` when `view`) whose items come as parts of JSON
    * text, each read off the main thread while `index.js` makes the next.
    */
   feed(view: boolean): Feed

@@ -156,7 +156,7 @@ impl Gate {
         })
     }
 
-    /// A `decide_many` (or, `view`, `view_many`) batch whose items come as parts of JSON
+    /// A `decide_many` batch (`view_many` when `view`) whose items come as parts of JSON
     /// text, each read off the main thread while `index.js` makes the next.
     #[napi]
     pub fn feed(&self, view: bool) -> Feed {

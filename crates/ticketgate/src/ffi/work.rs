@@ -56,7 +56,7 @@ impl Work {
         })
     }
 
-    /// A `decide_many` (or, `view`, `view_many`) batch to be given its items as parts of text.
+    /// A `decide_many` batch (`view_many` when `view`) to be given its items as parts of text.
     pub fn feed(gate: &Gate, view: bool) -> Feed {
         Feed::new(gate, view, CAMEL)
     }
