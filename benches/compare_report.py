@@ -47,6 +47,13 @@ def main(out: pathlib.Path, doc: pathlib.Path) -> None:
         (binding, b_us), (_, r_us) = src[0], src[1]
         lines.append(f"| {binding} | {b_us:,.1f} | {r_us:,.1f} | {b_us / r_us:.2f}x |")
     lines += [""]
+    counted = out / "instructions.json"
+    if counted.exists():
+        counts = json.loads(counted.read_text())
+        lines += ["| binding overhead, instructions per decision (callgrind; `benches/instructions.py`) | instructions | vs Rust |",
+                  "|---|---:|---:|"]
+        lines += [f"| {name} | {n:,.0f} | {n / counts[0][1]:.2f}x |" for name, n in counts]
+        lines += [""]
     lines += ["| 10,000 requests over 50 employees (median) | ms | speed-up |", "|---|---:|---:|"]
     rust_loop = criterion_us("batch_10k/loop_of_decide") / 1000
     rust_many = criterion_us("batch_10k/decide_many") / 1000
