@@ -159,8 +159,9 @@ impl Gate {
     /// A `decide_many` batch (`view_many` when `view`) whose items come as parts of JSON
     /// text, each read off the main thread while `index.js` makes the next.
     #[napi]
-    pub fn feed(&self, view: bool) -> Feed {
-        Feed(self.0.clone(), Some(Work::feed(&self.0, view)))
+    pub fn feed(&self, env: &Env, view: bool) -> Result<Feed> {
+        let feed = guarded(env, "feed", || Ok(Work::feed(&self.0, view)))?;
+        Ok(Feed(self.0.clone(), Some(feed)))
     }
 
     /// `sha256:` version of the pack deciding now.
