@@ -24,7 +24,7 @@ pub struct Feed {
 impl Feed {
     /// A `decide_many` (`view` false) or `view_many` batch on `gate`, its items' keys
     /// matched as `keys` says.
-    pub fn new(gate: &Gate, view: bool, keys: Keys) -> Feed {
+    pub(crate) fn new(gate: &Gate, view: bool, keys: Keys) -> Feed {
         if view {
             Feed::start(gate.view_batch(), move |host, v, key| {
                 view_item(host, v, key, keys)
