@@ -6,10 +6,10 @@
 //! docs/benchmarks.md).
 
 use super::camel::{self, Texts};
-use super::{finish_batch, view_item};
+use super::{finish_batch, push_items};
 use crate::error::{Error, InvalidRequest};
-use crate::gate::{Batch, BatchItem, Gate};
-use crate::host::{check_batch, from_host, Json, JsonHost, Keys, Strings};
+use crate::gate::{Batch, BatchItem};
+use crate::host::{Json, JsonHost};
 use serde::Serialize;
 use std::sync::mpsc::{channel, Sender};
 use std::thread::JoinHandle;
@@ -22,21 +22,9 @@ pub struct Feed {
 }
 
 impl Feed {
-    /// A `decide_many` (`view` false) or `view_many` batch on `gate`, its items' keys
-    /// matched as `keys` says.
-    pub(crate) fn new(gate: &Gate, view: bool, keys: Keys) -> Feed {
-        if view {
-            Feed::start(gate.view_batch(), move |host, v, key| {
-                view_item(host, v, key, keys)
-            })
-        } else {
-            Feed::start(gate.batch(), move |host, v, key| {
-                from_host(host, v, key, keys, Strings::PerKey)
-            })
-        }
-    }
-
-    fn start<T>(
+    /// Starts the reader: each part's items are read with `read` (given the item and its key,
+    /// `[i]` in the whole batch) and pushed into `batch`.
+    pub(crate) fn start<T>(
         mut batch: Batch<T>,
         read: impl Fn(&JsonHost<'_>, &&Json<'_>, &str) -> Result<T, InvalidRequest> + Send + 'static,
     ) -> Feed
@@ -54,14 +42,10 @@ impl Feed {
                     InvalidRequest::new("", "internal error: a batch part that is not a JSON array")
                 };
                 let json = Json::parse(&text).ok_or_else(bad)?;
-                let items = json.items().ok_or_else(bad)?;
-                check_batch(n + items.len())?;
-                for item in items {
-                    batch.push(
-                        read(&JsonHost::default(), &item, &format!("[{n}]")).map_err(Into::into),
-                    );
-                    n += 1;
-                }
+                let len = json.items().ok_or_else(bad)?.len();
+                let host = JsonHost::default();
+                batch = push_items(batch, &host, &&json, n, |v, key| read(&host, v, key))?;
+                n += len;
             }
             // the reader decides beside the workers, as the calling thread does in `Batch::finish`
             Ok(camel::array(finish_batch(batch)))

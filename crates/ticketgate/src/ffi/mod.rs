@@ -229,30 +229,32 @@ fn indexed(i: usize, e: Error) -> Error {
     }
 }
 
-/// Pushes the items of a list (a batch) into `batch` as each is read with `read` (given the
-/// item and its key, `[i]`), so the gate decides the ones already read meanwhile; a claimed
-/// length past [`MAX_BATCH`](crate::limits::MAX_BATCH) is refused before any item is read,
-/// and an item that cannot be had (a throwing getter) before any is decided.
+/// Pushes the items of a list (a batch, or a part of one whose items are numbered from
+/// `first`) into `batch` as each is read with `read` (given the item and its key, `[i]`), so
+/// the gate decides the ones already read meanwhile; a claimed length that takes the batch
+/// past [`MAX_BATCH`](crate::limits::MAX_BATCH) is refused before any item is read, and an
+/// item that cannot be had (a throwing getter) before any is decided.
 pub fn push_items<H: Host, T: BatchItem>(
     mut batch: Batch<T>,
     host: &H,
     v: &H::Value,
+    first: usize,
     read: impl Fn(&H::Value, &str) -> Result<T, InvalidRequest>,
 ) -> Result<Batch<T>, InvalidRequest> {
     let n = match host.read(v) {
         Ok(Read::List(n)) => n,
         _ => return Err(InvalidRequest::new("", "expected an array")),
     };
-    check_batch(n)?;
+    check_batch(first + n)?;
     // every item had before any is decided: one that cannot be had refuses the whole batch
     let items = (0..n)
         .map(|i| {
             host.item(v, i)
-                .map_err(|r| InvalidRequest::new(format!("[{i}]"), r))
+                .map_err(|r| InvalidRequest::new(format!("[{}]", first + i), r))
         })
         .collect::<Result<Vec<_>, _>>()?;
     for (i, item) in items.iter().enumerate() {
-        batch.push(read(item, &format!("[{i}]")).map_err(Into::into));
+        batch.push(read(item, &format!("[{}]", first + i)).map_err(Into::into));
     }
     Ok(batch)
 }

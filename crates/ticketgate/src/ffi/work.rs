@@ -40,25 +40,42 @@ pub enum Done {
     Many(Texts),
 }
 
+/// A request, its errors' keys under `key`.
+fn request<H: Host>(host: &H, v: &H::Value, key: &str) -> Result<AccessRequest, InvalidRequest> {
+    from_host(host, v, key, CAMEL, Strings::PerKey)
+}
+
+/// A `[request, record]` pair, its errors' keys under `key`.
+fn pair<H: Host>(host: &H, v: &H::Value, key: &str) -> Result<ViewItem, InvalidRequest> {
+    view_item(host, v, key, CAMEL)
+}
+
 impl Work {
     /// Reads `op`'s arguments `args` by `host`.
     pub fn read<H: Host>(gate: &Gate, host: &H, op: &str, args: &H::Value) -> Result<Work, Error> {
-        let request = |v: &H::Value, key: &str| from_host(host, v, key, CAMEL, Strings::PerKey);
         Ok(match op {
-            "decide" => Work::Decide(request(args, "")?),
-            "view" => Work::View(view_item(host, args, "", CAMEL)?),
-            "decide_many" => Work::DecideMany(push_items(gate.batch(), host, args, request)?),
+            "decide" => Work::Decide(request(host, args, "")?),
+            "view" => Work::View(pair(host, args, "")?),
+            "decide_many" => {
+                let each = |v: &H::Value, key: &str| request(host, v, key);
+                Work::DecideMany(push_items(gate.batch(), host, args, 0, each)?)
+            }
             "view_many" => {
-                let pair = |v: &H::Value, key: &str| view_item(host, v, key, CAMEL);
-                Work::ViewMany(push_items(gate.view_batch(), host, args, pair)?)
+                let each = |v: &H::Value, key: &str| pair(host, v, key);
+                Work::ViewMany(push_items(gate.view_batch(), host, args, 0, each)?)
             }
             _ => Work::Call(variant_from_host(host, op, args, CAMEL)?),
         })
     }
 
-    /// A `decide_many` batch (`view_many` when `view`) to be given its items as parts of text.
+    /// A `decide_many` batch (`view_many` when `view`) to be given its items as parts of text,
+    /// each item read as [`Work::read`] reads a batch's.
     pub fn feed(gate: &Gate, view: bool) -> Feed {
-        Feed::new(gate, view, CAMEL)
+        if view {
+            Feed::start(gate.view_batch(), |host, v, key| pair(host, v, key))
+        } else {
+            Feed::start(gate.batch(), |host, v, key| request(host, v, key))
+        }
     }
 
     /// Runs the operation.
