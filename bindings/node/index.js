@@ -178,7 +178,9 @@ class Gate {
   }
   #manyAsync(op, items) {
     const large = Array.isArray(items) && items.length > PART && items.length <= MAX_BATCH
-    if (!large || !fits(items, items.length)) return this.#native.callAsync(op, items, batchText(items))
+    if (!large) return this.#native.callAsync(op, items, batchText(items))
+    // not plain: read by value, without walking the batch a second time in `batchText`
+    if (!fits(items, items.length)) return this.#native.callAsync(op, items, undefined)
     const feed = this.#native.feed(op === 'view_many')
     try {
       for (let i = 0; i < items.length; i += PART) feed.push(JSON.stringify(items.slice(i, i + PART)))

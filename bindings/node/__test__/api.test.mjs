@@ -149,6 +149,12 @@ test('a large async batch, sent in parts, gives what the same batch sent whole g
   const views = new Gate(opts).viewMany(pairs).map(strip)
   assert.deepEqual(views[700][1], '[700].record.phone')
   assert.deepEqual((await new Gate(opts).viewManyAsync(pairs)).map(strip), views)
+  // a large batch that JSON would not say exactly (a Map) is read by value, as the sync one is
+  const mixed = reqs.slice(0, 600)
+  mixed[550] = { ...mixed[550], customer: new Map([['id', 'c1']]) }
+  const byValue = new Gate(opts).decideMany(mixed).map(strip)
+  assert.equal(byValue[550][0], 'InvalidRequest')
+  assert.deepEqual((await new Gate(opts).decideManyAsync(mixed)).map(strip), byValue)
   // a getter that throws only when read again (after the check) rejects; it does not throw
   let reads = 0
   const odd = Object.defineProperty({ ...baseRequest() }, 'purpose', { enumerable: true, get() { if (reads++) throw new Error('read twice'); return 'support' } })
