@@ -3,7 +3,31 @@
 // of the native addon (native.js, built by napi-rs), which reads the arguments into the
 // core's types, runs the operation and converts the answer. Nothing is decided here.
 
-const native = require('./native.js')
+const native = load()
+
+/**
+ * The addon, or an error that says how to get it: npm 12 and later install a dependency
+ * without running its install script (which builds the addon) until the project approves
+ * it, and napi-rs's own message blames an unrelated npm bug.
+ */
+function load() {
+  try {
+    return require('./native.js')
+  } catch (e) {
+    let why = e
+    while (why.cause) why = why.cause
+    throw Object.assign(
+      new Error(
+        `ticketgate: its native addon could not be loaded (${String(why.message).split('\n')[0]}). If npm skipped the ` +
+          "package's install script, as npm 12 and later do until it is approved, run " +
+          '`npm install-scripts approve ticketgate && npm rebuild ticketgate`; in a checkout, ' +
+          '`npm run build` in bindings/node builds it.',
+        { cause: e },
+      ),
+      { code: 'TicketgateError' },
+    )
+  }
+}
 
 // The core's input limits (crates/ticketgate/src/limits.rs), as far as `plain` needs them: they
 // only bound what goes by text, since the core applies its own limits to either path.

@@ -256,6 +256,23 @@ test('the generated native.d.ts is the committed one', () => {
   assert.equal(out.trim(), '', 'a build changed native.d.ts: commit the regenerated file')
 })
 
+test('an addon that is not built is named, with the commands that build it', () => {
+  // as npm 12 leaves the package: its files, without the install script's build
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ticketgate-unbuilt-'))
+  for (const f of ['index.js', 'native.js', 'package.json']) fs.copyFileSync(path.join(HERE, f), path.join(dir, f))
+  try {
+    assert.throws(() => require(path.join(dir, 'index.js')), (e) => {
+      assert.equal(e.code, 'TicketgateError')
+      assert.match(e.message, /could not be loaded \(.*ticketgate\.[^ ]*\.node/)
+      assert.match(e.message, /npm install-scripts approve ticketgate && npm rebuild ticketgate/)
+      assert.ok(e.cause instanceof Error)
+      return true
+    })
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('a TypeScript usage example type-checks', () => {
   execFileSync(path.join(HERE, 'node_modules/.bin/tsc'), ['--noEmit', '-p', path.join(HERE, '__test__/tsconfig.json')], {
     stdio: 'pipe',
