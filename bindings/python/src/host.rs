@@ -54,9 +54,12 @@ impl<'py> Host for Objects<'py> {
         &self,
         obj: &Bound<'py, PyAny>,
     ) -> Result<Read<Bound<'py, PyAny>, PyBackedStr>, String> {
-        let py = obj.py();
         if obj.is_none() {
             return Ok(Read::Null);
+        }
+        // first, as most values are: no type is also one of those below (layouts conflict)
+        if let Ok(s) = obj.cast::<PyString>() {
+            return s.clone().try_into().map(Read::Str).map_err(reason);
         }
         if let Ok(b) = obj.cast::<PyBool>() {
             return Ok(Read::Bool(b.is_true()));
@@ -69,9 +72,6 @@ impl<'py> Host for Objects<'py> {
         }
         if obj.is_instance_of::<PyFloat>() {
             return obj.extract().map(Read::Float).map_err(reason);
-        }
-        if let Ok(s) = obj.cast::<PyString>() {
-            return s.clone().try_into().map(Read::Str).map_err(reason);
         }
         if let Ok(b) = obj.cast::<PyBytes>() {
             // secrets (grant and audit keys) may be bytes
@@ -95,11 +95,11 @@ impl<'py> Host for Objects<'py> {
             return Ok(Read::List(t.len()));
         }
         let stand_in = STAND_IN
-            .import(py, "ticketgate._host", "stand_in")
+            .import(obj.py(), "ticketgate._host", "stand_in")
             .map_err(reason)?;
         match stand_in.call1((obj, MAX_ITEMS)) {
             Ok(v) => Ok(Read::Alias(v)),
-            Err(e) => Err(e.value(py).to_string()),
+            Err(e) => Err(e.value(obj.py()).to_string()),
         }
     }
 
