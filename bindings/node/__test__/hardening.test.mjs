@@ -183,6 +183,29 @@ test('array-likes are lists; a claimed length past the limit is refused before r
   assert.throws(() => gate.decide(r), (e) => e.code === 'InvalidRequest' && e.key === 'employee.teams')
 })
 
+test('inherited keys are not data, on either path (a polluted Object.prototype adds nothing)', () => {
+  const gate = new Gate({ clock: 'replay' })
+  const plain = gate.decide(baseRequest())
+  // a prototype other than Object.prototype sends the request key by key through N-API
+  const inheriting = (own, inherited) => Object.assign(Object.create(inherited), own)
+  for (const inherited of [{ fields: ['email'] }, { bogus: 'x' }, { purpose: 'legal' }]) {
+    const d = gate.decide(inheriting(baseRequest(), inherited))
+    assert.deepEqual(Object.keys(d.fields), Object.keys(plain.fields), JSON.stringify(inherited))
+    assert.equal(d.purpose, 'support')
+  }
+  const r = baseRequest()
+  r.customer = inheriting(r.customer, { bogus: 'x' })
+  assert.deepEqual(gate.decide(r).fields, plain.fields)
+  Object.defineProperty(Object.prototype, 'fields', { value: ['email'], enumerable: true, configurable: true })
+  try {
+    for (const req of [baseRequest(), inheriting(baseRequest(), {})]) {
+      assert.deepEqual(Object.keys(gate.decide(req).fields), Object.keys(plain.fields))
+    }
+  } finally {
+    delete Object.prototype.fields
+  }
+})
+
 test('close writes out the audit log and lets a new gate open it', () => {
   const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tg-close-')), 'audit.jsonl')
   const first = new Gate({ clock: 'replay', auditLog: log, durability: 'batched' })

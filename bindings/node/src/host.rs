@@ -64,14 +64,17 @@ impl<'e> Host for Js<'e> {
                     Read::List(obj.get_array_length().map_err(reason)? as usize)
                 } else {
                     // each key is looked up as the JavaScript string it is: one with a lone
-                    // surrogate, made U+FFFD as UTF-8, would find no value and vanish
+                    // surrogate, made U+FFFD as UTF-8, would find no value and vanish.
+                    // N-API lists inherited keys too; only own ones are data, as for
+                    // JSON.stringify (a polluted `Object.prototype` adds no `grant`)
                     let names = obj.get_property_names().map_err(reason)?;
-                    let key = |i| -> Result<_, String> {
+                    let mut keys = Vec::new();
+                    for i in 0..names.get_array_length().map_err(reason)? {
                         let k: Unknown<'e> = names.get_element(i).map_err(reason)?;
-                        Ok((text(k).map_err(|e| format!("a key has {e}"))?, k))
-                    };
-                    let n = names.get_array_length().map_err(reason)?;
-                    let keys = (0..n).map(key).collect::<Result<Vec<_>, _>>()?;
+                        if obj.has_own_property_js(k).map_err(reason)? {
+                            keys.push((text(k).map_err(|e| format!("a key has {e}"))?, k));
+                        }
+                    }
                     match array_like_len(&obj, &keys)? {
                         Some(n) => Read::List(n),
                         None => {
