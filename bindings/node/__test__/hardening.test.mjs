@@ -59,6 +59,9 @@ test('hostile shapes get typed errors, not crashes', () => {
   for (const [req, key] of cases) {
     assert.throws(() => gate.decide(req), (e) => e.code === 'InvalidRequest' && e.key.startsWith(key), key)
   }
+  // where any value goes (a record's other keys) the depth limit itself names the level past it
+  const notes = (e) => e.code === 'InvalidRequest' && e.key === `record.notes${'[0]'.repeat(16)}` && /deeper than 16/.test(e.message)
+  assert.throws(() => gate.view(baseRequest(), { name: 'Jane Doe', notes: deep }), notes)
   const both = baseRequest()
   both.ticket.opened_at = '2026-11-28T07:00:00Z' // beside openedAt
   assert.throws(() => gate.decide(both), (e) => e.code === 'InvalidRequest')

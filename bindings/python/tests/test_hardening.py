@@ -138,6 +138,10 @@ def test_hostile_shapes_get_typed_errors_not_crashes(request_dict: Dict[str, Any
         with pytest.raises(ticketgate.InvalidRequest) as e:
             gate.decide(req)
         assert e.value.key.startswith(key), e.value
+    # where any value goes (a record's other keys) the depth limit itself names the level past it
+    with pytest.raises(ticketgate.InvalidRequest) as e:
+        gate.view(request_dict, {"name": "Jane Doe", "notes": deep})
+    assert e.value.key == "record.notes" + "[0]" * 16 and "deeper than 16" in e.value.reason, e.value
     teams = {"billing"}  # any iterable is a list
     assert gate.decide({**request_dict, "employee": {**request_dict["employee"], "teams": teams}}).outcome("name") == "reveal"
 

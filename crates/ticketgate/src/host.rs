@@ -113,6 +113,10 @@ pub enum Json<'a> {
     List(Vec<Json<'a>>),
     /// An object, its keys in order.
     Map(Vec<(Cow<'a, str>, Json<'a>)>),
+    /// An array or object nested past the input limit, passed over unread: the reader names
+    /// the key where the limit is passed, as it does for a host's value (serde_json would
+    /// refuse a deep document whole, at its own limit of 128, naming no key).
+    Deep,
 }
 
 impl<'a> Json<'a> {
@@ -164,11 +168,25 @@ impl From<serde_json::Value> for Json<'static> {
 
 impl<'de> serde::Deserialize<'de> for Json<'de> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Json<'de>, D::Error> {
-        d.deserialize_any(JsonVisitor)
+        JsonVisitor(0).deserialize(d)
     }
 }
 
-struct JsonVisitor;
+/// A value at this nesting depth.
+struct JsonVisitor(usize);
+
+impl<'de> DeserializeSeed<'de> for JsonVisitor {
+    type Value = Json<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Json<'de>, D::Error> {
+        if self.0 > MAX_DEPTH + 1 {
+            // skipped by serde_json without recursing: its syntax is still checked
+            d.deserialize_ignored_any(de::IgnoredAny)?;
+            return Ok(Json::Deep);
+        }
+        d.deserialize_any(self)
+    }
+}
 
 impl<'de> Visitor<'de> for JsonVisitor {
     type Value = Json<'de>;
@@ -202,7 +220,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
+        while let Some(item) = seq.next_element_seed(JsonVisitor(self.0 + 1))? {
             items.push(item);
         }
         Ok(Json::List(items))
@@ -210,7 +228,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
         let mut entries = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            entries.push((key, map.next_value()?));
+            entries.push((key, map.next_value_seed(JsonVisitor(self.0 + 1))?));
         }
         Ok(Json::Map(entries))
     }
@@ -269,6 +287,7 @@ impl<'a> Host for JsonHost<'a> {
             Json::Str(s) => Read::Str(s.as_ref()),
             Json::List(items) => Read::List(items.len()),
             Json::Map(entries) => Read::Map(entries.iter().map(|(k, v)| (k.as_ref(), v)).collect()),
+            Json::Deep => return Err(format!("nested deeper than {MAX_DEPTH} levels")),
         })
     }
 
@@ -897,6 +916,30 @@ mod tests {
             .unwrap_err();
         assert!(e.reason.contains("nested"), "{e:?}");
         assert!(e.key.starts_with("record.name"), "{e:?}");
+    }
+
+    #[test]
+    fn json_text_nested_past_any_parser_limit_names_the_key() {
+        // 5,000 levels fit the document limit and are far past serde_json's own 128
+        for (open, close) in [("{\"a\":", "}"), ("[", "]")] {
+            let mut v = request();
+            v["client"] = json!("@");
+            let (n, text) = (5_000, v.to_string());
+            let text = text.replace("\"@\"", &format!("{}1{}", open.repeat(n), close.repeat(n)));
+            let e = AccessRequest::from_json(&text).unwrap_err();
+            assert_eq!(e.key, "client", "{e:?}");
+            let record = format!("{{\"notes\": {}1{}}}", open.repeat(n), close.repeat(n));
+            let e = Json::parse(&record)
+                .unwrap()
+                .read::<serde_json::Map<String, Value>>("record", Keys::Exact, Strings::Loose)
+                .unwrap_err();
+            assert!(e.reason.contains("nested deeper than 16"), "{e:?}");
+            assert!(e.key.starts_with("record.notes"), "{e:?}");
+            assert_eq!(e.key.matches(['[', '.']).count(), MAX_DEPTH + 1, "{e:?}");
+        }
+        // what is passed over is still JSON: a syntax error deep down is not skipped
+        let bad = format!("{{\"notes\": {}1,{}}}", "[".repeat(40), "]".repeat(40));
+        assert!(Json::parse(&bad).is_none());
     }
 
     /// A request with one part changed: a key dropped, a value replaced by another type, a
