@@ -67,6 +67,25 @@ test('hostile shapes get typed errors, not crashes', () => {
   assert.throws(() => gate.decide(both), (e) => e.code === 'InvalidRequest')
 })
 
+test('a reason quotes fields as camelCase keys, the caller\'s own key as written', () => {
+  const gate = new Gate({ clock: 'replay' })
+  const noOpened = baseRequest()
+  delete noOpened.ticket.openedAt
+  const unknown = baseRequest()
+  unknown.employee.office_Country = 'DE'
+  for (const how of ['text', 'value']) {
+    // NaN sends the request key by key rather than as text: both paths word it alike
+    const req = (r) => (how === 'value' ? { ...r, justification: NaN } : r)
+    assert.throws(() => gate.decide(req(noOpened)), (e) => e.key === 'ticket' && e.message.endsWith('missing field `openedAt`'), how)
+    assert.throws(
+      () => gate.decide(req(unknown)),
+      (e) => e.key === 'employee.office_Country' && /unknown field `office_Country`, expected one of `id`.*`officeCountry`, `shift`/.test(e.message),
+      how,
+    )
+  }
+  assert.throws(() => new Gate({ auditLogg: 'x' }), (e) => e.key === 'auditLogg' && /`auditLog`, `durability`, `auditKey`/.test(e.message))
+})
+
 test('a record error names the field as written', () => {
   const gate = new Gate({ clock: 'replay' })
   assert.throws(() => gate.view(baseRequest(), { ticket_numbers: 5 }), (e) => e.key === 'record.ticket_numbers')

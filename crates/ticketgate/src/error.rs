@@ -43,14 +43,26 @@ impl Error {
 }
 
 /// A request that cannot be decided, naming the offending key.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("invalid request: `{key}`: {reason}")]
 pub struct InvalidRequest {
     /// Dotted path of the bad key, e.g. `ticket.closed_at`; empty for the whole document.
     pub key: String,
     /// Why it is wrong.
     pub reason: String,
+    /// `key` is spelt as the caller wrote it (found while reading the caller's value), not
+    /// in the contract's snake_case (a later check): a binding respells only the latter, or
+    /// a key of the caller's own (`nick_name`) would be named as one they never wrote.
+    pub(crate) as_written: bool,
 }
+
+impl PartialEq for InvalidRequest {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.key, &self.reason) == (&other.key, &other.reason)
+    }
+}
+
+impl Eq for InvalidRequest {}
 
 impl InvalidRequest {
     /// An invalid request at `key` (a dotted path such as `ticket.closed_at`).
@@ -58,6 +70,7 @@ impl InvalidRequest {
         Self {
             key: key.into(),
             reason: reason.into(),
+            as_written: false,
         }
     }
 

@@ -340,7 +340,14 @@ fn walk<H: Host, T: DeserializeOwned>(
         Some(name) => T::deserialize(Variant { name, de }),
         None => T::deserialize(de),
     };
-    read.map_err(|e| InvalidRequest::new(e.0.key.unwrap_or_default(), e.0.reason))
+    read.map_err(|e| {
+        let Failure { key, reason, names } = *e.0;
+        let reason = names.map_or(reason, |n| n.reason(keys));
+        InvalidRequest {
+            as_written: true,
+            ..InvalidRequest::new(key.unwrap_or_default(), reason)
+        }
+    })
 }
 
 /// Reads `args` as the variant `name` of the enum `T` (an operation and its arguments by
@@ -380,11 +387,70 @@ pub struct HostError(Box<Failure>);
 struct Failure {
     key: Option<String>,
     reason: String,
+    /// A struct's field names the reason quotes, spelled as the caller spells keys when the
+    /// error is handed out (serde makes these errors knowing nothing of the spelling).
+    names: Option<Names>,
+}
+
+/// The field names an error quotes.
+#[derive(Debug)]
+enum Names {
+    /// A key (as written) that is no field, and the fields there are.
+    Unknown(String, &'static [&'static str]),
+    /// A required field not given.
+    Missing(&'static str),
+}
+
+impl Names {
+    /// The reason, field names in camelCase when keys are read so; worded as serde words it.
+    fn reason(&self, keys: Keys) -> String {
+        let name = |f: &str| match keys {
+            Keys::CamelToo => format!("`{}`", to_camel(f)),
+            Keys::Exact => format!("`{f}`"),
+        };
+        match self {
+            Names::Missing(f) => format!("missing field {}", name(f)),
+            Names::Unknown(key, []) => format!("unknown field `{key}`, there are no fields"),
+            Names::Unknown(key, fields) => {
+                let names: Vec<String> = fields.iter().map(|f| name(f)).collect();
+                let expected = match names.as_slice() {
+                    [one] => one.clone(),
+                    [a, b] => format!("{a} or {b}"),
+                    _ => format!("one of {}", names.join(", ")),
+                };
+                format!("unknown field `{key}`, expected {expected}")
+            }
+        }
+    }
+}
+
+/// `office_country` as `officeCountry`.
+fn to_camel(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut parts = field.split('_');
+    out.extend(parts.next());
+    for p in parts {
+        let mut c = p.chars();
+        out.extend(c.next().map(|c| c.to_ascii_uppercase()));
+        out.push_str(c.as_str());
+    }
+    out
 }
 
 impl HostError {
     fn new(key: Option<String>, reason: String) -> Self {
-        Self(Box::new(Failure { key, reason }))
+        Self(Box::new(Failure {
+            key,
+            reason,
+            names: None,
+        }))
+    }
+
+    fn named(names: Names) -> Self {
+        let mut e = Self::new(None, String::new());
+        e.0.reason = names.reason(Keys::Exact);
+        e.0.names = Some(names);
+        e
     }
 
     fn at(at: &At<'_>, reason: impl Into<String>) -> Self {
@@ -410,6 +476,12 @@ impl std::error::Error for HostError {}
 impl de::Error for HostError {
     fn custom<T: std::fmt::Display>(msg: T) -> Self {
         Self::new(None, msg.to_string())
+    }
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        Self::named(Names::Unknown(field.to_owned(), expected))
+    }
+    fn missing_field(field: &'static str) -> Self {
+        Self::named(Names::Missing(field))
     }
 }
 
@@ -543,6 +615,7 @@ impl<'p, H: Host> De<'p, H> {
                     value: None,
                     fields,
                     seen: 0,
+                    seen_as_named: 0,
                     de: self,
                 })
             }
@@ -743,6 +816,8 @@ struct Map<'p, H: Host> {
     fields: Option<&'static [&'static str]>,
     /// The fields given so far, as bits (structs here have far fewer than 128 fields).
     seen: u128,
+    /// Those of them given with the contract's spelling (not in camelCase).
+    seen_as_named: u128,
 }
 
 /// The field of `fields` (a struct's; `None` for a map) that `key` names.
@@ -778,15 +853,22 @@ impl<'de, H: Host> de::MapAccess<'de> for Map<'_, H> {
             let read = match field(self.fields, self.de.keys, k) {
                 Some((i, name)) => {
                     let bit = 1u128.checked_shl(i as u32).unwrap_or(0);
+                    let as_named = if k == name { bit } else { 0 };
                     if self.seen & bit != 0 {
-                        let how = if k == name {
-                            ""
+                        let reason = if self.seen_as_named & bit == as_named {
+                            format!("`{k}` is given twice")
                         } else {
-                            " (as written and in camelCase)"
+                            let other = if as_named == 0 {
+                                name.into()
+                            } else {
+                                to_camel(name)
+                            };
+                            format!("`{k}` and `{other}` name the same field: give one")
                         };
-                        return Err(HostError::at(&at, format!("`{name}` is given twice{how}")));
+                        return Err(HostError::at(&at, reason));
                     }
                     self.seen |= bit;
+                    self.seen_as_named |= as_named;
                     seed.deserialize(BorrowedStrDeserializer::new(name))
                 }
                 None => seed.deserialize(de::value::StrDeserializer::new(k)),
@@ -868,6 +950,28 @@ mod tests {
     }
 
     #[test]
+    fn errors_quote_fields_as_the_caller_spells_keys() {
+        let mut v = request();
+        v["ticket"].as_object_mut().unwrap().remove("opened_at");
+        let reason = |v: &Value, keys| read(v.clone(), keys).unwrap_err().reason;
+        assert_eq!(reason(&v, Keys::CamelToo), "missing field `openedAt`");
+        assert_eq!(reason(&v, Keys::Exact), "missing field `opened_at`");
+        let mut v = request();
+        v["employee"]["office_Country"] = json!("DE");
+        let camel = read(v.clone(), Keys::CamelToo).unwrap_err();
+        assert_eq!(camel.key, "employee.office_Country");
+        // the caller's own key is quoted as written, the fields as they would write them
+        assert!(
+            camel
+                .reason
+                .starts_with("unknown field `office_Country`, expected one of `id`")
+                && camel.reason.contains("`officeCountry`, `shift`"),
+            "{camel:?}"
+        );
+        assert!(reason(&v, Keys::Exact).contains("`office_country`, `shift`"));
+    }
+
+    #[test]
     fn camel_case_keys_name_fields_and_both_spellings_are_refused() {
         let mut v = request();
         v["employee"]["officeCountry"] = v["employee"]["office_country"].take();
@@ -890,6 +994,10 @@ mod tests {
         v["ticket"]["openedAt"] = json!("2026-11-28T07:00:00Z");
         let e = read(v, Keys::CamelToo).unwrap_err();
         assert_eq!(e.key, "ticket.openedAt");
+        assert_eq!(
+            e.reason,
+            "`openedAt` and `opened_at` name the same field: give one"
+        );
     }
 
     #[test]

@@ -393,7 +393,7 @@ impl AccessRequest {
             if g.expires_at <= g.issued_at {
                 return Err(InvalidRequest::new(
                     "grant.expires_at",
-                    "must be after grant.issued_at",
+                    "must be after the grant's issue time",
                 ));
             }
         }
@@ -438,13 +438,16 @@ fn check_ticket(
         (true, None) => {
             return Err(InvalidRequest::new(
                 "ticket.closed_at",
-                format!("a `{}` ticket needs closed_at", t.status.as_str()),
+                format!("must be given for a ticket that is `{}`", t.status.as_str()),
             ))
         }
         (false, Some(_)) => {
             return Err(InvalidRequest::new(
                 "ticket.closed_at",
-                format!("an `{}` ticket cannot have closed_at", t.status.as_str()),
+                format!(
+                    "must be null or left out while the ticket is `{}`",
+                    t.status.as_str()
+                ),
             ))
         }
         _ => {}
@@ -465,7 +468,7 @@ fn check_ticket(
         if c < t.opened_at {
             return Err(InvalidRequest::new(
                 "ticket.closed_at",
-                "is earlier than ticket.opened_at",
+                "is earlier than the time the ticket was opened",
             ));
         }
     }

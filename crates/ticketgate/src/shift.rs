@@ -166,7 +166,7 @@ impl Shift {
         match self {
             Shift::Absolute { start, end } if end <= start => Err(InvalidRequest::new(
                 "employee.shift.end",
-                "must be after shift.start",
+                "must be after the shift's start",
             )),
             Shift::Absolute { .. } => Ok(()),
             Shift::Weekly(w) => w.parse().map(|_| ()),

@@ -93,8 +93,8 @@ pub fn array<T: Serialize + Send>(items: Vec<Result<T, Error>>) -> Texts {
 
 /// A key path from the core's own checks (`ticket.closed_at`, `fields[1]`) as a JavaScript
 /// caller writes it; keys below a contact record (`record.ticket_numbers`) are field names
-/// and stay. Paths from reading the caller's values are already as written, and pass
-/// unchanged.
+/// and stay. Paths from reading the caller's values are already as written and are not
+/// respelt ([`crate::InvalidRequest`] says which it has).
 pub fn path(key: &str) -> String {
     let mut in_record = false;
     let mut out = String::with_capacity(key.len());

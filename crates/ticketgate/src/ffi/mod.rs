@@ -187,7 +187,9 @@ impl GateOptions {
             }
             None => {
                 if let Some((k, _)) = audit_only.iter().find(|(_, set)| *set) {
-                    return Err(InvalidRequest::new(*k, "needs audit_log").into());
+                    return Err(
+                        InvalidRequest::new(*k, "has no effect without an audit log").into(),
+                    );
                 }
             }
         }
@@ -195,7 +197,7 @@ impl GateOptions {
             (Some(_), Some(_)) => {
                 return Err(InvalidRequest::new(
                     "redis_url",
-                    "give either velocity_store or redis_url, not both",
+                    "give either a velocity store or a Redis URL, not both",
                 )
                 .into())
             }
@@ -317,7 +319,11 @@ pub fn describe<E: Encode>(e: &Error, enc: &E) -> Result<Described<E::Out>, Erro
     let mut attrs = vec![("code", enc.encode(e.code())?)];
     let message = match e {
         Error::InvalidRequest(i) => {
-            let key = enc.key_path(&i.key);
+            let key = if i.as_written {
+                i.key.clone()
+            } else {
+                enc.key_path(&i.key)
+            };
             let message = format!("invalid request: `{key}`: {}", i.reason);
             attrs.push(("key", enc.encode(&key)?));
             attrs.push(("reason", enc.encode(&i.reason)?));

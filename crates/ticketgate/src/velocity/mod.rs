@@ -149,9 +149,9 @@ impl VelocityConfig {
     pub(crate) fn problem(&self) -> Option<&'static str> {
         let d = self.day;
         if self.window_s == 0 || self.hard == 0 || self.soft > self.hard {
-            Some("needs window_s > 0, hard > 0 and soft <= hard")
+            Some("needs a window longer than 0 s, hard > 0 and soft <= hard")
         } else if d.window_s < self.window_s || d.soft > d.hard {
-            Some("day needs window_s >= the short window_s and soft <= hard")
+            Some("day needs a window at least as long as the short one and soft <= hard")
         } else if d.hard < self.hard || d.soft < self.soft {
             Some("day limits below the short window's would bind first: raise day.soft / day.hard")
         } else {
