@@ -1,6 +1,6 @@
 // The public API (index.js). The request, option and result shapes are generated from the
 // core's types into types.d.ts; the native addon's own declarations are in native.d.ts.
-import type { Access, AccessRequest, Affected, AuditReport, Decision, Employee, GateOptions, Grant, Suspect, Suspension, TicketgateError, View } from './types'
+import type { Access, AccessRequest, Affected, AuditReport, Decision, Employee, GateOptions, Grant, Restored, Suspect, Suspension, TicketgateError, View } from './types'
 export * from './types'
 
 /** The gate: decides, per contact field, what an employee may see. */
@@ -53,6 +53,12 @@ export declare class Gate {
   suspended(): Suspension[]
   /** Records a past reveal (warming velocity counts after a restart). */
   recordReveal(employeeId: string, customerId: string, at: string | Date): void
+  /**
+   * Restores from the audit trail what the velocity store forgot in a restart (the memory
+   * store keeps nothing): suspensions, revocations, recent reveals. Call once at startup;
+   * it only adds.
+   */
+  restore(): Restored
   /** Returns the grant signed as it is (no issuing checks: for tests and migrations). */
   signGrant(grant: Grant): Grant
   /**

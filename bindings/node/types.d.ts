@@ -621,6 +621,24 @@ export type Suspension = {
 };
 
 /**
+ * What [`Gate::restore`] put back into the velocity store.
+ */
+export type Restored = {
+  /**
+   * Employees the trail leaves suspended, suspended again.
+   */
+  suspended: Array<string>,
+  /**
+   * Grants revoked recently enough to be presented still, revoked again.
+   */
+  revoked: Array<string>,
+  /**
+   * Employee and customer pairs with a reveal in the long velocity window, counted again.
+   */
+  counted: number,
+};
+
+/**
  * A customer whose data an employee saw (the breach-notification list).
  */
 export type Affected = {

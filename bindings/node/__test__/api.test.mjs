@@ -300,3 +300,22 @@ test('shadow mode refuses nothing and says what would have been enforced', () =>
   assert.equal(new Gate({ clock: 'replay' }).decide(baseRequest()).wouldEnforce, undefined)
   assert.throws(() => new Gate({ clock: 'replay', mode: 'lenient' }), { code: 'InvalidRequest', key: 'mode' })
 })
+
+test('a restarted gate restores what its memory store forgot from the trail', () => {
+  const trail = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-restore-'))
+  const velocity = { windowS: 3600, soft: 1, hard: 1 }
+  const before = new Gate({ clock: 'replay', auditLog: trail, velocity })
+  assert.equal(before.decide(baseRequest()).fields.name.outcome, 'reveal')
+  before.suspend('mallory', 'sold customer data')
+  before.close()
+  const after = new Gate({ clock: 'replay', auditLog: trail, velocity })
+  assert.deepEqual(after.restore(), { suspended: ['mallory'], revoked: [], counted: 1 })
+  const other = baseRequest()
+  other.customer.id = other.ticket.customer = 'c2'
+  assert.notEqual(after.decide(other).fields.name.outcome, 'reveal')
+  const mallory = baseRequest()
+  mallory.employee.id = mallory.ticket.assignee = 'mallory'
+  assert.ok(Object.values(after.decide(mallory).fields).every((f) => f.outcome === 'withhold'))
+  assert.throws(() => new Gate({ clock: 'replay' }).restore(), { code: 'InvalidRequest', key: 'auditLog' })
+  fs.rmSync(trail, { recursive: true })
+})

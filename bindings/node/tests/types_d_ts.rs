@@ -9,8 +9,8 @@ use ticketgate::ffi::AuditReport;
 use ticketgate::{
     AccessRequest, Alert, Clock, Customer, DayCount, DayLimits, Decision, Durability, Employee,
     FieldDecision, GateOptions, Grant, GrantKind, Head, Intent, Mode, Outcome, PeerSignals,
-    Purpose, Segment, Severity, Shift, Status, Suspension, Ticket, Timestamp, VelocityConfig,
-    VelocityInfo, View, Weekly,
+    Purpose, Restored, Segment, Severity, Shift, Status, Suspension, Ticket, Timestamp,
+    VelocityConfig, VelocityInfo, View, Weekly,
 };
 use ts_rs::{Config, TS};
 
@@ -96,6 +96,7 @@ fn generate() -> String {
         decl::<DayLimits>(&cfg),
         decl::<PeerSignals>(&cfg),
         decl::<Suspension>(&cfg),
+        decl::<Restored>(&cfg),
         decl::<Affected>(&cfg),
         decl::<Access>(&cfg),
         decl::<Suspect>(&cfg),

@@ -366,3 +366,24 @@ def test_alerts_carry_severity_and_episode_and_peer_signals_are_checked(request_
     with pytest.raises(ticketgate.InvalidRequest) as e:
         ticketgate.Gate(clock="replay", peer_signals={"ratoi": 3})
     assert "ratoi" in str(e.value)
+
+
+def test_a_restarted_gate_restores_what_its_memory_store_forgot(tmp_path: pathlib.Path, request_dict: Dict[str, Any]) -> None:
+    trail = tmp_path / "trail"
+    trail.mkdir()
+    velocity = {"window_s": 3600, "soft": 1, "hard": 1}
+    before = ticketgate.Gate(clock="replay", audit_log=trail, velocity=velocity)
+    assert before.decide(request_dict).outcome("name") == "reveal"
+    before.suspend("mallory", "sold customer data")
+    before.close()
+    after = ticketgate.Gate(clock="replay", audit_log=trail, velocity=velocity)
+    assert after.restore() == {"suspended": ["mallory"], "revoked": [], "counted": 1}
+    assert [s["employee"] for s in after.suspended()] == ["mallory"]
+    other = {**request_dict, "customer": {**request_dict["customer"], "id": "c2"}}
+    other["ticket"] = {**request_dict["ticket"], "customer": "c2"}
+    assert after.decide(other).outcome("name") != "reveal"  # alice's one customer is counted
+    mallory = {**request_dict, "employee": {**request_dict["employee"], "id": "mallory"}}
+    mallory["ticket"] = {**request_dict["ticket"], "assignee": "mallory"}
+    assert {f["outcome"] for f in after.decide(mallory).fields.values()} == {"withhold"}
+    with pytest.raises(ticketgate.InvalidRequest):
+        ticketgate.Gate(clock="replay").restore()  # no trail to restore from

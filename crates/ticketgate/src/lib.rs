@@ -31,7 +31,7 @@ pub use error::{
     AuditError, Error, InvalidRequest, PolicyDiagnostic, PolicyError, Result, StoreError,
 };
 pub use ffi::GateOptions;
-pub use gate::{Batch, BatchItem, Gate, GateBuilder, View, ViewItem, SUSPENDED_GUARD};
+pub use gate::{Batch, BatchItem, Gate, GateBuilder, Restored, View, ViewItem, SUSPENDED_GUARD};
 pub use grant::{GrantKey, GrantKeys};
 pub use model::{
     AccessRequest, Customer, Employee, Grant, GrantKind, Intent, Purpose, Segment, Shift, Status,

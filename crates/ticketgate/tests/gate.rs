@@ -1296,3 +1296,130 @@ fn a_batch_shares_one_fsync_under_always_durability() {
     );
     assert_eq!(log.head().seq, 5 * 200 + 20);
 }
+
+/// A deploy restarts every worker with an empty memory store: without `restore` the
+/// suspended insider would be back, a revoked grant usable and every velocity window empty.
+#[test]
+fn a_restarted_gate_restores_the_kill_switch_revocations_and_counts_from_its_trail() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("trail");
+    std::fs::create_dir(&trail).unwrap();
+    let keys = || GrantKeys::new(vec![GrantKey::new([9; 32]).unwrap()]).unwrap();
+    let open = || {
+        Gate::builder()
+            .velocity(VelocityConfig {
+                window_s: 3600,
+                soft: 2,
+                hard: 3,
+                ..VelocityConfig::default()
+            })
+            .grant_keys(keys())
+            .audit_log(AuditOptions::new(&trail))
+            .build()
+            .unwrap()
+    };
+    let now = Timestamp::now();
+    let ago = |min: i64| Timestamp::from_millis(now.millis() - min * 60_000).unwrap();
+    let at = |min: i64| Timestamp::from_millis(now.millis() + min * 60_000).unwrap();
+    let grant: Grant = serde_json::from_value(json!({
+        "id": "g-1", "kind": "break_glass", "grantee": "alice", "customer": "c9",
+        "fields": ["phone"], "purpose": "support", "reason": "fraud call", "incident": "INC-1",
+        "issued_at": ago(1).to_string(), "expires_at": at(50).to_string()}))
+    .unwrap();
+    let mut with_grant = live_request("c9", now);
+    with_grant.grant = Some(
+        Gate::builder()
+            .grant_keys(keys())
+            .build()
+            .unwrap()
+            .sign_grant(grant),
+    );
+    let before = open();
+    for c in ["c0", "c1"] {
+        let d = before.decide(&live_request(c, now)).unwrap();
+        assert_eq!(d.outcome("name"), Outcome::Reveal);
+    }
+    let mut preview = live_request("c5", now);
+    preview.intent = Some(Intent::Preview);
+    before.decide(&preview).unwrap();
+    before.suspend("mallory", "sold customer data").unwrap();
+    before.suspend("bob", "mistake").unwrap();
+    before.reinstate("bob").unwrap();
+    assert_eq!(
+        before.decide(&with_grant).unwrap().outcome("phone"),
+        Outcome::Reveal
+    );
+    before.revoke_grant("g-1").unwrap();
+    before.close().unwrap();
+
+    let after = open();
+    let restored = after.restore().unwrap();
+    assert_eq!(restored.suspended, ["mallory"]);
+    assert_eq!(restored.revoked, ["g-1"]);
+    // c0, c1 and c9 (the preview of c5 counted nothing)
+    assert_eq!(restored.counted, 3);
+    let d = after.decide(&live_request("c2", now)).unwrap();
+    assert_ne!(
+        d.outcome("name"),
+        Outcome::Reveal,
+        "a 4th customer in the hour"
+    );
+    assert!(d.has_alert("velocity_hard"));
+    let d = after.decide(&live_request("c0", now)).unwrap();
+    assert_eq!(d.outcome("name"), Outcome::Reveal, "already counted");
+    let d = after.decide(&with_grant).unwrap();
+    assert_ne!(d.outcome("phone"), Outcome::Reveal, "the revoked grant");
+    assert!(d.has_alert("grant_revoked"));
+    let mut mallory = live_request("c0", now);
+    mallory.employee.id = "mallory".into();
+    mallory.ticket.as_mut().unwrap().assignee = Some("mallory".into());
+    let d = after.decide(&mallory).unwrap();
+    assert!(d.fields.values().all(|f| f.outcome == Outcome::Withhold));
+    let listed = after.suspended().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].reason, "sold customer data");
+    // restoring again adds nothing new, and lifts nothing a later suspension holds
+    after.suspend("carol", "later").unwrap();
+    assert_eq!(after.restore().unwrap().suspended, ["carol", "mallory"]);
+    assert_eq!(after.suspended().unwrap().len(), 2);
+}
+
+/// A replay trail keeps its own time: the long window is counted back from its latest decision.
+#[test]
+fn a_replay_trail_is_restored_by_its_own_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let open = || {
+        Gate::builder()
+            .clock(Clock::Replay)
+            .audit_log(AuditOptions::new(&log))
+            .build()
+            .unwrap()
+    };
+    let reveal = |customer: &str, at: &str| {
+        let mut r = request(json!({
+            "at": at,
+            "customer": {"id": customer, "segment": "consumer", "vip": false, "employee": false},
+            "ticket": {"id": "T-1", "customer": customer, "assignee": "alice", "queue": "billing",
+                "status": "open", "opened_at": "2026-11-27T07:00:00Z"}}));
+        r.employee.shift = serde_json::from_value(
+            json!({"start": "2026-11-27T00:00:00Z", "end": "2026-11-29T00:00:00Z"}),
+        )
+        .unwrap();
+        r
+    };
+    let before = open();
+    for (c, at) in [
+        ("c0", "2026-11-27T09:00:00Z"),
+        ("c1", "2026-11-28T10:00:00Z"),
+        ("c2", "2026-11-28T10:30:00Z"),
+    ] {
+        assert_eq!(
+            before.decide(&reveal(c, at)).unwrap().outcome("name"),
+            Outcome::Reveal
+        );
+    }
+    before.close().unwrap();
+    // c0 is more than the long window (24 h) before the latest decision
+    assert_eq!(open().restore().unwrap().counted, 2);
+}

@@ -128,6 +128,12 @@ class Gate(_native.Gate):
         """Records a past reveal, e.g. to warm velocity counts after a restart."""
         self._call("record_reveal", {"employee_id": employee_id, "customer_id": customer_id, "at": at})
 
+    def restore(self) -> Dict[str, Any]:
+        """Restores from the audit trail what the velocity store forgot in a restart (the memory
+        store keeps nothing): suspensions, revocations, recent reveals. Returns
+        ``{suspended, revoked, counted}``. Call once at startup; it only adds."""
+        return self._call("restore", {})  # type: ignore[no-any-return]
+
     def sign_grant(self, grant: _Grant) -> Dict[str, Any]:
         """Returns the grant with a signature this gate (and gates sharing its key) honour."""
         return self._call("sign_grant", {"grant": grant})  # type: ignore[no-any-return]

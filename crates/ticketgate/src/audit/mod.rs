@@ -4,6 +4,7 @@
 
 pub mod anomalies;
 mod checkpoint;
+pub mod in_force;
 pub mod query;
 pub mod record;
 pub mod segments;
@@ -14,6 +15,7 @@ mod writer;
 pub use crate::detect::Severity;
 pub use anomalies::{anomalies, Anomaly, AnomalyOptions};
 pub use checkpoint::read_checkpoint;
+pub use in_force::{in_force, InForce};
 pub use query::{
     affected, check_complainants, check_period, customer_accesses, for_each_record, Access,
     Affected,

@@ -38,6 +38,8 @@ pub enum Call {
         customer_id: String,
         at: Timestamp,
     },
+    /// Restores from the audit trail what the velocity store forgot in a restart.
+    Restore {},
     /// Signs a grant as it is (no issuing checks).
     SignGrant { grant: Grant },
     /// Records a request for an `approved` grant; answers it signed as pending.
@@ -116,6 +118,7 @@ impl Call {
                 customer_id,
                 at,
             } => enc.encode(&gate.record_reveal(&employee_id, &customer_id, at)?),
+            Call::Restore {} => enc.encode(&gate.restore()?),
             Call::SignGrant { grant } => enc.encode(&gate.sign_grant(grant)),
             Call::RequestGrant { grant } => enc.encode(&gate.request_grant(grant)?),
             Call::ApproveGrant { grant, approver } => {

@@ -13,12 +13,14 @@ mod builder;
 mod decide;
 mod evaluate;
 mod grants;
+mod restore;
 mod view;
 
 pub(crate) use batch::cores;
 pub use batch::{Batch, BatchItem};
 pub use builder::GateBuilder;
 pub use decide::SUSPENDED_GUARD;
+pub use restore::Restored;
 pub(crate) use view::{check_value, mask_value};
 pub use view::{View, ViewItem};
 

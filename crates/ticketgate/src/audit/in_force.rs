@@ -1,0 +1,88 @@
+//! What a trail leaves in force: the suspensions not lifted since, the grants revoked, and
+//! each employee's recent reveals. A velocity store that forgot them (the memory store, on
+//! every restart) gets them back from here, so a deploy neither lifts a kill switch nor
+//! hands anyone a fresh velocity window.
+
+use super::query::for_each_record;
+use super::record::kind;
+use crate::decision::Outcome;
+use crate::error::AuditError;
+use crate::time::Timestamp;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+/// What the trail leaves in force.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct InForce {
+    /// Employees suspended and not reinstated since: when, and why.
+    pub suspended: BTreeMap<String, (Timestamp, String)>,
+    /// Grants revoked, and when (the latest revocation of each).
+    pub revoked: BTreeMap<String, Timestamp>,
+    /// The last reveal of each `(employee, customer)` within the window before the
+    /// reference instant.
+    pub reveals: HashMap<(String, String), Timestamp>,
+    /// The latest decision's `at`.
+    pub latest: Option<Timestamp>,
+}
+
+/// Reads what the trail `paths` (files or directories, every segment) leaves in force;
+/// reveals are kept from `window_ms` before `now`, or before the latest decision when
+/// `now` is `None` (a replay trail keeps its own time). Events count in time order across
+/// segments (each segment is in order already; a tie goes to the later-read record).
+pub fn in_force(
+    paths: &[PathBuf],
+    window_ms: i64,
+    now: Option<Timestamp>,
+) -> Result<InForce, AuditError> {
+    let mut out = InForce::default();
+    let mut suspensions: BTreeMap<String, (Timestamp, Option<String>)> = BTreeMap::new();
+    let mut read = 0usize;
+    for_each_record(paths, |r| {
+        let at = r.time();
+        match (r.kind.as_str(), r.decision, r.subject, at) {
+            (kind::DECISION, Some(d), _, _) => {
+                out.latest = out.latest.max(Some(d.at));
+                if !d.fields.values().any(|f| f.outcome == Outcome::Reveal) {
+                    return;
+                }
+                let last = out.reveals.entry((d.employee, d.customer)).or_insert(d.at);
+                *last = (*last).max(d.at);
+                read += 1;
+                // a replay trail's window is known at its end: what is already older than
+                // the window before the latest decision so far can only be older still
+                if now.is_none() && read.is_multiple_of(1 << 16) {
+                    keep_within(&mut out.reveals, out.latest, window_ms);
+                }
+            }
+            (kind::SUSPEND | kind::REINSTATE, _, Some(employee), Some(at)) => {
+                let reason = (r.kind == kind::SUSPEND).then(|| r.detail.unwrap_or_default());
+                let e = suspensions.entry(employee).or_insert((at, None));
+                if at >= e.0 {
+                    *e = (at, reason);
+                }
+            }
+            (kind::GRANT_REVOKED, _, Some(grant), Some(at)) => {
+                let e = out.revoked.entry(grant).or_insert(at);
+                *e = (*e).max(at);
+            }
+            _ => {}
+        }
+    })?;
+    keep_within(&mut out.reveals, now.or(out.latest), window_ms);
+    out.suspended = suspensions
+        .into_iter()
+        .filter_map(|(employee, (at, reason))| Some((employee, (at, reason?))))
+        .collect();
+    Ok(out)
+}
+
+fn keep_within(
+    reveals: &mut HashMap<(String, String), Timestamp>,
+    now: Option<Timestamp>,
+    window_ms: i64,
+) {
+    if let Some(now) = now {
+        let since = now.millis().saturating_sub(window_ms);
+        reveals.retain(|_, at| at.millis() >= since);
+    }
+}
