@@ -853,7 +853,8 @@ impl<'de, H: Host> de::MapAccess<'de> for Map<'_, H> {
             let read = match field(self.fields, self.de.keys, k) {
                 Some((i, name)) => {
                     let bit = 1u128.checked_shl(i as u32).unwrap_or(0);
-                    let as_named = if k == name { bit } else { 0 };
+                    // a camelCase spelling is shorter by its underscores: no second compare
+                    let as_named = if k.len() == name.len() { bit } else { 0 };
                     if self.seen & bit != 0 {
                         let reason = if self.seen_as_named & bit == as_named {
                             format!("`{k}` is given twice")
