@@ -124,3 +124,24 @@ def test_the_middleware_takes_the_address_the_trusted_proxy_saw() -> None:
         assert seen(RequestFactory().get("/", **spoofed)) == "198.51.100.7"
     with override_settings(TICKETGATE={**conf, "trusted_proxy": 2}):
         assert seen(RequestFactory().get("/", **spoofed)) == "203.0.113.9"
+
+
+def test_a_restarted_worker_with_the_memory_store_restores_from_the_trail(tmp_path: Any) -> None:
+    from django.test import override_settings
+
+    made = tg._gate
+    conf = {"audit_log": str(tmp_path) + "/", "client": "helpdesk-web"}
+    try:
+        with override_settings(TICKETGATE=conf):
+            tg._gate = None
+            tg.gate().suspend("mallory", "sold customer data")
+            tg.gate().close()
+            tg._gate = None  # the next deploy
+            assert [s["employee"] for s in tg.gate().suspended()] == ["mallory"]
+            tg.gate().close()
+        with override_settings(TICKETGATE={**conf, "restore": False}):
+            tg._gate = None
+            assert tg.gate().suspended() == []
+            tg.gate().close()
+    finally:
+        tg._gate = made

@@ -28,7 +28,7 @@ __all__ = ["EmployeeAdapter", "ProfileAdapter", "TicketgateMiddleware", "access"
 _lock = threading.Lock()
 _gate: Optional[Gate] = None
 _pid: Optional[int] = None
-_NOT_GATE_OPTIONS = {"adapter", "client", "trusted_proxy"}
+_NOT_GATE_OPTIONS = {"adapter", "client", "trusted_proxy", "restore"}
 
 
 def _settings() -> Dict[str, Any]:
@@ -39,12 +39,20 @@ def _settings() -> Dict[str, Any]:
 
 def gate() -> Gate:
     """The process's gate, made on first use from ``settings.TICKETGATE`` (and again in a
-    process forked after it was made, so each worker has its own)."""
+    process forked after it was made, so each worker has its own). With an ``audit_log`` and
+    the memory velocity store, which keeps nothing across a restart, the new gate restores
+    suspensions, revocations and velocity counts from the trail (``"restore": False`` skips
+    it)."""
     global _gate, _pid
     with _lock:
         if _gate is None or _pid != os.getpid():
-            options = {k: v for k, v in _settings().items() if k not in _NOT_GATE_OPTIONS}
-            _gate, _pid = Gate(**options), os.getpid()
+            conf = _settings()
+            options = {k: v for k, v in conf.items() if k not in _NOT_GATE_OPTIONS}
+            made = Gate(**options)
+            memory = options.get("velocity_store") in (None, "memory") and not options.get("redis_url")
+            if conf.get("restore", memory and bool(options.get("audit_log"))):
+                made.restore()
+            _gate, _pid = made, os.getpid()
         return _gate
 
 
