@@ -636,6 +636,11 @@ export type Restored = {
    * Employee and customer pairs with a reveal in the long velocity window, counted again.
    */
   counted: number,
+  /**
+   * Where the trail's numbering jumps (a file archived away, records cut out), passed
+   * over: anything recorded only there was not restored, and `verify` tells more.
+   */
+  gaps: Array<string>,
 };
 
 /**

@@ -1421,5 +1421,43 @@ fn a_replay_trail_is_restored_by_its_own_time() {
     }
     before.close().unwrap();
     // c0 is more than the long window (24 h) before the latest decision
-    assert_eq!(open().restore().unwrap().counted, 2);
+    let restored = open().restore().unwrap();
+    assert_eq!((restored.counted, restored.gaps.len()), (2, 0));
+
+    // the oldest rotated file archived away: what is left is still restored, the gap named
+    let rotating = dir.path().join("rotating.jsonl");
+    let gate = Gate::builder()
+        .clock(Clock::Replay)
+        .audit_log(AuditOptions::new(&rotating).rotate_bytes(1))
+        .build()
+        .unwrap();
+    for (c, at) in [
+        ("c1", "2026-11-28T10:00:00Z"),
+        ("c2", "2026-11-28T10:30:00Z"),
+    ] {
+        gate.decide(&reveal(c, at)).unwrap();
+    }
+    gate.suspend("mallory", "sold customer data").unwrap();
+    gate.close().unwrap();
+    let oldest = audit::segments::rotated(&rotating).remove(0);
+    std::fs::remove_file(&oldest).unwrap();
+    let restored = open_at(&rotating).restore().unwrap();
+    assert_eq!(restored.suspended, ["mallory"]);
+    assert_eq!(restored.counted, 1, "c2; c1 went with the archived file");
+    assert_eq!(restored.gaps.len(), 1, "{:?}", restored.gaps);
+    assert!(
+        restored.gaps[0].contains("sequence jumps from 0 to 2"),
+        "{:?}",
+        restored.gaps
+    );
+    // a forensic query refuses the same trail: its answer would be short without saying so
+    assert!(audit::affected(&[rotating], "alice", None, None).is_err());
+}
+
+fn open_at(log: &Path) -> Gate {
+    Gate::builder()
+        .clock(Clock::Replay)
+        .audit_log(AuditOptions::new(log))
+        .build()
+        .unwrap()
 }

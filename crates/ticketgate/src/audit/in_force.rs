@@ -3,7 +3,7 @@
 //! every restart) gets them back from here, so a deploy neither lifts a kill switch nor
 //! hands anyone a fresh velocity window.
 
-use super::query::for_each_record;
+use super::query::for_each_record_present;
 use super::record::kind;
 use crate::decision::Outcome;
 use crate::error::AuditError;
@@ -23,12 +23,16 @@ pub struct InForce {
     pub reveals: HashMap<(String, String), Timestamp>,
     /// The latest decision's `at`.
     pub latest: Option<Timestamp>,
+    /// Where a segment's numbering jumps (a file archived away, records cut out): what
+    /// was there is not in force here.
+    pub gaps: Vec<String>,
 }
 
 /// Reads what the trail `paths` (files or directories, every segment) leaves in force;
 /// reveals are kept from `window_ms` before `now`, or before the latest decision when
 /// `now` is `None` (a replay trail keeps its own time). Events count in time order across
-/// segments (each segment is in order already; a tie goes to the later-read record).
+/// segments (each segment is in order already; a tie goes to the later-read record). Unlike
+/// a forensic query, a gap does not stop the read: what is present is still in force.
 pub fn in_force(
     paths: &[PathBuf],
     window_ms: i64,
@@ -37,7 +41,8 @@ pub fn in_force(
     let mut out = InForce::default();
     let mut suspensions: BTreeMap<String, (Timestamp, Option<String>)> = BTreeMap::new();
     let mut read = 0usize;
-    for_each_record(paths, |r| {
+    let mut gaps = Vec::new();
+    let each = |r: super::Record| {
         let at = r.time();
         match (r.kind.as_str(), r.decision, r.subject, at) {
             (kind::DECISION, Some(d), _, _) => {
@@ -67,7 +72,9 @@ pub fn in_force(
             }
             _ => {}
         }
-    })?;
+    };
+    for_each_record_present(paths, each, |g| gaps.push(g))?;
+    out.gaps = gaps;
     keep_within(&mut out.reveals, now.or(out.latest), window_ms);
     out.suspended = suspensions
         .into_iter()

@@ -18,7 +18,37 @@ use std::path::PathBuf;
 /// one at a time, without verifying the hashes (that is `verify`'s work). A segment whose
 /// numbering has a gap (a rotated file or records deleted) is an `AuditError`: an answer
 /// from it would be incomplete without saying so.
-pub fn for_each_record(paths: &[PathBuf], mut f: impl FnMut(Record)) -> Result<(), AuditError> {
+pub fn for_each_record(paths: &[PathBuf], f: impl FnMut(Record)) -> Result<(), AuditError> {
+    read_records(paths, f, |file, no, last, seq| {
+        let why = "records are missing or out of order; `audit verify` tells more";
+        let jump = format!("line {no}: sequence jumps from {last} to {seq}");
+        Err(err(file, format!("{jump}: {why}")))
+    })
+}
+
+/// [`for_each_record`], passing over a gap in a segment's numbering (a file archived away,
+/// records cut out): each is handed to `gap` as a message naming the file and line, and
+/// the records after it are read.
+pub fn for_each_record_present(
+    paths: &[PathBuf],
+    f: impl FnMut(Record),
+    mut gap: impl FnMut(String),
+) -> Result<(), AuditError> {
+    read_records(paths, f, |file, no, last, seq| {
+        gap(format!(
+            "{}: line {no}: sequence jumps from {last} to {seq}",
+            file.display()
+        ));
+        Ok(())
+    })
+}
+
+/// Every record of every segment, in order; `jump` decides what a gap in the numbering is.
+fn read_records(
+    paths: &[PathBuf],
+    mut f: impl FnMut(Record),
+    mut jump: impl FnMut(&std::path::Path, u64, u64, u64) -> Result<(), AuditError>,
+) -> Result<(), AuditError> {
     for seg in expand(paths) {
         let mut last = 0u64;
         for file in &seg.files {
@@ -43,9 +73,7 @@ pub fn for_each_record(paths: &[PathBuf], mut f: impl FnMut(Record)) -> Result<(
                 let rec: Record = serde_json::from_str(&line)
                     .map_err(|e| err(file, format!("line {no}: {e}")))?;
                 if rec.seq != last + 1 {
-                    let why = "records are missing or out of order; `audit verify` tells more";
-                    let jump = format!("line {no}: sequence jumps from {last} to {}", rec.seq);
-                    return Err(err(file, format!("{jump}: {why}")));
+                    jump(file, no, last, rec.seq)?;
                 }
                 last = rec.seq;
                 f(rec);

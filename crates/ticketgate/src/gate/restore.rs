@@ -22,6 +22,9 @@ pub struct Restored {
     pub revoked: Vec<String>,
     /// Employee and customer pairs with a reveal in the long velocity window, counted again.
     pub counted: u64,
+    /// Where the trail's numbering jumps (a file archived away, records cut out), passed
+    /// over: anything recorded only there was not restored, and `verify` tells more.
+    pub gaps: Vec<String>,
 }
 
 impl Gate {
@@ -40,7 +43,10 @@ impl Gate {
         };
         let trail = audit::in_force(&paths, long_ms, now)?;
         let reference = now.or(trail.latest).unwrap_or_else(Timestamp::now);
-        let mut out = Restored::default();
+        let mut out = Restored {
+            gaps: trail.gaps,
+            ..Restored::default()
+        };
         for (employee, (at, reason)) in trail.suspended {
             // known here first, as for `suspend`: this gate withholds even if the store fails
             let known = &mut self.inner.known_suspended.write();

@@ -16,6 +16,7 @@ to ``MIDDLEWARE``, and configure::
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from datetime import datetime, timezone
@@ -51,7 +52,8 @@ def gate() -> Gate:
             made = Gate(**options)
             memory = options.get("velocity_store") in (None, "memory") and not options.get("redis_url")
             if conf.get("restore", memory and bool(options.get("audit_log"))):
-                made.restore()
+                for gap in made.restore()["gaps"]:
+                    logging.getLogger("ticketgate").warning("restore passed over a gap in the trail: %s", gap)
             _gate, _pid = made, os.getpid()
         return _gate
 
