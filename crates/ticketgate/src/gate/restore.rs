@@ -49,8 +49,10 @@ impl Gate {
         };
         for (employee, (at, reason)) in trail.suspended {
             // known here first, as for `suspend`: this gate withholds even if the store fails
-            let known = &mut self.inner.known_suspended.write();
-            known.insert(employee.clone(), reason.clone());
+            self.inner
+                .known_suspended
+                .write()
+                .insert(employee.clone(), reason.clone());
             self.inner.store.suspend(&employee, &reason, at)?;
             out.suspended.push(employee);
         }
