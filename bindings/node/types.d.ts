@@ -637,10 +637,12 @@ export type Restored = {
    */
   counted: number,
   /**
-   * Where the trail's numbering jumps (a file archived away, records cut out), passed
-   * over: anything recorded only there was not restored, and `verify` tells more.
+   * What was passed over, and where: a gap in the trail's numbering (a file archived
+   * away, records cut out: what was recorded only there is not restored), and a
+   * reinstatement that does not verify under the audit key (not honoured, so the
+   * suspension it would lift stays). `verify` tells more.
    */
-  gaps: Array<string>,
+  skipped: Array<string>,
 };
 
 /**

@@ -309,7 +309,7 @@ test('a restarted gate restores what its memory store forgot from the trail', ()
   before.suspend('mallory', 'sold customer data')
   before.close()
   const after = new Gate({ clock: 'replay', auditLog: trail, velocity })
-  assert.deepEqual(after.restore(), { suspended: ['mallory'], revoked: [], counted: 1, gaps: [] })
+  assert.deepEqual(after.restore(), { suspended: ['mallory'], revoked: [], counted: 1, skipped: [] })
   const other = baseRequest()
   other.customer.id = other.ticket.customer = 'c2'
   assert.notEqual(after.decide(other).fields.name.outcome, 'reveal')

@@ -377,7 +377,7 @@ def test_a_restarted_gate_restores_what_its_memory_store_forgot(tmp_path: pathli
     before.suspend("mallory", "sold customer data")
     before.close()
     after = ticketgate.Gate(clock="replay", audit_log=trail, velocity=velocity)
-    assert after.restore() == {"suspended": ["mallory"], "revoked": [], "counted": 1, "gaps": []}
+    assert after.restore() == {"suspended": ["mallory"], "revoked": [], "counted": 1, "skipped": []}
     assert [s["employee"] for s in after.suspended()] == ["mallory"]
     other = {**request_dict, "customer": {**request_dict["customer"], "id": "c2"}}
     other["ticket"] = {**request_dict["ticket"], "customer": "c2"}

@@ -1422,7 +1422,7 @@ fn a_replay_trail_is_restored_by_its_own_time() {
     before.close().unwrap();
     // c0 is more than the long window (24 h) before the latest decision
     let restored = open().restore().unwrap();
-    assert_eq!((restored.counted, restored.gaps.len()), (2, 0));
+    assert_eq!((restored.counted, restored.skipped.len()), (2, 0));
 
     // the oldest rotated file archived away: what is left is still restored, the gap named
     let rotating = dir.path().join("rotating.jsonl");
@@ -1444,14 +1444,42 @@ fn a_replay_trail_is_restored_by_its_own_time() {
     let restored = open_at(&rotating).restore().unwrap();
     assert_eq!(restored.suspended, ["mallory"]);
     assert_eq!(restored.counted, 1, "c2; c1 went with the archived file");
-    assert_eq!(restored.gaps.len(), 1, "{:?}", restored.gaps);
+    assert_eq!(restored.skipped.len(), 1, "{:?}", restored.skipped);
     assert!(
-        restored.gaps[0].contains("sequence jumps from 0 to 2"),
+        restored.skipped[0].contains("sequence jumps from 0 to 2"),
         "{:?}",
-        restored.gaps
+        restored.skipped
     );
     // a forensic query refuses the same trail: its answer would be short without saying so
     assert!(audit::affected(&[rotating], "alice", None, None).is_err());
+
+    // under an audit key, a reinstatement written in by someone without it lifts nothing
+    let keyed = dir.path().join("keyed.jsonl");
+    let open_keyed = || {
+        Gate::builder()
+            .clock(Clock::Replay)
+            .audit_log(AuditOptions::new(&keyed).key(ChainKey::hmac([7u8; 32]).unwrap()))
+            .build()
+            .unwrap()
+    };
+    let gate = open_keyed();
+    gate.suspend("mallory", "sold customer data").unwrap();
+    gate.suspend("bob", "mistake").unwrap();
+    gate.reinstate("bob").unwrap();
+    gate.close().unwrap();
+    // (in place of bob's suspension: a forged last record would stop the gate opening at all)
+    let text = std::fs::read_to_string(&keyed).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let forged = lines[0]
+        .replacen(r#""kind":"suspend""#, r#""kind":"reinstate""#, 1)
+        .replacen(r#"{"seq":1,"#, r#"{"seq":2,"#, 1);
+    assert!(lines[1].contains("bob") && forged.contains("reinstate"));
+    lines[1] = forged;
+    std::fs::write(&keyed, lines.join("\n") + "\n").unwrap();
+    let restored = open_keyed().restore().unwrap();
+    assert_eq!(restored.suspended, ["mallory"]);
+    assert_eq!(restored.skipped.len(), 1, "{:?}", restored.skipped);
+    assert!(restored.skipped[0].contains("reinstatement of `mallory`"));
 }
 
 fn open_at(log: &Path) -> Gate {

@@ -131,7 +131,7 @@ class Gate(_native.Gate):
     def restore(self) -> Dict[str, Any]:
         """Restores from the audit trail what the velocity store forgot in a restart (the memory
         store keeps nothing): suspensions, revocations, recent reveals. Returns
-        ``{suspended, revoked, counted, gaps}``. Call once at startup; it only adds."""
+        ``{suspended, revoked, counted, skipped}``. Call once at startup; it only adds."""
         return self._call("restore", {})  # type: ignore[no-any-return]
 
     def sign_grant(self, grant: _Grant) -> Dict[str, Any]:

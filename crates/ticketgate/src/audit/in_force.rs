@@ -4,7 +4,7 @@
 //! hands anyone a fresh velocity window.
 
 use super::query::for_each_record_present;
-use super::record::kind;
+use super::record::{self, kind, ChainKey};
 use crate::decision::Outcome;
 use crate::error::AuditError;
 use crate::time::Timestamp;
@@ -23,9 +23,10 @@ pub struct InForce {
     pub reveals: HashMap<(String, String), Timestamp>,
     /// The latest decision's `at`.
     pub latest: Option<Timestamp>,
-    /// Where a segment's numbering jumps (a file archived away, records cut out): what
-    /// was there is not in force here.
-    pub gaps: Vec<String>,
+    /// What was passed over: a gap in a segment's numbering (a file archived away, records
+    /// cut out), and a reinstatement whose hash does not verify under the key (it would lift
+    /// a suspension: one written by whoever can write the file but lacks the key).
+    pub skipped: Vec<String>,
 }
 
 /// Reads what the trail `paths` (files or directories, every segment) leaves in force;
@@ -33,16 +34,18 @@ pub struct InForce {
 /// `now` is `None` (a replay trail keeps its own time). Events count in time order across
 /// segments (each segment is in order already; a tie goes to the later-read record). Unlike
 /// a forensic query, a gap does not stop the read: what is present is still in force.
+/// Records that restrict count as read; a reinstatement only if it verifies under `key`.
 pub fn in_force(
     paths: &[PathBuf],
+    key: &ChainKey,
     window_ms: i64,
     now: Option<Timestamp>,
 ) -> Result<InForce, AuditError> {
     let mut out = InForce::default();
     let mut suspensions: BTreeMap<String, (Timestamp, Option<String>)> = BTreeMap::new();
     let mut read = 0usize;
-    let mut gaps = Vec::new();
-    let each = |r: super::Record| {
+    let mut skipped = Vec::new();
+    let mut each = |r: super::Record, line: &str| {
         let at = r.time();
         match (r.kind.as_str(), r.decision, r.subject, at) {
             (kind::DECISION, Some(d), _, _) => {
@@ -59,6 +62,15 @@ pub fn in_force(
                     keep_within(&mut out.reveals, out.latest, window_ms);
                 }
             }
+            (kind::REINSTATE, _, Some(employee), Some(_))
+                if !record::parse(line).is_ok_and(|p| p.hash_ok(key)) =>
+            {
+                let why = "does not verify under the audit key: not honoured";
+                skipped.push(format!(
+                    "record {}: a reinstatement of `{employee}` {why}",
+                    r.seq
+                ));
+            }
             (kind::SUSPEND | kind::REINSTATE, _, Some(employee), Some(at)) => {
                 let reason = (r.kind == kind::SUSPEND).then(|| r.detail.unwrap_or_default());
                 let e = suspensions.entry(employee).or_insert((at, None));
@@ -73,8 +85,10 @@ pub fn in_force(
             _ => {}
         }
     };
-    for_each_record_present(paths, each, |g| gaps.push(g))?;
-    out.gaps = gaps;
+    let mut gaps = Vec::new();
+    for_each_record_present(paths, &mut each, |g| gaps.push(g))?;
+    gaps.append(&mut skipped);
+    out.skipped = gaps;
     keep_within(&mut out.reveals, now.or(out.latest), window_ms);
     out.suspended = suspensions
         .into_iter()

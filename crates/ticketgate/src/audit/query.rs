@@ -18,20 +18,24 @@ use std::path::PathBuf;
 /// one at a time, without verifying the hashes (that is `verify`'s work). A segment whose
 /// numbering has a gap (a rotated file or records deleted) is an `AuditError`: an answer
 /// from it would be incomplete without saying so.
-pub fn for_each_record(paths: &[PathBuf], f: impl FnMut(Record)) -> Result<(), AuditError> {
-    read_records(paths, f, |file, no, last, seq| {
-        let why = "records are missing or out of order; `audit verify` tells more";
-        let jump = format!("line {no}: sequence jumps from {last} to {seq}");
-        Err(err(file, format!("{jump}: {why}")))
-    })
+pub fn for_each_record(paths: &[PathBuf], mut f: impl FnMut(Record)) -> Result<(), AuditError> {
+    read_records(
+        paths,
+        |r, _| f(r),
+        |file, no, last, seq| {
+            let why = "records are missing or out of order; `audit verify` tells more";
+            let jump = format!("line {no}: sequence jumps from {last} to {seq}");
+            Err(err(file, format!("{jump}: {why}")))
+        },
+    )
 }
 
-/// [`for_each_record`], passing over a gap in a segment's numbering (a file archived away,
-/// records cut out): each is handed to `gap` as a message naming the file and line, and
-/// the records after it are read.
+/// [`for_each_record`], each record with its line as written (to check its hash), passing
+/// over a gap in a segment's numbering (a file archived away, records cut out): each is
+/// handed to `gap` as a message naming the file and line, and the records after it are read.
 pub fn for_each_record_present(
     paths: &[PathBuf],
-    f: impl FnMut(Record),
+    f: impl FnMut(Record, &str),
     mut gap: impl FnMut(String),
 ) -> Result<(), AuditError> {
     read_records(paths, f, |file, no, last, seq| {
@@ -46,7 +50,7 @@ pub fn for_each_record_present(
 /// Every record of every segment, in order; `jump` decides what a gap in the numbering is.
 fn read_records(
     paths: &[PathBuf],
-    mut f: impl FnMut(Record),
+    mut f: impl FnMut(Record, &str),
     mut jump: impl FnMut(&std::path::Path, u64, u64, u64) -> Result<(), AuditError>,
 ) -> Result<(), AuditError> {
     for seg in expand(paths) {
@@ -76,7 +80,7 @@ fn read_records(
                     jump(file, no, last, rec.seq)?;
                 }
                 last = rec.seq;
-                f(rec);
+                f(rec, line.trim_end_matches('\n'));
             }
         }
     }

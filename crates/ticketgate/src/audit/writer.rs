@@ -432,6 +432,11 @@ impl AuditLog {
         &self.0.opts.path
     }
 
+    /// The key records are chained under.
+    pub(crate) fn key(&self) -> &ChainKey {
+        &self.0.opts.key
+    }
+
     /// The file this writer appends to now.
     pub fn live_file(&self) -> PathBuf {
         self.0.state.lock().live.clone()

@@ -22,9 +22,11 @@ pub struct Restored {
     pub revoked: Vec<String>,
     /// Employee and customer pairs with a reveal in the long velocity window, counted again.
     pub counted: u64,
-    /// Where the trail's numbering jumps (a file archived away, records cut out), passed
-    /// over: anything recorded only there was not restored, and `verify` tells more.
-    pub gaps: Vec<String>,
+    /// What was passed over, and where: a gap in the trail's numbering (a file archived
+    /// away, records cut out: what was recorded only there is not restored), and a
+    /// reinstatement that does not verify under the audit key (not honoured, so the
+    /// suspension it would lift stays). `verify` tells more.
+    pub skipped: Vec<String>,
 }
 
 impl Gate {
@@ -41,10 +43,14 @@ impl Gate {
             Clock::Live => Some(Timestamp::now()),
             Clock::Replay => None,
         };
-        let trail = audit::in_force(&paths, long_ms, now)?;
+        let key = self
+            .audit_log()
+            .map(|log| log.key().clone())
+            .unwrap_or_default();
+        let trail = audit::in_force(&paths, &key, long_ms, now)?;
         let reference = now.or(trail.latest).unwrap_or_else(Timestamp::now);
         let mut out = Restored {
-            gaps: trail.gaps,
+            skipped: trail.skipped,
             ..Restored::default()
         };
         for (employee, (at, reason)) in trail.suspended {

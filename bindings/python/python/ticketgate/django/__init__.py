@@ -52,8 +52,8 @@ def gate() -> Gate:
             made = Gate(**options)
             memory = options.get("velocity_store") in (None, "memory") and not options.get("redis_url")
             if conf.get("restore", memory and bool(options.get("audit_log"))):
-                for gap in made.restore()["gaps"]:
-                    logging.getLogger("ticketgate").warning("restore passed over a gap in the trail: %s", gap)
+                for gap in made.restore()["skipped"]:
+                    logging.getLogger("ticketgate").warning("restore passed over part of the trail: %s", gap)
             _gate, _pid = made, os.getpid()
         return _gate
 
