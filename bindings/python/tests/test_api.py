@@ -303,6 +303,14 @@ def test_stubs_match_the_module() -> None:
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_the_package_type_checks_strictly() -> None:
+    # py.typed promises types to the projects that use the package: mypy --strict holds it to that
+    here = ROOT / "bindings" / "python"
+    r = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(here / "pyproject.toml"),
+                        str(here / "python" / "ticketgate")], capture_output=True, text=True, cwd=here)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 

@@ -50,7 +50,7 @@ def verify_audit(
     ``{"records", "files", "segments", "head"}`` or raises ``AuditError`` naming the file and
     line of the first break. ``expect_head`` (``"SEQ:HASH"``) or ``checkpoint`` catch a cut tail."""
     args = {"paths": paths, "expect_head": expect_head, "key": key, "checkpoint": checkpoint}
-    return _native.verify_audit(args)  # type: ignore[no-any-return]
+    return _native.verify_audit(args)
 
 
 def mask(field: str, value: Union[str, List[str], None]) -> Union[str, List[Optional[str]], None]:

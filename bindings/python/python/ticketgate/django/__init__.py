@@ -64,7 +64,7 @@ class EmployeeAdapter(Protocol):
     def employee(self, user: Any) -> Dict[str, Any]: ...
 
 
-def _listed(v: Any) -> list:
+def _listed(v: Any) -> List[str]:
     if v is None:
         return []
     if isinstance(v, str):
@@ -99,7 +99,8 @@ def _adapter() -> EmployeeAdapter:
         return ProfileAdapter()
     from django.utils.module_loading import import_string
 
-    return import_string(path)()
+    adapter: EmployeeAdapter = import_string(path)()
+    return adapter
 
 
 class TicketgateMiddleware:
