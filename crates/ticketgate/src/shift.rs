@@ -121,8 +121,16 @@ impl Weekly {
                 })?;
             days.push(day);
         }
-        let (start, end) = (hhmm("start", &self.start)?, hhmm("end", &self.end)?);
-        if start == end {
+        // `24:00` ends a shift at midnight, the day's end (ISO 8601); midnight itself is
+        // where the wrap below already puts an end not after the start
+        let through_midnight = self.end == "24:00";
+        let end = if through_midnight {
+            NaiveTime::MIN
+        } else {
+            hhmm("end", &self.end)?
+        };
+        let start = hhmm("start", &self.start)?;
+        if start == end && !through_midnight {
             return Err(InvalidRequest::new(
                 "employee.shift.end",
                 "equals the start",
@@ -234,6 +242,23 @@ mod tests {
         assert!(!on(&s, "2026-11-25T15:00:00Z"));
         // Saturday
         assert!(!on(&s, "2026-11-28T10:00:00Z"));
+    }
+
+    #[test]
+    fn a_shift_may_end_at_24_00_and_run_the_whole_day() {
+        let evening = weekly(&["mon"], "16:00", "24:00", "UTC");
+        assert!(on(&evening, "2026-11-30T23:59:59.999Z"));
+        assert!(!on(&evening, "2026-12-01T00:00:00Z"));
+        assert!(!on(&evening, "2026-11-30T15:59:59.999Z"));
+        let day = weekly(&["mon"], "00:00", "24:00", "UTC");
+        assert!(on(&day, "2026-11-30T00:00:00Z"));
+        assert!(on(&day, "2026-11-30T23:59:59.999Z"));
+        assert!(!on(&day, "2026-12-01T00:00:00Z"));
+        assert!(!on(&day, "2026-11-29T23:59:59.999Z"));
+        let e = weekly(&["mon"], "24:00", "08:00", "UTC")
+            .check()
+            .unwrap_err();
+        assert_eq!(e.key, "employee.shift.start");
     }
 
     #[test]
