@@ -8,6 +8,7 @@
 //! goes, so no value can make it recurse or allocate without end.
 
 use crate::error::InvalidRequest;
+use crate::ffi::camel;
 use crate::limits::{check_items, string_limit, At, MAX_DEPTH, MAX_DOCUMENT, MAX_ITEMS};
 use crate::limits::{MAX_BATCH, MAX_JUSTIFICATION};
 use serde::de::value::BorrowedStrDeserializer;
@@ -404,8 +405,8 @@ enum Names {
 impl Names {
     /// The reason, field names in camelCase when keys are read so; worded as serde words it.
     fn reason(&self, keys: Keys) -> String {
-        let name = |f: &str| match keys {
-            Keys::CamelToo => format!("`{}`", to_camel(f)),
+        let name = |f: &'static str| match keys {
+            Keys::CamelToo => format!("`{}`", camel::name(f)),
             Keys::Exact => format!("`{f}`"),
         };
         match self {
@@ -422,19 +423,6 @@ impl Names {
             }
         }
     }
-}
-
-/// `office_country` as `officeCountry`.
-fn to_camel(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut parts = field.split('_');
-    out.extend(parts.next());
-    for p in parts {
-        let mut c = p.chars();
-        out.extend(c.next().map(|c| c.to_ascii_uppercase()));
-        out.push_str(c.as_str());
-    }
-    out
 }
 
 impl HostError {
@@ -860,9 +848,9 @@ impl<'de, H: Host> de::MapAccess<'de> for Map<'_, H> {
                             format!("`{k}` is given twice")
                         } else {
                             let other = if as_named == 0 {
-                                name.into()
+                                name
                             } else {
-                                to_camel(name)
+                                camel::name(name)
                             };
                             format!("`{k}` and `{other}` name the same field: give one")
                         };
