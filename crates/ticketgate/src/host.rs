@@ -288,7 +288,7 @@ impl<'a> Host for JsonHost<'a> {
             Json::Str(s) => Read::Str(s.as_ref()),
             Json::List(items) => Read::List(items.len()),
             Json::Map(entries) => Read::Map(entries.iter().map(|(k, v)| (k.as_ref(), v)).collect()),
-            Json::Deep => return Err(format!("nested deeper than {MAX_DEPTH} levels")),
+            Json::Deep => return Err(too_deep()),
         })
     }
 
@@ -301,6 +301,11 @@ impl<'a> Host for JsonHost<'a> {
             .and_then(|items| items.get(i))
             .ok_or_else(|| "no such item".into())
     }
+}
+
+/// Why a value past the depth limit is refused: by the reader, or as JSON text skipped there.
+fn too_deep() -> String {
+    format!("nested deeper than {MAX_DEPTH} levels")
 }
 
 /// [`from_host`], passing over the top-level key `skip` (a callback among data options).
@@ -541,7 +546,7 @@ impl<'p, H: Host> De<'p, H> {
     fn read(&mut self) -> Result<HostRead<H>, HostError> {
         loop {
             if self.depth > MAX_DEPTH {
-                return Err(self.err(format!("nested deeper than {MAX_DEPTH} levels")));
+                return Err(self.err(too_deep()));
             }
             self.spend(8)?;
             match self.host.read(&self.v).map_err(|r| self.err(r))? {
