@@ -22,9 +22,8 @@ pub fn for_each_record(paths: &[PathBuf], mut f: impl FnMut(Record)) -> Result<(
     read_records(
         paths,
         |r, _| f(r),
-        |file, no, last, seq| {
+        |file, jump| {
             let why = "records are missing or out of order; `audit verify` tells more";
-            let jump = format!("line {no}: sequence jumps from {last} to {seq}");
             Err(err(file, format!("{jump}: {why}")))
         },
     )
@@ -38,20 +37,18 @@ pub fn for_each_record_present(
     f: impl FnMut(Record, &str),
     mut gap: impl FnMut(String),
 ) -> Result<(), AuditError> {
-    read_records(paths, f, |file, no, last, seq| {
-        gap(format!(
-            "{}: line {no}: sequence jumps from {last} to {seq}",
-            file.display()
-        ));
+    read_records(paths, f, |file, jump| {
+        gap(format!("{}: {jump}", file.display()));
         Ok(())
     })
 }
 
-/// Every record of every segment, in order; `jump` decides what a gap in the numbering is.
+/// Every record of every segment, in order; `jump` decides what a gap in the numbering is
+/// (given the file and where it jumps).
 fn read_records(
     paths: &[PathBuf],
     mut f: impl FnMut(Record, &str),
-    mut jump: impl FnMut(&std::path::Path, u64, u64, u64) -> Result<(), AuditError>,
+    mut jump: impl FnMut(&std::path::Path, String) -> Result<(), AuditError>,
 ) -> Result<(), AuditError> {
     for seg in expand(paths) {
         let mut last = 0u64;
@@ -77,7 +74,10 @@ fn read_records(
                 let rec: Record = serde_json::from_str(&line)
                     .map_err(|e| err(file, format!("line {no}: {e}")))?;
                 if rec.seq != last + 1 {
-                    jump(file, no, last, rec.seq)?;
+                    jump(
+                        file,
+                        format!("line {no}: sequence jumps from {last} to {}", rec.seq),
+                    )?;
                 }
                 last = rec.seq;
                 f(rec, line.trim_end_matches('\n'));
