@@ -228,6 +228,24 @@ test('inherited keys are not data, on either path (a polluted Object.prototype a
   }
 })
 
+test('a Map or a Set is named as such, not read as an empty object', () => {
+  const gate = new Gate({ clock: 'replay' })
+  const req = baseRequest()
+  const cases = [
+    [new Map(Object.entries(req)), '', 'Map'],
+    [{ ...req, employee: new Map(Object.entries(req.employee)) }, 'employee', 'Map'],
+    [{ ...req, employee: { ...req.employee, roles: new Set(req.employee.roles) } }, 'employee.roles', 'Set'],
+  ]
+  for (const [bad, key, cls] of cases) {
+    const named = (e) => e.code === 'InvalidRequest' && e.key === key && e.message.includes(`a ${cls}, not a plain object`)
+    assert.throws(() => gate.decide(bad), named, key)
+    const [ok, item] = gate.decideMany([req, bad])
+    assert.equal(ok.fields.name.outcome, 'reveal')
+    assert.deepEqual([item.code, item.key, item.reason.startsWith(`a ${cls}`)], ['InvalidRequest', key ? `[1].${key}` : '[1]', true])
+  }
+  assert.throws(() => gate.view(req, new Map([['name', 'Jane Doe']])), (e) => e.key === 'record' && /a Map/.test(e.message))
+})
+
 test('close writes out the audit log and lets a new gate open it', () => {
   const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tg-close-')), 'audit.jsonl')
   const first = new Gate({ clock: 'replay', auditLog: log, durability: 'batched' })

@@ -75,6 +75,9 @@ impl<'e> Host for Js<'e> {
                             keys.push((text(k).map_err(|e| format!("a key has {e}"))?, k));
                         }
                     }
+                    if keys.is_empty() {
+                        collection(v)?;
+                    }
                     match array_like_len(&obj, &keys)? {
                         Some(n) => Read::List(n),
                         None => {
@@ -111,6 +114,21 @@ impl<'e> Host for Js<'e> {
 fn text(v: Unknown<'_>) -> Result<String, String> {
     let units = Utf16String::from_unknown(v).map_err(reason)?;
     String::from_utf16(&units).map_err(|_| "a lone surrogate: not valid Unicode".into())
+}
+
+/// Refuses a `Map` or a `Set`, whose entries are not keys: read as an object it would be empty
+/// (as `JSON.stringify` writes it), and the error would name a missing field, not the cause.
+fn collection(v: &Unknown<'_>) -> Result<(), String> {
+    let global = Env::from_raw(v.value().env).get_global().map_err(reason)?;
+    for (class, instead) in [("Map", "`Object.fromEntries(map)`"), ("Set", "`[...set]`")] {
+        let constructor: Function<'_> = global.get_named_property(class).map_err(reason)?;
+        if v.instanceof(constructor).map_err(reason)? {
+            return Err(format!(
+                "a {class}, not a plain object or array: pass {instead}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The length of an array-like object: a numeric `length` and no keys but its indices.
