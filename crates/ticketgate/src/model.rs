@@ -452,19 +452,19 @@ fn check_ticket(
         }
         _ => {}
     }
-    if later(t.opened_at) {
+    // a ticket assigned after `at` had another assignee (or none) at the time of the access
+    let times = [
+        ("ticket.opened_at", Some(t.opened_at)),
+        ("ticket.closed_at", t.closed_at),
+        ("ticket.assigned_at", t.assigned_at),
+    ];
+    if let Some((key, _)) = times.iter().find(|(_, x)| x.is_some_and(later)) {
         return Err(InvalidRequest::new(
-            "ticket.opened_at",
+            *key,
             "is later than the request's `at`: pass the ticket as it was at the time of the access",
         ));
     }
     if let Some(c) = t.closed_at {
-        if later(c) {
-            return Err(InvalidRequest::new(
-                "ticket.closed_at",
-                "is later than the request's `at`: pass the ticket as it was at the time of the access",
-            ));
-        }
         if c < t.opened_at {
             return Err(InvalidRequest::new(
                 "ticket.closed_at",
@@ -598,5 +598,17 @@ mod tests {
             .unwrap()
             .check(at, 30_000)
             .unwrap();
+        // every ticket time: one assigned after the access had another assignee then
+        for (key, late) in [("opened_at", "10:00:31"), ("assigned_at", "10:00:31")] {
+            let ticket = |t: &str| {
+                let mut v = base();
+                v["ticket"] = json!({"id": "t", "customer": "c1", "queue": "q", "status": "open",
+                    "opened_at": "2026-11-28T09:00:00Z", key: format!("2026-11-28T{t}Z")});
+                AccessRequest::from_value(v).unwrap()
+            };
+            let e = ticket(late).check(at, 30_000).unwrap_err();
+            assert_eq!(e.key, format!("ticket.{key}"), "{e}");
+            ticket("10:00:30").check(at, 30_000).unwrap();
+        }
     }
 }
