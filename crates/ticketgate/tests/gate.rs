@@ -1482,6 +1482,53 @@ fn a_replay_trail_is_restored_by_its_own_time() {
     assert!(restored.skipped[0].contains("reinstatement of `mallory`"));
 }
 
+#[test]
+fn restore_reads_past_a_damaged_line_and_an_unreadable_file_and_names_them() {
+    // an insider who can write the trail directory cannot stop a restart from restoring the
+    // suspensions the rest of the trail holds
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("trail");
+    std::fs::create_dir(&trail).unwrap();
+    let gate = open_at(&trail);
+    gate.suspend("bob", "mistake").unwrap();
+    gate.suspend("mallory", "sold customer data").unwrap();
+    gate.close().unwrap();
+    let segment = std::fs::read_dir(&trail)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut lines: Vec<Vec<u8>> = std::fs::read(&segment)
+        .unwrap()
+        .split(|b| *b == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect();
+    lines[0] = b"{\"seq\":1,\xff not a record".to_vec();
+    std::fs::write(&segment, lines.join(&b'\n')).unwrap();
+    std::fs::create_dir(trail.join("planted.jsonl")).unwrap();
+
+    let restored = open_at(&trail).restore().unwrap();
+    assert_eq!(restored.suspended, ["mallory"]);
+    assert_eq!(restored.skipped.len(), 2, "{:?}", restored.skipped);
+    assert!(
+        restored
+            .skipped
+            .iter()
+            .any(|s| s.contains("planted.jsonl") && s.contains("not a regular file"))
+            && restored
+                .skipped
+                .iter()
+                .any(|s| s.contains("line 1: invalid utf-8")),
+        "{:?}",
+        restored.skipped
+    );
+    // one damaged line is one record lost, not also a gap in the numbering
+    assert!(!restored.skipped.iter().any(|s| s.contains("jumps")));
+    // a forensic query refuses the same trail
+    assert!(audit::affected(&[trail], "mallory", None, None).is_err());
+}
+
 fn open_at(log: &Path) -> Gate {
     Gate::builder()
         .clock(Clock::Replay)

@@ -19,68 +19,87 @@ use std::path::PathBuf;
 /// numbering has a gap (a rotated file or records deleted) is an `AuditError`: an answer
 /// from it would be incomplete without saying so.
 pub fn for_each_record(paths: &[PathBuf], mut f: impl FnMut(Record)) -> Result<(), AuditError> {
-    read_records(
-        paths,
-        |r, _| f(r),
-        |file, jump| {
-            let why = "records are missing or out of order; `audit verify` tells more";
-            Err(err(file, format!("{jump}: {why}")))
-        },
-    )
+    read_records(paths, |r, _| f(r), Err)
 }
 
-/// [`for_each_record`], each record with its line as written (to check its hash), passing
-/// over a gap in a segment's numbering (a file archived away, records cut out): each is
-/// handed to `gap` as a message naming the file and line, and the records after it are read.
+/// [`for_each_record`], each record with its line as written (to check its hash), reading
+/// on past what a forensic query refuses: a gap in a segment's numbering (a file archived
+/// away, records cut out), a line that is not a record, a file that cannot be read (a FIFO
+/// dropped into the trail directory). Each is handed to `passed` as a message naming the
+/// file and line, and the records after it are read.
 pub fn for_each_record_present(
     paths: &[PathBuf],
     f: impl FnMut(Record, &str),
-    mut gap: impl FnMut(String),
+    mut passed: impl FnMut(String),
 ) -> Result<(), AuditError> {
-    read_records(paths, f, |file, jump| {
-        gap(format!("{}: {jump}", file.display()));
+    read_records(paths, f, |e| {
+        passed(e.to_string());
         Ok(())
     })
 }
 
-/// Every record of every segment, in order; `jump` decides what a gap in the numbering is
-/// (given the file and where it jumps).
+/// Every record of every segment, in order; `trouble` decides whether what is not a record
+/// in order (a gap, a damaged line, an unreadable file) ends the read (`Err`) or is passed over.
 fn read_records(
     paths: &[PathBuf],
     mut f: impl FnMut(Record, &str),
-    mut jump: impl FnMut(&std::path::Path, String) -> Result<(), AuditError>,
+    mut trouble: impl FnMut(AuditError) -> Result<(), AuditError>,
 ) -> Result<(), AuditError> {
     for seg in expand(paths) {
         let mut last = 0u64;
         for file in &seg.files {
-            check_regular(file)?;
-            let fh =
-                std::fs::File::open(file).map_err(|e| err(file, format!("cannot open: {e}")))?;
+            let opened = check_regular(file).and_then(|()| {
+                std::fs::File::open(file).map_err(|e| err(file, format!("cannot open: {e}")))
+            });
+            let fh = match opened {
+                Ok(fh) => fh,
+                Err(e) => {
+                    trouble(e)?;
+                    continue;
+                }
+            };
             let mut reader = BufReader::with_capacity(1 << 20, fh);
-            let mut line = String::new();
+            let mut line = Vec::new();
             let mut no = 0u64;
             loop {
                 line.clear();
-                let n = reader
-                    .read_line(&mut line)
-                    .map_err(|e| err(file, format!("line {}: {e}", no + 1)))?;
+                let n = match reader.read_until(b'\n', &mut line) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        // an I/O error may come back at every read: the rest of the file is lost
+                        trouble(err(file, format!("line {}: {e}", no + 1)))?;
+                        break;
+                    }
+                };
                 if n == 0 {
                     break;
                 }
                 no += 1;
-                if !line.ends_with('\n') {
+                if line.last() != Some(&b'\n') {
                     break; // a torn tail the writer will set aside
                 }
-                let rec: Record = serde_json::from_str(&line)
-                    .map_err(|e| err(file, format!("line {no}: {e}")))?;
+                let parsed = std::str::from_utf8(&line)
+                    .map_err(|e| e.to_string())
+                    .and_then(|text| match serde_json::from_str::<Record>(text) {
+                        Ok(rec) => Ok((rec, text)),
+                        Err(e) => Err(e.to_string()),
+                    });
+                let (rec, text) = match parsed {
+                    Ok(both) => both,
+                    Err(e) => {
+                        trouble(err(file, format!("line {no}: {e}")))?;
+                        // taken as one record lost, so that the gap it leaves is not named twice
+                        last += 1;
+                        continue;
+                    }
+                };
                 if rec.seq != last + 1 {
-                    jump(
-                        file,
-                        format!("line {no}: sequence jumps from {last} to {}", rec.seq),
-                    )?;
+                    let why = "records are missing or out of order; `audit verify` tells more";
+                    let jump = format!("line {no}: sequence jumps from {last} to {}", rec.seq);
+                    trouble(err(file, format!("{jump}: {why}")))?;
                 }
                 last = rec.seq;
-                f(rec, line.trim_end_matches('\n'));
+                f(rec, text.trim_end_matches('\n'));
             }
         }
     }
