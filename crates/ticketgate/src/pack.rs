@@ -135,6 +135,9 @@ impl PolicyPack {
                 diagnostic(e, file, Some(id))
             })
             .collect();
+        // in source order (Cedar's comes from a hash map and changes from run to run), so a
+        // mistake comes before what it makes the validator lose track of further down
+        diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         // Cedar reports one mistake once per action the policy applies to (`reveal_name`,
         // `reveal_email`, ...): the first report per place says it.
         let mut seen = std::collections::HashSet::new();
@@ -532,6 +535,13 @@ fn diagnostic(
 ) -> PolicyDiagnostic {
     let offset = d.labels().and_then(|mut l| l.next()).map(|l| l.offset());
     let mut message = d.to_string();
+    // the diagnostic names its policy itself: Cedar's "for policy `X`, " would say it twice
+    if let Some(rest) = policy_id
+        .as_ref()
+        .and_then(|id| message.strip_prefix(&format!("for policy `{id}`, ")))
+    {
+        message = rest.to_owned();
+    }
     if let Some(help) = d.help() {
         message.push_str(&format!(" (help: {help})"));
     }
@@ -688,6 +698,17 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.diagnostics.len(), 1, "{:?}", e.diagnostics);
         assert_eq!(e.diagnostics[0].column, Some(65));
+        assert!(!e.diagnostics[0].message.contains("for policy"), "{e}");
+        // a mistake that costs the validator its `has` guards: in source order, the cause
+        // first, whatever order Cedar found them in
+        let e = with_extra(
+            "bad.cedar",
+            "@id(\"cascade\")\npermit (principal, action, resource) when {\n  principal.nope &&\n  context has ticket && context.ticket.status == \"open\" &&\n  context.ticket.queue == \"q\"\n};",
+        )
+        .unwrap_err();
+        let places: Vec<_> = e.diagnostics.iter().map(|d| (d.line, d.column)).collect();
+        assert!(places.len() > 1 && places.is_sorted(), "{places:?}");
+        assert!(e.diagnostics[0].message.contains("`nope`"), "{e}");
     }
 
     #[test]
