@@ -59,6 +59,9 @@ pub fn audit(data: &[u8]) {
     let _ = ticketgate::audit::verify(&paths, &ticketgate::audit::VerifyOptions::default());
     let _ = ticketgate::audit::for_each_record(&paths, |_| {});
     let _ = ticketgate::audit::affected(&paths, "e", None, None);
+    // the restart's reader, which reads on past what the strict one refuses
+    let key = ticketgate::audit::ChainKey::default();
+    let _ = ticketgate::audit::in_force(&paths, &key, 3_600_000, None);
     if let Ok(log) = ticketgate::AuditLog::open(ticketgate::AuditOptions::new(&path)) {
         // whatever it found, what it appends next verifies as a continuation
         if log.append_event("fuzz", "e", "").is_ok() {
