@@ -35,7 +35,9 @@ impl Gate {
     /// so a deploy would otherwise lift every suspension and revocation and start every
     /// employee's velocity windows empty. Call it once at startup, before deciding. It only
     /// adds: nothing the store holds is lifted, so a SQLite or Redis store, which keep their
-    /// state, can be restored too (after losing it). The read is itself audited.
+    /// state, can be restored too (after losing it; a Redis store from a trail holding every
+    /// host's segments, or a suspension lifted on another host comes back). The read is
+    /// itself audited.
     pub fn restore(&self) -> Result<Restored> {
         let paths = self.audit_read("ticketgate", "restore")?;
         let long_ms = self.inner.velocity.windows().long_ms;
