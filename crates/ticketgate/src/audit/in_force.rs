@@ -24,8 +24,9 @@ pub struct InForce {
     /// The latest decision's `at`.
     pub latest: Option<Timestamp>,
     /// What was passed over: a gap in a segment's numbering (a file archived away, records
-    /// cut out), and a reinstatement whose hash does not verify under the key (it would lift
-    /// a suspension: one written by whoever can write the file but lacks the key).
+    /// cut out), a line that is not a record, a file that cannot be read, and a
+    /// reinstatement whose hash does not verify under the key (it would lift a suspension:
+    /// one written by whoever can write the file but lacks the key).
     pub skipped: Vec<String>,
 }
 
@@ -33,7 +34,8 @@ pub struct InForce {
 /// reveals are kept from `window_ms` before `now`, or before the latest decision when
 /// `now` is `None` (a replay trail keeps its own time). Events count in time order across
 /// segments (each segment is in order already; a tie goes to the later-read record). Unlike
-/// a forensic query, a gap does not stop the read: what is present is still in force.
+/// a forensic query, a gap, a damaged line or an unreadable file does not stop the read:
+/// what is present is still in force.
 /// Records that restrict count as read; a reinstatement only if it verifies under `key`.
 pub fn in_force(
     paths: &[PathBuf],

@@ -432,6 +432,12 @@ impl AuditLog {
         &self.0.opts.path
     }
 
+    /// The paths that hold the whole trail, for the readers: the file, or the directory
+    /// with every worker's segment.
+    pub(crate) fn trail(&self) -> &[PathBuf] {
+        std::slice::from_ref(&self.0.opts.path)
+    }
+
     /// The key records are chained under.
     pub(crate) fn key(&self) -> &ChainKey {
         &self.0.opts.key

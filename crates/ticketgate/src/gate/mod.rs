@@ -234,14 +234,14 @@ impl Gate {
     }
 
     /// Records the read as done by `reader` (who looks at the trail is part of the trail)
-    /// and returns the paths holding the whole trail.
-    fn audit_read(&self, reader: &str, query: &str) -> Result<Vec<std::path::PathBuf>> {
+    /// and returns the log, whose [`AuditLog::trail`] holds the whole trail.
+    fn audit_read(&self, reader: &str, query: &str) -> Result<&AuditLog> {
         let log = self
             .audit_log()
             .ok_or_else(|| InvalidRequest::new("audit_log", "this gate has no audit log"))?;
         log.append_event(kind::AUDIT_READ, reader, query)?;
         log.sync()?;
-        Ok(vec![log.path().to_path_buf()])
+        Ok(log)
     }
 
     /// Customers with any field revealed to `employee` in `[since, until)`: the
@@ -254,8 +254,8 @@ impl Gate {
         until: Option<Timestamp>,
     ) -> Result<Vec<audit::Affected>> {
         audit::check_period(since, until)?;
-        let paths = self.audit_read(reader, &format!("affected employee={employee}"))?;
-        Ok(audit::affected(&paths, employee, since, until)?)
+        let log = self.audit_read(reader, &format!("affected employee={employee}"))?;
+        Ok(audit::affected(log.trail(), employee, since, until)?)
     }
 
     /// Employees ranked by how unlikely their overlap with customers who reported scam
@@ -267,7 +267,7 @@ impl Gate {
         field: Option<&str>,
     ) -> Result<Vec<audit::Suspect>> {
         audit::check_complainants(complainants)?;
-        let paths = self.audit_read(
+        let log = self.audit_read(
             reader,
             &format!(
                 "suspects customers={} field={}",
@@ -275,12 +275,18 @@ impl Gate {
                 field.unwrap_or("any")
             ),
         )?;
-        Ok(audit::suspects(&paths, complainants, field, None, None)?)
+        Ok(audit::suspects(
+            log.trail(),
+            complainants,
+            field,
+            None,
+            None,
+        )?)
     }
 
     /// Every decision about `customer`, over every segment. The read is itself audited.
     pub fn audit_customer(&self, reader: &str, customer: &str) -> Result<Vec<audit::Access>> {
-        let paths = self.audit_read(reader, &format!("customer {customer}"))?;
-        Ok(audit::customer_accesses(&paths, customer)?)
+        let log = self.audit_read(reader, &format!("customer {customer}"))?;
+        Ok(audit::customer_accesses(log.trail(), customer)?)
     }
 }

@@ -23,9 +23,10 @@ pub struct Restored {
     /// Employee and customer pairs with a reveal in the long velocity window, counted again.
     pub counted: u64,
     /// What was passed over, and where: a gap in the trail's numbering (a file archived
-    /// away, records cut out: what was recorded only there is not restored), and a
-    /// reinstatement that does not verify under the audit key (not honoured, so the
-    /// suspension it would lift stays). `verify` tells more.
+    /// away, records cut out), a line that is not a record, a file that cannot be read (what
+    /// was recorded only there is not restored), and a reinstatement that does not verify
+    /// under the audit key (not honoured, so the suspension it would lift stays). `verify`
+    /// tells more.
     pub skipped: Vec<String>,
 }
 
@@ -39,17 +40,13 @@ impl Gate {
     /// host's segments, or a suspension lifted on another host comes back). The read is
     /// itself audited.
     pub fn restore(&self) -> Result<Restored> {
-        let paths = self.audit_read("ticketgate", "restore")?;
+        let log = self.audit_read("ticketgate", "restore")?;
         let long_ms = self.inner.velocity.windows().long_ms;
         let now = match self.inner.clock.clock {
             Clock::Live => Some(Timestamp::now()),
             Clock::Replay => None,
         };
-        let key = self
-            .audit_log()
-            .map(|log| log.key().clone())
-            .unwrap_or_default();
-        let trail = audit::in_force(&paths, &key, long_ms, now)?;
+        let trail = audit::in_force(log.trail(), log.key(), long_ms, now)?;
         let reference = now.or(trail.latest).unwrap_or_else(Timestamp::now);
         let mut out = Restored {
             skipped: trail.skipped,
