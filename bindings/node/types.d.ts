@@ -638,9 +638,10 @@ export type Restored = {
   counted: number,
   /**
    * What was passed over, and where: a gap in the trail's numbering (a file archived
-   * away, records cut out: what was recorded only there is not restored), and a
-   * reinstatement that does not verify under the audit key (not honoured, so the
-   * suspension it would lift stays). `verify` tells more.
+   * away, records cut out), a line that is not a record, a file that cannot be read (what
+   * was recorded only there is not restored), and a reinstatement that does not verify
+   * under the audit key (not honoured, so the suspension it would lift stays). `verify`
+   * tells more.
    */
   skipped: Array<string>,
 };
