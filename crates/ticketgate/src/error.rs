@@ -44,7 +44,7 @@ impl Error {
 
 /// A request that cannot be decided, naming the offending key.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("invalid request: `{key}`: {reason}")]
+#[error("invalid request: {}{reason}", place(.key))]
 pub struct InvalidRequest {
     /// Dotted path of the bad key, e.g. `ticket.closed_at`; empty for the whole document.
     pub key: String,
@@ -54,6 +54,16 @@ pub struct InvalidRequest {
     /// in the contract's snake_case (a later check): a binding respells only the latter, or
     /// a key of the caller's own (`nick_name`) would be named as one they never wrote.
     pub(crate) as_written: bool,
+}
+
+/// The key an error names, as its message's prefix: none for the whole document, where a
+/// bare "``:" would read as a key whose name is missing.
+fn place(key: &str) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        format!("`{key}`: ")
+    }
 }
 
 impl PartialEq for InvalidRequest {
@@ -182,3 +192,22 @@ pub struct StoreError {
 
 /// Short alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::InvalidRequest;
+
+    #[test]
+    fn a_message_names_its_key_and_leaves_out_an_empty_one() {
+        let at = InvalidRequest::new("ticket.closed_at", "is later than `at`");
+        assert_eq!(
+            at.to_string(),
+            "invalid request: `ticket.closed_at`: is later than `at`"
+        );
+        let whole = InvalidRequest::new("", "missing field `employee`");
+        assert_eq!(
+            whole.to_string(),
+            "invalid request: missing field `employee`"
+        );
+    }
+}
