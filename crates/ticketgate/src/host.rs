@@ -476,6 +476,48 @@ impl de::Error for HostError {
     fn missing_field(field: &'static str) -> Self {
         Self::named(Names::Missing(field))
     }
+    fn invalid_type(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        Self::custom(format_args!(
+            "invalid type: {}, expected {}",
+            given(unexpected),
+            wanted(expected)
+        ))
+    }
+    fn invalid_value(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        Self::custom(format_args!(
+            "invalid value: {}, expected {}",
+            given(unexpected),
+            wanted(expected)
+        ))
+    }
+}
+
+/// What the caller gave, in the words of the data shapes rather than of serde's data model
+/// ("unit value", "map", "sequence"), which mean nothing to a Python or JavaScript caller.
+fn given(unexpected: de::Unexpected<'_>) -> String {
+    match unexpected {
+        de::Unexpected::Unit | de::Unexpected::Option => "null".into(),
+        de::Unexpected::Map => "an object".into(),
+        de::Unexpected::Seq => "a list".into(),
+        other => other.to_string(),
+    }
+}
+
+/// What was asked for, likewise: serde names a struct by its Rust name ("struct
+/// VelocityConfig") and a number by its Rust type ("u64").
+fn wanted(expected: &dyn de::Expected) -> String {
+    let expected = expected.to_string();
+    let plain = match expected.as_str() {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number of 0 or more",
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
+        "f32" | "f64" => "a number",
+        "a sequence" => "a list",
+        "path string" => "a path (a string)",
+        // the key path says which object
+        s if s.starts_with("struct ") => "an object",
+        _ => return expected,
+    };
+    plain.into()
 }
 
 impl From<InvalidRequest> for HostError {
@@ -909,6 +951,51 @@ mod tests {
                "ticket": {"id": "T-1", "customer": "c1", "assignee": "7", "queue": "billing",
                           "status": "open", "opened_at": "2026-11-28T07:00:00Z"},
                "purpose": "support", "at": "2026-11-28T10:00:00Z"})
+    }
+
+    #[test]
+    fn a_wrong_type_is_named_in_the_words_of_the_data_shapes_not_of_rust() {
+        let reason = |at: &str, v: Value| {
+            let mut r = request();
+            *r.pointer_mut(at).unwrap() = v;
+            read(r, Keys::Exact).unwrap_err().reason
+        };
+        let cases = [
+            (
+                "/customer",
+                json!(5),
+                "invalid type: integer `5`, expected an object",
+            ),
+            (
+                "/employee/segments",
+                json!({}),
+                "invalid type: an object, expected a list",
+            ),
+            (
+                "/ticket/queue",
+                json!(["billing"]),
+                "invalid type: a list, expected a string",
+            ),
+            (
+                "/customer/vip",
+                Value::Null,
+                "invalid type: null, expected a boolean",
+            ),
+        ];
+        for (at, v, want) in cases {
+            assert_eq!(reason(at, v), want, "{at}");
+        }
+        let mut r = request();
+        r["employee"]["shift"] = json!(8);
+        let shift = read(r, Keys::Exact).unwrap_err().reason;
+        assert!(shift.ends_with("expected a shift object: `{start, end}`, or `{days, start, end, tz}` for a weekly one"), "{shift}");
+        let velocity: Result<crate::velocity::VelocityConfig, _> =
+            json(&json!({"soft": -1})).read("velocity", Keys::Exact, Strings::Loose);
+        let e = velocity.unwrap_err();
+        assert_eq!(
+            e.reason,
+            "invalid value: integer `-1`, expected a whole number of 0 or more"
+        );
     }
 
     #[test]

@@ -34,7 +34,10 @@ impl<'de> Deserialize<'de> for Shift {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
+        #[serde(
+            deny_unknown_fields,
+            expecting = "a shift object: `{start, end}`, or `{days, start, end, tz}` for a weekly one"
+        )]
         struct Either {
             start: String,
             end: String,

@@ -324,7 +324,8 @@ pub fn describe<E: Encode>(e: &Error, enc: &E) -> Result<Described<E::Out>, Erro
             } else {
                 enc.key_path(&i.key)
             };
-            let message = format!("invalid request: `{key}`: {}", i.reason);
+            // the core's message, with the key as the binding's caller spells it
+            let message = InvalidRequest::new(key.as_str(), i.reason.as_str()).to_string();
             attrs.push(("key", enc.encode(&key)?));
             attrs.push(("reason", enc.encode(&i.reason)?));
             message
