@@ -1163,23 +1163,69 @@ fn anomalies_from_the_trail_name_the_employee_out_of_line() {
 }
 
 #[test]
-fn day_limits_below_the_hourly_ones_are_refused_with_the_reason() {
-    let bad = VelocityConfig {
-        window_s: 3600,
-        soft: 100,
-        hard: 500,
-        ..VelocityConfig::default()
+fn unusable_velocity_limits_are_refused_naming_the_limit_at_fault() {
+    let key = |v: VelocityConfig| match Gate::builder().velocity(v).build() {
+        Err(Error::InvalidRequest(e)) => (e.key, e.reason),
+        other => panic!("built: {:?}", other.map(|_| ())),
     };
-    let e = Gate::builder().velocity(bad).build().unwrap_err();
-    assert!(e.to_string().contains("day.hard"), "{e}");
-    let short_day = VelocityConfig {
-        day: DayLimits {
-            window_s: 60,
-            ..DayLimits::default()
-        },
-        ..VelocityConfig::default()
-    };
-    assert!(Gate::builder().velocity(short_day).build().is_err());
+    let base = VelocityConfig::default();
+    let day = |d: DayLimits| VelocityConfig { day: d, ..base };
+    let cases = [
+        (
+            VelocityConfig {
+                window_s: 0,
+                ..base
+            },
+            "velocity.window_s",
+        ),
+        (
+            VelocityConfig {
+                hard: 0,
+                soft: 0,
+                ..base
+            },
+            "velocity.hard",
+        ),
+        (VelocityConfig { soft: 31, ..base }, "velocity.soft"),
+        (
+            day(DayLimits {
+                window_s: 60,
+                ..base.day
+            }),
+            "velocity.day.window_s",
+        ),
+        (
+            day(DayLimits {
+                soft: 300,
+                ..base.day
+            }),
+            "velocity.day.soft",
+        ),
+        (
+            VelocityConfig {
+                soft: 100,
+                hard: 500,
+                ..base
+            },
+            "velocity.day.hard",
+        ),
+        (
+            day(DayLimits {
+                soft: 10,
+                ..base.day
+            }),
+            "velocity.day.soft",
+        ),
+    ];
+    for (v, want) in cases {
+        let (got, why) = key(v);
+        assert_eq!(got, want, "{why}");
+        assert!(
+            why.chars().any(|c| c.is_ascii_digit()),
+            "says the values: {why}"
+        );
+    }
+    assert!(Gate::builder().velocity(base).build().is_ok());
 }
 
 /// A live gate's tolerances stay tolerances: an hour of skew, a day of age at most.

@@ -126,8 +126,8 @@ impl GateBuilder {
     /// Builds the gate; fails when a setting is unusable.
     pub fn build(self) -> Result<Gate> {
         let v = self.velocity;
-        if let Some(problem) = v.problem() {
-            return Err(InvalidRequest::new("velocity", problem).into());
+        if let Some((key, problem)) = v.problem() {
+            return Err(InvalidRequest::new(key, problem).into());
         }
         if let Some((key, problem)) = self.clock.problem() {
             return Err(InvalidRequest::new(key, problem).into());

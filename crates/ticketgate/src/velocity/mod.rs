@@ -145,18 +145,38 @@ impl VelocityConfig {
         }
     }
 
-    /// Why the limits are unusable, if they are.
-    pub(crate) fn problem(&self) -> Option<&'static str> {
+    /// Why the limits are unusable, if they are: the option at fault, and why.
+    pub(crate) fn problem(&self) -> Option<(&'static str, String)> {
         let d = self.day;
-        if self.window_s == 0 || self.hard == 0 || self.soft > self.hard {
-            Some("needs a window longer than 0 s, hard > 0 and soft <= hard")
-        } else if d.window_s < self.window_s || d.soft > d.hard {
-            Some("day needs a window at least as long as the short one and soft <= hard")
-        } else if d.hard < self.hard || d.soft < self.soft {
-            Some("day limits below the short window's would bind first: raise day.soft / day.hard")
+        let found = if self.window_s == 0 {
+            ("velocity.window_s", "must be more than 0".into())
+        } else if self.hard == 0 {
+            ("velocity.hard", "must be more than 0".into())
+        } else if self.soft > self.hard {
+            let (s, h) = (self.soft, self.hard);
+            ("velocity.soft", format!("{s} is above the hard limit {h}"))
+        } else if d.window_s < self.window_s {
+            let (l, s) = (d.window_s, self.window_s);
+            let why = format!("{l} s is shorter than the short window's {s} s");
+            ("velocity.day.window_s", why)
+        } else if d.soft > d.hard {
+            let (s, h) = (d.soft, d.hard);
+            (
+                "velocity.day.soft",
+                format!("{s} is above the day's hard limit {h}"),
+            )
+        } else if d.hard < self.hard {
+            let (l, s) = (d.hard, self.hard);
+            let why = format!("{l} is below the hard limit {s}, so it would bind first");
+            ("velocity.day.hard", why)
+        } else if d.soft < self.soft {
+            let (l, s) = (d.soft, self.soft);
+            let why = format!("{l} is below the soft limit {s}, so it would bind first");
+            ("velocity.day.soft", why)
         } else {
-            None
-        }
+            return None;
+        };
+        Some(found)
     }
 }
 
