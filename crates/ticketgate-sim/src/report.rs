@@ -252,6 +252,8 @@ fn leaked_chart(stats: &Stats) -> String {
             .configure_mesh()
             .x_desc("days since the start")
             .y_desc("customers leaked")
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .draw()?;
         for (i, (label, pts)) in series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
@@ -305,6 +307,7 @@ fn detection_chart(measured: &BTreeMap<String, Measured>) -> String {
             .configure_mesh()
             .disable_y_mesh()
             .x_desc("working hours (Mon-Fri 09:00-17:00 UTC)")
+            .x_label_formatter(&tick)
             .y_labels(n)
             .y_label_formatter(&|v| match v {
                 SegmentValue::CenterOf(i) => rows.get(*i).map_or(String::new(), |r| r.0.clone()),
@@ -385,6 +388,7 @@ fn rules_chart(stats: &Stats) -> String {
             .configure_mesh()
             .disable_y_mesh()
             .x_desc("fields (log scale)")
+            .x_label_formatter(&tick)
             .y_labels(2 * n + 1)
             .y_label_formatter(&|v| {
                 let i = v.floor();
@@ -409,6 +413,25 @@ fn rules_chart(stats: &Stats) -> String {
         }
         Ok(())
     })
+}
+
+/// An axis label: counts and whole hours as people write them (`1,000`, not `1000.0`).
+fn tick(v: &f64) -> String {
+    if (v - v.round()).abs() > 1e-9 {
+        return format!("{v:.1}");
+    }
+    let digits = format!("{}", v.round().abs() as u64);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if *v < 0.0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 fn hours(h: Option<f64>) -> String {
@@ -524,4 +547,21 @@ table{{border-collapse:collapse;margin:1em 0}} td,th{{border:1px solid #ccc;padd
         rules_chart(stats),
         esc(report_text)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn axis_labels_are_written_as_people_write_numbers() {
+        let cases = [
+            (0.0, "0"),
+            (5.0, "5"),
+            (1400.0, "1,400"),
+            (100_000.0, "100,000"),
+            (2.5, "2.5"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(super::tick(&v), want);
+        }
+    }
 }
