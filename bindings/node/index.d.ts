@@ -54,6 +54,11 @@ export declare class Gate {
   /** Records a past reveal (warming velocity counts after a restart). */
   recordReveal(employeeId: string, customerId: string, at: string | Date): void
   /**
+   * Whether to call `restore()` before deciding: the velocity store keeps nothing across a
+   * restart (the memory store) and there is an audit trail to restore from.
+   */
+  readonly needsRestore: boolean
+  /**
    * Restores from the audit trail what the velocity store forgot in a restart (the memory
    * store keeps nothing): suspensions, revocations, recent reveals. Call once at startup;
    * it only adds.

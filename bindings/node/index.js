@@ -224,6 +224,7 @@ class Gate {
   reinstate(employeeId) { return this.#call('reinstate', { employeeId }) }
   suspended() { return this.#call('suspended', {}) }
   recordReveal(employeeId, customerId, at) { this.#call('record_reveal', { employeeId, customerId, at }) }
+  get needsRestore() { return this.#call('needs_restore', {}) }
   restore() { return this.#call('restore', {}) }
 
   signGrant(grant) { return this.#call('sign_grant', { grant }) }

@@ -385,6 +385,7 @@ def test_a_restarted_gate_restores_what_its_memory_store_forgot(tmp_path: pathli
     before.suspend("mallory", "sold customer data")
     before.close()
     after = ticketgate.Gate(clock="replay", audit_log=trail, velocity=velocity)
+    assert after.needs_restore  # the memory store, and a trail
     assert after.restore() == {"suspended": ["mallory"], "revoked": [], "counted": 1, "skipped": []}
     assert [s["employee"] for s in after.suspended()] == ["mallory"]
     other = {**request_dict, "customer": {**request_dict["customer"], "id": "c2"}}
@@ -393,5 +394,8 @@ def test_a_restarted_gate_restores_what_its_memory_store_forgot(tmp_path: pathli
     mallory = {**request_dict, "employee": {**request_dict["employee"], "id": "mallory"}}
     mallory["ticket"] = {**request_dict["ticket"], "assignee": "mallory"}
     assert {f["outcome"] for f in after.decide(mallory).fields.values()} == {"withhold"}
+    assert not ticketgate.Gate(clock="replay").needs_restore
     with pytest.raises(ticketgate.InvalidRequest):
         ticketgate.Gate(clock="replay").restore()  # no trail to restore from
+    shared = ticketgate.Gate(clock="replay", audit_log=trail, velocity_store=f"sqlite:///{tmp_path}/v.db")
+    assert not shared.needs_restore  # a shared store keeps its own state

@@ -1343,6 +1343,25 @@ fn a_batch_shares_one_fsync_under_always_durability() {
     assert_eq!(log.head().seq, 5 * 200 + 20);
 }
 
+/// Only a gate whose store forgets at a restart, and which has a trail, is told to restore:
+/// a shared store keeps its own state.
+#[test]
+fn a_gate_needs_restoring_with_the_memory_store_and_a_trail_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = || AuditOptions::new(dir.path().join("trail.jsonl"));
+    let memory = Gate::builder().audit_log(trail()).build().unwrap();
+    assert!(memory.needs_restore());
+    drop(memory);
+    assert!(!Gate::builder().build().unwrap().needs_restore());
+    let sqlite = SqliteStore::open(dir.path().join("velocity.db")).unwrap();
+    let shared = Gate::builder()
+        .store(Arc::new(sqlite))
+        .audit_log(trail())
+        .build()
+        .unwrap();
+    assert!(!shared.needs_restore());
+}
+
 /// A deploy restarts every worker with an empty memory store: without `restore` the
 /// suspended insider would be back, a revoked grant usable and every velocity window empty.
 #[test]

@@ -128,6 +128,12 @@ class Gate(_native.Gate):
         """Records a past reveal, e.g. to warm velocity counts after a restart."""
         self._call("record_reveal", {"employee_id": employee_id, "customer_id": customer_id, "at": at})
 
+    @property
+    def needs_restore(self) -> bool:
+        """Whether to call :meth:`restore` before deciding: the velocity store keeps nothing
+        across a restart (the memory store) and there is an audit trail to restore from."""
+        return self._call("needs_restore", {})  # type: ignore[no-any-return]
+
     def restore(self) -> Dict[str, Any]:
         """Restores from the audit trail what the velocity store forgot in a restart (the memory
         store keeps nothing): suspensions, revocations, recent reveals. Returns

@@ -38,6 +38,8 @@ pub enum Call {
         customer_id: String,
         at: Timestamp,
     },
+    /// Whether a new gate should restore before deciding.
+    NeedsRestore {},
     /// Restores from the audit trail what the velocity store forgot in a restart.
     Restore {},
     /// Signs a grant as it is (no issuing checks).
@@ -118,6 +120,7 @@ impl Call {
                 customer_id,
                 at,
             } => enc.encode(&gate.record_reveal(&employee_id, &customer_id, at)?),
+            Call::NeedsRestore {} => enc.encode(&gate.needs_restore()),
             Call::Restore {} => enc.encode(&gate.restore()?),
             Call::SignGrant { grant } => enc.encode(&gate.sign_grant(grant)),
             Call::RequestGrant { grant } => enc.encode(&gate.request_grant(grant)?),

@@ -31,6 +31,14 @@ pub struct Restored {
 }
 
 impl Gate {
+    /// Whether this gate should [`restore`](Self::restore) before it decides: its velocity
+    /// store keeps nothing across a restart (the memory store) and it has an audit trail to
+    /// restore from. A SQLite or Redis store keeps its state itself, and restoring a shared
+    /// store from this host's trail could bring back a suspension lifted on another host.
+    pub fn needs_restore(&self) -> bool {
+        self.inner.store.per_process() && self.inner.audit.is_some()
+    }
+
     /// Restores from the gate's audit trail (every segment, other workers' included) what
     /// its velocity store forgot when the process restarted: the memory store keeps nothing,
     /// so a deploy would otherwise lift every suspension and revocation and start every

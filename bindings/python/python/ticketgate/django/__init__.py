@@ -50,8 +50,7 @@ def gate() -> Gate:
             conf = _settings()
             options = {k: v for k, v in conf.items() if k not in _NOT_GATE_OPTIONS}
             made = Gate(**options)
-            memory = options.get("velocity_store") in (None, "memory") and not options.get("redis_url")
-            if conf.get("restore", memory and bool(options.get("audit_log"))):
+            if conf.get("restore", made.needs_restore):
                 for gap in made.restore()["skipped"]:
                     logging.getLogger("ticketgate").warning("restore passed over part of the trail: %s", gap)
             _gate, _pid = made, os.getpid()
