@@ -419,14 +419,19 @@ impl Names {
             Names::Unknown(key, []) => format!("unknown field `{key}`, there are no fields"),
             Names::Unknown(key, fields) => {
                 let names: Vec<String> = fields.iter().map(|f| name(f)).collect();
-                let expected = match names.as_slice() {
-                    [one] => one.clone(),
-                    [a, b] => format!("{a} or {b}"),
-                    _ => format!("one of {}", names.join(", ")),
-                };
-                format!("unknown field `{key}`, expected {expected}")
+                format!("unknown field `{key}`, expected {}", one_of(&names))
             }
         }
+    }
+}
+
+/// Names to choose from, as serde lists them: `a`, `a or b`, `one of a, b, c`.
+fn one_of(names: &[String]) -> String {
+    match names {
+        [] => "nothing".into(),
+        [one] => one.clone(),
+        [a, b] => format!("{a} or {b}"),
+        _ => format!("one of {}", names.join(", ")),
     }
 }
 
@@ -481,6 +486,14 @@ impl de::Error for HostError {
             "invalid type: {}, expected {}",
             given(unexpected),
             wanted(expected)
+        ))
+    }
+    fn unknown_variant(value: &str, expected: &'static [&'static str]) -> Self {
+        // an enum is a value from a list to the caller (a purpose, a status), not a variant
+        let names: Vec<String> = expected.iter().map(|v| format!("`{v}`")).collect();
+        Self::custom(format_args!(
+            "unknown value `{value}`, expected {}",
+            one_of(&names)
         ))
     }
     fn invalid_value(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
@@ -1224,7 +1237,7 @@ mod tests {
             .key
             .starts_with("grant."));
         let e = op("drop_tables", json!({}), Keys::Exact).unwrap_err();
-        assert!(e.reason.contains("unknown variant"), "{e:?}");
+        assert!(e.reason.contains("unknown value `drop_tables`"), "{e:?}");
         let e = op("suspended", json!({"all": true}), Keys::Exact).unwrap_err();
         assert_eq!(e.key, "all");
     }
