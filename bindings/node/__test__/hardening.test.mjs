@@ -107,6 +107,9 @@ test('batches return one result per item and keep the good ones', () => {
   assert.ok(out[1] instanceof Error && out[1].code === 'InvalidRequest' && out[1].index === 1)
   assert.ok(out[1].key.startsWith('[1]'))
   assert.equal(out[2].fields.name.outcome, 'reveal')
+  for (const batch of [5, {}, null]) {
+    assert.throws(() => gate.decideMany(batch), { code: 'InvalidRequest', message: /expected a list/ })
+  }
 })
 
 test('suspension holds in shadow mode', () => {

@@ -20,7 +20,7 @@ use serde_json::Map;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use ticketgate::ffi::{self, Call, Plain, VerifyAudit};
-use ticketgate::host::Strings;
+use ticketgate::host::{check_batch, not_a_batch, Strings};
 use ticketgate::{AccessRequest, Alert, Error, Gate as CoreGate, GateOptions, Outcome};
 
 /// Runs core work without the GIL; a panic becomes `TicketgateError`.
@@ -252,9 +252,9 @@ fn each_item<'py>(
     items: &Bound<'py, PyAny>,
     mut each: impl FnMut(usize, Bound<'py, PyAny>),
 ) -> PyResult<()> {
-    for (i, item) in items.try_iter()?.enumerate() {
-        // an endless generator is refused once past the limit, not read to the end
-        ticketgate::host::check_batch(i + 1).map_err(raise)?;
+    let items = items.try_iter().map_err(|_| raise(not_a_batch()))?;
+    for (i, item) in items.enumerate() {
+        check_batch(i + 1).map_err(raise)?; // an endless generator is refused past the limit
         each(i, item?);
     }
     Ok(())

@@ -532,6 +532,14 @@ def test_canaries_and_suspects(tmp_path: pathlib.Path, request_dict: Dict[str, A
     assert ranked[0]["p_value"] < ranked[1]["p_value"]
 
 
+def test_a_batch_that_is_not_a_list_is_an_invalid_request() -> None:
+    gate = ticketgate.Gate(clock="replay")
+    for batch in (5, None):
+        for run in (gate.decide_many, gate.view_many):
+            with pytest.raises(ticketgate.InvalidRequest, match="expected a list"):
+                run(batch)
+
+
 def test_a_batch_past_the_limit_is_refused_before_it_is_read_to_the_end() -> None:
     gate = ticketgate.Gate(clock="replay")
     taken = 0

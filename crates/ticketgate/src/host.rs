@@ -373,6 +373,11 @@ pub fn within_items(n: usize) -> Result<(), String> {
     check_items("", n).map_err(|e| e.reason)
 }
 
+/// A batch given as anything but a list of items (a dict, a number, an object).
+pub fn not_a_batch() -> InvalidRequest {
+    InvalidRequest::new("", "expected a list (an array) of items")
+}
+
 /// Refuses a batch of `n` items past [`MAX_BATCH`] before any item is read.
 pub fn check_batch(n: usize) -> Result<(), InvalidRequest> {
     if n > MAX_BATCH {

@@ -20,7 +20,7 @@ use crate::decision::Mode;
 use crate::error::{Error, InvalidRequest};
 use crate::gate::{Batch, BatchItem, GateBuilder};
 use crate::grant::{GrantKey, GrantKeys};
-use crate::host::{check_batch, from_host, Host, Keys, Read, Strings};
+use crate::host::{check_batch, from_host, not_a_batch, Host, Keys, Read, Strings};
 use crate::model::{Employee, Grant};
 use crate::pack::PolicyPack;
 use crate::velocity::VelocityConfig;
@@ -245,7 +245,7 @@ pub fn push_items<H: Host, T: BatchItem>(
 ) -> Result<Batch<T>, InvalidRequest> {
     let n = match host.read(v) {
         Ok(Read::List(n)) => n,
-        _ => return Err(InvalidRequest::new("", "expected an array")),
+        _ => return Err(not_a_batch()),
     };
     check_batch(first + n)?;
     // every item had before any is decided: one that cannot be had refuses the whole batch
