@@ -9,12 +9,19 @@ use ticketgate_sim::run::{self, ReplayFiles};
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
+    /// Employees, CSV or JSONL: id, roles, teams, segments, office_country, shift_start and
+    /// shift_end (UTC HH:MM), workdays.
     #[arg(long)]
     employees: PathBuf,
+    /// Customers: id, segment, vip, employee, canary.
     #[arg(long)]
     customers: PathBuf,
+    /// Tickets: id, customer, assignee, queue, opened_at, closed_at, callback_at,
+    /// final_status, assigned_by, assigned_at.
     #[arg(long)]
     tickets: PathBuf,
+    /// Accesses, replayed in time order: at, employee, customer, ticket, purpose, fields,
+    /// client, source_ip (docs/demo.md has every column).
     #[arg(long)]
     accesses: PathBuf,
     /// Write report.html, summary.json and the audit log here.
