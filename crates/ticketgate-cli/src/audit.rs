@@ -126,7 +126,7 @@ fn parse_time(s: &str) -> Result<Timestamp, String> {
 }
 
 fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
+    if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_owned()
@@ -148,8 +148,22 @@ fn print_rows(out: &Output, header: &[&str], rows: &[Vec<String>], json: serde_j
             );
         }
     } else {
+        // a control character in an id (a newline, an escape sequence) would break the
+        // table or rewrite the terminal under the reader's eyes: shown escaped instead
+        let shown = |c: &String| {
+            let mut out = String::with_capacity(c.len());
+            for ch in c.chars() {
+                if ch.is_control() {
+                    out.extend(ch.escape_debug());
+                } else {
+                    out.push(ch);
+                }
+            }
+            out
+        };
+        let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(shown).collect()).collect();
         let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-        for r in rows {
+        for r in &rows {
             for (w, c) in widths.iter_mut().zip(r) {
                 *w = (*w).max(c.chars().count());
             }
@@ -163,7 +177,7 @@ fn print_rows(out: &Output, header: &[&str], rows: &[Vec<String>], json: serde_j
                 .join("  ")
         };
         println!("{}", line(header.to_vec()));
-        for r in rows {
+        for r in &rows {
             println!("{}", line(r.iter().map(String::as_str).collect()));
         }
         println!("({} rows)", rows.len());
