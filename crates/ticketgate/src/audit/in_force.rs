@@ -3,13 +3,71 @@
 //! every restart) gets them back from here, so a deploy neither lifts a kill switch nor
 //! hands anyone a fresh velocity window.
 
-use super::query::for_each_record_present;
+use super::query::{for_each_record_present, Numbered};
 use super::record::{self, kind, ChainKey};
 use crate::decision::Outcome;
 use crate::error::AuditError;
 use crate::time::Timestamp;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+
+/// The keys of a record that decide what it leaves in force. A restart reads the whole
+/// trail, and reading every decision whole (its policies, errors, alerts, velocity) was
+/// most of that time; the rest of a line is passed over unread.
+#[derive(Deserialize)]
+struct Brief {
+    seq: u64,
+    kind: String,
+    #[serde(default)]
+    decision: Option<BriefDecision>,
+    #[serde(default)]
+    at: Option<Timestamp>,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+}
+
+/// Of a decision: who saw whom, when, and whether any field was revealed.
+#[derive(Deserialize)]
+struct BriefDecision {
+    at: Timestamp,
+    employee: String,
+    customer: String,
+    #[serde(rename = "fields", deserialize_with = "any_revealed")]
+    revealed: bool,
+}
+
+impl Numbered for Brief {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+/// Whether any field's `outcome` is `reveal`, read without keeping the fields.
+fn any_revealed<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    struct Field {
+        outcome: Outcome,
+    }
+    struct Fields;
+    impl<'de> Visitor<'de> for Fields {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map of field decisions")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            let mut any = false;
+            while let Some((IgnoredAny, field)) = map.next_entry::<IgnoredAny, Field>()? {
+                any |= field.outcome == Outcome::Reveal;
+            }
+            Ok(any)
+        }
+    }
+    d.deserialize_map(Fields)
+}
 
 /// What the trail leaves in force.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -47,12 +105,12 @@ pub fn in_force(
     let mut suspensions: BTreeMap<String, (Timestamp, Option<String>)> = BTreeMap::new();
     let mut read = 0usize;
     let mut skipped = Vec::new();
-    let mut each = |r: super::Record, line: &str| {
-        let at = r.time();
+    let mut each = |r: Brief, line: &str| {
+        let at = r.decision.as_ref().map(|d| d.at).or(r.at);
         match (r.kind.as_str(), r.decision, r.subject, at) {
             (kind::DECISION, Some(d), _, _) => {
                 out.latest = out.latest.max(Some(d.at));
-                if !d.fields.values().any(|f| f.outcome == Outcome::Reveal) {
+                if !d.revealed {
                     return;
                 }
                 let last = out.reveals.entry((d.employee, d.customer)).or_insert(d.at);

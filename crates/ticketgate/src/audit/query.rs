@@ -9,6 +9,7 @@ use crate::error::AuditError;
 use crate::error::InvalidRequest;
 use crate::model::Purpose;
 use crate::time::Timestamp;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader};
@@ -22,14 +23,26 @@ pub fn for_each_record(paths: &[PathBuf], mut f: impl FnMut(Record)) -> Result<(
     read_records(paths, |r, _| f(r), Err)
 }
 
+/// A record as some reader reads it: whole ([`Record`]), or only the keys it needs.
+pub trait Numbered: DeserializeOwned {
+    /// Its sequence number within its segment.
+    fn seq(&self) -> u64;
+}
+
+impl Numbered for Record {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
 /// [`for_each_record`], each record with its line as written (to check its hash), reading
 /// on past what a forensic query refuses: a gap in a segment's numbering (a file archived
 /// away, records cut out), a line that is not a record, a file that cannot be read (a FIFO
 /// dropped into the trail directory). Each is handed to `passed` as a message naming the
 /// file and line, and the records after it are read.
-pub fn for_each_record_present(
+pub fn for_each_record_present<R: Numbered>(
     paths: &[PathBuf],
-    f: impl FnMut(Record, &str),
+    f: impl FnMut(R, &str),
     mut passed: impl FnMut(String),
 ) -> Result<(), AuditError> {
     read_records(paths, f, |e| {
@@ -40,9 +53,9 @@ pub fn for_each_record_present(
 
 /// Every record of every segment, in order; `trouble` decides whether what is not a record
 /// in order (a gap, a damaged line, an unreadable file) ends the read (`Err`) or is passed over.
-fn read_records(
+fn read_records<R: Numbered>(
     paths: &[PathBuf],
-    mut f: impl FnMut(Record, &str),
+    mut f: impl FnMut(R, &str),
     mut trouble: impl FnMut(AuditError) -> Result<(), AuditError>,
 ) -> Result<(), AuditError> {
     for seg in expand(paths) {
@@ -80,7 +93,7 @@ fn read_records(
                 }
                 let parsed = std::str::from_utf8(&line)
                     .map_err(|e| e.to_string())
-                    .and_then(|text| match serde_json::from_str::<Record>(text) {
+                    .and_then(|text| match serde_json::from_str::<R>(text) {
                         Ok(rec) => Ok((rec, text)),
                         Err(e) => Err(e.to_string()),
                     });
@@ -93,12 +106,12 @@ fn read_records(
                         continue;
                     }
                 };
-                if rec.seq != last + 1 {
+                if rec.seq() != last + 1 {
                     let why = "records are missing or out of order; `audit verify` tells more";
-                    let jump = format!("line {no}: sequence jumps from {last} to {}", rec.seq);
+                    let jump = format!("line {no}: sequence jumps from {last} to {}", rec.seq());
                     trouble(err(file, format!("{jump}: {why}")))?;
                 }
-                last = rec.seq;
+                last = rec.seq();
                 f(rec, text.trim_end_matches('\n'));
             }
         }
