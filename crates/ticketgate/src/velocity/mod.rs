@@ -153,25 +153,28 @@ impl VelocityConfig {
         } else if self.hard == 0 {
             ("velocity.hard", "must be more than 0".into())
         } else if self.soft > self.hard {
-            let (s, h) = (self.soft, self.hard);
-            ("velocity.soft", format!("{s} is above the hard limit {h}"))
+            let why = format!("{} is above the hard limit {}", self.soft, self.hard);
+            ("velocity.soft", why)
         } else if d.window_s < self.window_s {
-            let (l, s) = (d.window_s, self.window_s);
-            let why = format!("{l} s is shorter than the short window's {s} s");
+            let why = format!(
+                "{} s is shorter than the short window's {} s",
+                d.window_s, self.window_s
+            );
             ("velocity.day.window_s", why)
         } else if d.soft > d.hard {
-            let (s, h) = (d.soft, d.hard);
-            (
-                "velocity.day.soft",
-                format!("{s} is above the day's hard limit {h}"),
-            )
+            let why = format!("{} is above the day's hard limit {}", d.soft, d.hard);
+            ("velocity.day.soft", why)
         } else if d.hard < self.hard {
-            let (l, s) = (d.hard, self.hard);
-            let why = format!("{l} is below the hard limit {s}, so it would bind first");
+            let why = format!(
+                "{} is below the hard limit {}, so it would bind first",
+                d.hard, self.hard
+            );
             ("velocity.day.hard", why)
         } else if d.soft < self.soft {
-            let (l, s) = (d.soft, self.soft);
-            let why = format!("{l} is below the soft limit {s}, so it would bind first");
+            let why = format!(
+                "{} is below the soft limit {}, so it would bind first",
+                d.soft, self.soft
+            );
             ("velocity.day.soft", why)
         } else {
             return None;
