@@ -43,6 +43,7 @@ const CASES = {
   'unknown-purpose': [decide((r) => (r.purpose = 'curiosity')), 'InvalidRequest', 'purpose'],
   'missing-fact': [decide((r) => delete r.customer.vip), 'InvalidRequest', 'customer'],
   'at-out-of-window': [decide((r) => (r.at = new Date(Date.now() + 3600_000)), true), 'InvalidRequest', 'at'],
+  'blank-id': [decide((r) => (r.customer.id = r.ticket.customer = '  ')), 'InvalidRequest', 'customer.id'],
   'ticket-mismatch': [decide((r) => (r.ticket.customer = 'c2')), 'InvalidRequest', 'ticket.customer'],
   'duplicate-key': [decide((r) => (r.ticket.opened_at = '2026-11-28T07:00:00Z')), 'InvalidRequest', 'ticket.opened_at'],
   'empty-grant-key': [() => new Gate({ grantKey: '' }), 'InvalidRequest', 'grantKey'],

@@ -53,6 +53,8 @@ CASES: Dict[str, Any] = {
         ticketgate.InvalidRequest,
         "at",
     ),
+    "blank-id": (decide(lambda r: (r["customer"].update(id="  "), r["ticket"].update(customer="  "))),
+                 ticketgate.InvalidRequest, "customer.id"),
     "ticket-mismatch": (decide(lambda r: r["ticket"].update(customer="c2")), ticketgate.InvalidRequest, "ticket.customer"),
     "duplicate-key": None,  # Node only: a Python dict cannot hold a key twice
     "empty-grant-key": (lambda req: ticketgate.Gate(grant_key=""), ticketgate.InvalidRequest, "grant_key"),

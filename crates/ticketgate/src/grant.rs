@@ -161,10 +161,26 @@ fn bad(key: &str, reason: impl Into<String>) -> InvalidRequest {
 }
 
 fn nonempty(key: &str, v: &str) -> Result<(), InvalidRequest> {
-    if v.trim().is_empty() {
-        return Err(bad(key, "must not be empty"));
+    crate::model::nonempty(&format!("grant.{key}"), v)
+}
+
+/// `ms` as hours, minutes and seconds, to the millisecond: a lifetime just past its limit
+/// must not read as the limit itself (`8 h 0.001 s`, not `480 min`).
+fn lifetime(ms: i64) -> String {
+    let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    let mut parts = Vec::new();
+    if h > 0 {
+        parts.push(format!("{h} h"));
     }
-    Ok(())
+    if m > 0 {
+        parts.push(format!("{m} min"));
+    }
+    match (s, milli) {
+        (0, 0) => {}
+        (s, 0) => parts.push(format!("{s} s")),
+        (s, milli) => parts.push(format!("{s}.{milli:03} s")),
+    }
+    parts.join(" ")
 }
 
 /// Checks what every grant needs before it is signed: ids, fields, a lifetime within
@@ -184,9 +200,9 @@ fn check_shape(g: &Grant, now: Timestamp, max_ms: i64) -> Result<(), InvalidRequ
         return Err(bad(
             "expires_at",
             format!(
-                "a lifetime of {} min is past the limit of {} min",
-                life / 60_000,
-                max_ms / 60_000
+                "a lifetime of {} is past the limit of {}",
+                lifetime(life),
+                lifetime(max_ms)
             ),
         ));
     }
@@ -325,5 +341,22 @@ mod tests {
         let signed_by_ring = ring.sign(grant());
         assert!(new.verify(&signed_by_ring));
         assert!(!GrantKeys::new(vec![new]).unwrap().verify(&signed_by_old));
+    }
+
+    #[test]
+    fn a_lifetime_just_past_its_limit_says_by_how_much() {
+        let now = Timestamp::parse("2026-11-28T09:00:00Z").unwrap();
+        let mut g = grant();
+        g.expires_at = Timestamp::parse("2026-11-28T18:00:00.001Z").unwrap();
+        let e = check_shape(&g, now, APPROVED_MAX_MS).unwrap_err();
+        assert_eq!(e.key, "grant.expires_at");
+        assert_eq!(
+            e.reason,
+            "a lifetime of 8 h 0.001 s is past the limit of 8 h"
+        );
+        g.expires_at = Timestamp::parse("2026-11-28T18:00:00Z").unwrap();
+        assert!(check_shape(&g, now, APPROVED_MAX_MS).is_ok());
+        assert_eq!(lifetime(3_600_000 + 61_500), "1 h 1 min 1.500 s");
+        assert_eq!(lifetime(59_000), "59 s");
     }
 }

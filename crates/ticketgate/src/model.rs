@@ -409,11 +409,13 @@ impl AccessRequest {
     }
 }
 
-fn nonempty(key: &str, v: &str) -> Result<(), InvalidRequest> {
-    if v.is_empty() {
-        Err(InvalidRequest::new(key, "must not be empty"))
-    } else {
-        Ok(())
+/// Refuses an id that names nobody: empty, or only whitespace (which a form field or a
+/// padded database column gives as easily as an empty one).
+pub(crate) fn nonempty(key: &str, v: &str) -> Result<(), InvalidRequest> {
+    match v {
+        "" => Err(InvalidRequest::new(key, "must not be empty")),
+        v if v.trim().is_empty() => Err(InvalidRequest::new(key, "must not be only whitespace")),
+        _ => Ok(()),
     }
 }
 

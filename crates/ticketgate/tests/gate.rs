@@ -636,6 +636,17 @@ fn the_bad_input_catalogue_in_rust() {
         ),
         ("at-out-of-window", decide(base(), Clock::Live), "at"),
         (
+            "blank-id",
+            decide(
+                with(&|v| {
+                    v["customer"]["id"] = json!("  ");
+                    v["ticket"]["customer"] = json!("  ");
+                }),
+                Clock::Replay,
+            ),
+            "customer.id",
+        ),
+        (
             "ticket-mismatch",
             decide(
                 with(&|v| v["ticket"]["customer"] = json!("c2")),
@@ -1600,4 +1611,28 @@ fn open_at(log: &Path) -> Gate {
         .audit_log(AuditOptions::new(log))
         .build()
         .unwrap()
+}
+
+#[test]
+fn an_id_of_only_whitespace_names_nobody() {
+    let gate = Gate::builder().clock(Clock::Replay).build().unwrap();
+    let with = |part: &str, id: &str| {
+        let mut v = serde_json::to_value(request(json!({}))).unwrap();
+        v[part]["id"] = json!(id);
+        gate.decide(&AccessRequest::from_value(v).unwrap())
+            .unwrap_err()
+    };
+    let e = with("employee", " \t");
+    assert_eq!(e.key(), Some("employee.id"), "{e}");
+    assert!(e.to_string().contains("must not be only whitespace"), "{e}");
+    for (e, key) in [
+        (with("ticket", "\n"), "ticket.id"),
+        (gate.suspend(" ", "why").unwrap_err(), "employee_id"),
+        (gate.suspend("", "why").unwrap_err(), "employee_id"),
+        (gate.revoke_grant("  ").unwrap_err(), "grant_id"),
+    ] {
+        assert_eq!(e.key(), Some(key), "{e}");
+    }
+    // names somebody: kept as given, whitespace and all
+    assert!(gate.suspend(" alice", "why").is_ok());
 }

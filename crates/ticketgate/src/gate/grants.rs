@@ -71,9 +71,7 @@ impl Gate {
 
     /// Revokes a grant: refused at the next decision on every gate sharing the store.
     pub fn revoke_grant(&self, grant_id: &str) -> Result<()> {
-        if grant_id.is_empty() {
-            return Err(InvalidRequest::new("grant_id", "must not be empty").into());
-        }
+        crate::model::nonempty("grant_id", grant_id)?;
         let until = Timestamp::from_millis(Timestamp::now().millis() + REVOCATION_KEEP_MS)
             .unwrap_or_else(Timestamp::now);
         self.inner.store.revoke(grant_id, until)?;

@@ -121,10 +121,8 @@ impl Gate {
     /// Suspends an employee (the kill switch): every field withheld, grants included, in
     /// every mode, on every gate sharing the store.
     pub fn suspend(&self, employee: &str, reason: &str) -> Result<()> {
-        if employee.is_empty() {
-            // keyed as the bindings' argument (`employee_id`, `employeeId`) names it
-            return Err(InvalidRequest::new("employee_id", "must not be empty").into());
-        }
+        // keyed as the bindings' argument (`employee_id`, `employeeId`) names it
+        crate::model::nonempty("employee_id", employee)?;
         // Known here first: even if the store write fails, this gate withholds.
         self.inner
             .known_suspended
