@@ -409,8 +409,8 @@ impl AccessRequest {
     }
 }
 
-/// Refuses an id that names nobody: empty, or only whitespace (which a form field or a
-/// padded database column gives as easily as an empty one).
+/// Refuses a value that says nothing (an id that names nobody, a grant's reason or incident):
+/// empty, or only whitespace, which a form field or a padded database column gives as easily.
 pub(crate) fn nonempty(key: &str, v: &str) -> Result<(), InvalidRequest> {
     match v {
         "" => Err(InvalidRequest::new(key, "must not be empty")),
