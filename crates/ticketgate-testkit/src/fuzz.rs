@@ -62,6 +62,9 @@ pub fn audit(data: &[u8]) {
     // the restart's reader, which reads on past what the strict one refuses
     let key = ticketgate::audit::ChainKey::default();
     let _ = ticketgate::audit::in_force(&paths, &key, 3_600_000, None);
+    // and as a live gate reads it: decisions before the window skimmed, not read whole
+    let now = ticketgate::Timestamp::parse("2026-11-28T12:00:00Z").ok();
+    let _ = ticketgate::audit::in_force(&paths, &key, 3_600_000, now);
     if let Ok(log) = ticketgate::AuditLog::open(ticketgate::AuditOptions::new(&path)) {
         // whatever it found, what it appends next verifies as a continuation
         if log.append_event("fuzz", "e", "").is_ok() {

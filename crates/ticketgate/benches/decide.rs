@@ -17,8 +17,9 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use ticketgate::{
-    audit, AccessRequest, AuditLog, AuditOptions, Clock, Durability, Gate, Observation, Outcome,
-    PolicyPack, SourceFile, StoreError, Suspension, Timestamp, VelocityStore, Windows,
+    audit, AccessRequest, AuditLog, AuditOptions, ChainKey, Clock, Decision, Durability, Gate,
+    Observation, Outcome, PolicyPack, SourceFile, StoreError, Suspension, Timestamp, VelocityStore,
+    Windows,
 };
 
 const REQUEST: &str = r#"{"employee":{"id":"alice","roles":["agent"],"teams":["billing"],"segments":["consumer"],"shift":{"start":"2026-11-28T08:00:00Z","end":"2026-11-28T16:00:00Z"}},
@@ -260,6 +261,34 @@ fn audit(c: &mut Criterion) {
             .unwrap()
         })
     });
+    g.finish();
+    restore(c, &d, &req, dir.path());
+}
+
+/// What a restart reads from 100,000 decision records: all within the long velocity window
+/// (a replay trail, counted back from its own latest decision), or all older than it (a
+/// live gate's trail after a day: only each line's opening is read).
+fn restore(c: &mut Criterion, d: &Decision, req: &AccessRequest, dir: &std::path::Path) {
+    let path = dir.join("restore.jsonl");
+    let log = AuditLog::open(AuditOptions::new(&path).durability(Durability::None)).unwrap();
+    for _ in 0..100_000 {
+        log.append_decision(d, req).unwrap();
+    }
+    log.sync().unwrap();
+    let mut g = c.benchmark_group("audit_restore");
+    g.sample_size(10).throughput(Throughput::Elements(100_000));
+    let day = 86_400_000;
+    let later = Timestamp::from_millis(d.at.millis() + 2 * day).unwrap();
+    for (name, now) in [
+        ("within_the_window", None),
+        ("older_than_the_window", Some(later)),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                audit::in_force(std::slice::from_ref(&path), &ChainKey::plain(), day, now).unwrap()
+            })
+        });
+    }
     g.finish();
 }
 

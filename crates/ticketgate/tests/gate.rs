@@ -1558,6 +1558,40 @@ fn a_replay_trail_is_restored_by_its_own_time() {
     assert!(restored.skipped[0].contains("reinstatement of `mallory`"));
 }
 
+/// A live gate counts back from its own clock: a decision older than the long window (24 h)
+/// counts nothing, however many the trail holds, and what restricts is restored whatever its age.
+#[test]
+fn a_live_restore_counts_the_window_before_now_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("trail");
+    std::fs::create_dir(&trail).unwrap();
+    let now = Timestamp::now();
+    let ago = |h: i64| Timestamp::from_millis(now.millis() - h * 3_600_000).unwrap();
+    // the history a live gate would have written over two days, written on the replay clock
+    let history = Gate::builder()
+        .clock(Clock::Replay)
+        .audit_log(AuditOptions::new(&trail))
+        .build()
+        .unwrap();
+    for (c, at) in [("c0", 50), ("c1", 25), ("c0", 23), ("c2", 1)] {
+        let d = history.decide(&live_request(c, ago(at))).unwrap();
+        assert_eq!(d.outcome("name"), Outcome::Reveal);
+    }
+    history.suspend("mallory", "sold customer data").unwrap();
+    history.close().unwrap();
+    let live = Gate::builder()
+        .audit_log(AuditOptions::new(&trail))
+        .build()
+        .unwrap();
+    let restored = live.restore().unwrap();
+    assert_eq!(restored.suspended, ["mallory"]);
+    assert_eq!(
+        restored.counted, 2,
+        "c0 (23 h ago) and c2; c1 is past the day"
+    );
+    assert!(restored.skipped.is_empty(), "{:?}", restored.skipped);
+}
+
 #[test]
 fn restore_reads_past_a_damaged_line_and_an_unreadable_file_and_names_them() {
     // an insider who can write the trail directory cannot stop a restart from restoring the

@@ -3,7 +3,7 @@
 //! every restart) gets them back from here, so a deploy neither lifts a kill switch nor
 //! hands anyone a fresh velocity window.
 
-use super::query::{for_each_record_present, Numbered};
+use super::query::{for_each_record_present, whole, Numbered};
 use super::record::{self, kind, ChainKey};
 use crate::decision::Outcome;
 use crate::error::AuditError;
@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 /// The keys of a record that decide what it leaves in force. A restart reads the whole
 /// trail, and reading every decision whole (its policies, errors, alerts, velocity) was
-/// most of that time; the rest of a line is passed over unread.
+/// most of that time; the rest of a line is passed over (still checked as JSON).
 #[derive(Deserialize)]
 struct Brief {
     seq: u64,
@@ -40,9 +40,21 @@ struct BriefDecision {
     revealed: bool,
 }
 
-impl Numbered for Brief {
+/// A line as a restart reads it.
+enum Line {
+    /// A decision older than the window: only its number and time are read, from the
+    /// opening of its line ([`record::decision_seq_and_at`]); the rest cannot matter.
+    Old { seq: u64, at: Timestamp },
+    /// Anything else, read as far as [`Brief`] goes.
+    Read(Brief),
+}
+
+impl Numbered for Line {
     fn seq(&self) -> u64 {
-        self.seq
+        match self {
+            Line::Old { seq, .. } => *seq,
+            Line::Read(b) => b.seq,
+        }
     }
 }
 
@@ -105,7 +117,20 @@ pub fn in_force(
     let mut suspensions: BTreeMap<String, (Timestamp, Option<String>)> = BTreeMap::new();
     let mut read = 0usize;
     let mut skipped = Vec::new();
-    let mut each = |r: Brief, line: &str| {
+    // a replay trail's window is known only at its end: every decision is read
+    let before = now.map(|n| n.millis().saturating_sub(window_ms));
+    let skim = |line: &str| match (before, record::decision_seq_and_at(line)) {
+        (Some(before), Some((seq, at))) if at.millis() < before => Ok(Line::Old { seq, at }),
+        _ => whole(line).map(Line::Read),
+    };
+    let mut each = |l: Line, line: &str| {
+        let r = match l {
+            Line::Old { at, .. } => {
+                out.latest = out.latest.max(Some(at));
+                return;
+            }
+            Line::Read(r) => r,
+        };
         let at = r.decision.as_ref().map(|d| d.at).or(r.at);
         match (r.kind.as_str(), r.decision, r.subject, at) {
             (kind::DECISION, Some(d), _, _) => {
@@ -146,7 +171,7 @@ pub fn in_force(
         }
     };
     let mut gaps = Vec::new();
-    for_each_record_present(paths, &mut each, |g| gaps.push(g))?;
+    for_each_record_present(paths, skim, &mut each, |g| gaps.push(g))?;
     gaps.append(&mut skipped);
     out.skipped = gaps;
     keep_within(&mut out.reveals, now.or(out.latest), window_ms);

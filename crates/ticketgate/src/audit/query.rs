@@ -20,11 +20,16 @@ use std::path::PathBuf;
 /// numbering has a gap (a rotated file or records deleted) is an `AuditError`: an answer
 /// from it would be incomplete without saying so.
 pub fn for_each_record(paths: &[PathBuf], mut f: impl FnMut(Record)) -> Result<(), AuditError> {
-    read_records(paths, |r, _| f(r), Err)
+    read_records(paths, whole, |r, _| f(r), Err)
+}
+
+/// A line read whole, as serde reads it.
+pub fn whole<R: DeserializeOwned>(line: &str) -> Result<R, String> {
+    serde_json::from_str(line).map_err(|e| e.to_string())
 }
 
 /// A record as some reader reads it: whole ([`Record`]), or only the keys it needs.
-pub trait Numbered: DeserializeOwned {
+pub trait Numbered {
     /// Its sequence number within its segment.
     fn seq(&self) -> u64;
 }
@@ -35,17 +40,19 @@ impl Numbered for Record {
     }
 }
 
-/// [`for_each_record`], each record with its line as written (to check its hash), reading
+/// [`for_each_record`], each record read from its line by `read` and handed over with the
+/// line as written (to check its hash), reading
 /// on past what a forensic query refuses: a gap in a segment's numbering (a file archived
 /// away, records cut out), a line that is not a record, a file that cannot be read (a FIFO
 /// dropped into the trail directory). Each is handed to `passed` as a message naming the
 /// file and line, and the records after it are read.
 pub fn for_each_record_present<R: Numbered>(
     paths: &[PathBuf],
+    read: impl FnMut(&str) -> Result<R, String>,
     f: impl FnMut(R, &str),
     mut passed: impl FnMut(String),
 ) -> Result<(), AuditError> {
-    read_records(paths, f, |e| {
+    read_records(paths, read, f, |e| {
         passed(e.to_string());
         Ok(())
     })
@@ -55,6 +62,7 @@ pub fn for_each_record_present<R: Numbered>(
 /// in order (a gap, a damaged line, an unreadable file) ends the read (`Err`) or is passed over.
 fn read_records<R: Numbered>(
     paths: &[PathBuf],
+    mut read: impl FnMut(&str) -> Result<R, String>,
     mut f: impl FnMut(R, &str),
     mut trouble: impl FnMut(AuditError) -> Result<(), AuditError>,
 ) -> Result<(), AuditError> {
@@ -93,9 +101,9 @@ fn read_records<R: Numbered>(
                 }
                 let parsed = std::str::from_utf8(&line)
                     .map_err(|e| e.to_string())
-                    .and_then(|text| match serde_json::from_str::<R>(text) {
-                        Ok(rec) => Ok((rec, text)),
-                        Err(e) => Err(e.to_string()),
+                    .and_then(|text| {
+                        let text = text.trim_end_matches('\n');
+                        read(text).map(|rec| (rec, text))
                     });
                 let (rec, text) = match parsed {
                     Ok(both) => both,
@@ -112,7 +120,7 @@ fn read_records<R: Numbered>(
                     trouble(err(file, format!("{jump}: {why}")))?;
                 }
                 last = rec.seq();
-                f(rec, text.trim_end_matches('\n'));
+                f(rec, text);
             }
         }
     }

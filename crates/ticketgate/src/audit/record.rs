@@ -154,6 +154,8 @@ pub(crate) struct Parsed<'a> {
     pub(crate) seq: u64,
     pub(crate) prev: &'a str,
     pub(crate) hash: &'a str,
+    /// Where the record's own keys start: after `prev`'s closing quote.
+    body_start: usize,
     body_end: usize,
     line: &'a str,
 }
@@ -178,9 +180,9 @@ impl Parsed<'_> {
 
 /// Splits a line (without its newline) into its chain fields.
 pub(crate) fn parse(line: &str) -> Result<Parsed<'_>, &'static str> {
-    let rest = line
-        .strip_prefix("{\"seq\":")
-        .ok_or("does not start with seq")?;
+    const SEQ: &str = "{\"seq\":";
+    const PREV: &str = ",\"prev\":\"";
+    let rest = line.strip_prefix(SEQ).ok_or("does not start with seq")?;
     let comma = rest.find(',').ok_or("no field after seq")?;
     let seq = rest
         .get(..comma)
@@ -188,7 +190,7 @@ pub(crate) fn parse(line: &str) -> Result<Parsed<'_>, &'static str> {
         .ok_or("seq is not a number")?;
     let prev = rest
         .get(comma..)
-        .and_then(|r| r.strip_prefix(",\"prev\":\""))
+        .and_then(|r| r.strip_prefix(PREV))
         .and_then(|r| r.get(..64))
         .filter(|p| is_hex64(p))
         .ok_or("no prev hash")?;
@@ -202,9 +204,28 @@ pub(crate) fn parse(line: &str) -> Result<Parsed<'_>, &'static str> {
         seq,
         prev,
         hash,
+        body_start: SEQ.len() + comma + PREV.len() + 64 + 1,
         body_end: at,
         line,
     })
+}
+
+/// The opening the writer gives every decision line after its chain fields, up to the
+/// decision's id: [`DecisionRecord`] serialises `kind` then `decision`, and [`Decision`]
+/// starts with `decision_id` then `at`.
+const DECISION_OPENING: &str = ",\"kind\":\"decision\",\"decision\":{\"decision_id\":\"";
+
+/// A decision line's `seq` and `at`, read from the opening the writer lays out, without
+/// reading the rest of the line: a restart passes over the decisions older than its
+/// velocity window this way (a thousand bytes of JSON each). `None` for any line laid out
+/// otherwise (an event, a line edited by hand): read it whole.
+pub(crate) fn decision_seq_and_at(line: &str) -> Option<(u64, Timestamp)> {
+    let p = parse(line).ok()?;
+    let rest = line.get(p.body_start..)?.strip_prefix(DECISION_OPENING)?;
+    // a writer's id is a UUID: no escapes, so its closing quote is the first one
+    let (_, rest) = rest.split_once('"')?;
+    let at = rest.strip_prefix(",\"at\":\"")?.split('"').next()?;
+    Some((p.seq, Timestamp::parse(at).ok()?))
 }
 
 /// Record kinds other than decisions.
@@ -336,5 +357,41 @@ mod tests {
             .unwrap()
             .hash_ok(&ChainKey::hmac([1u8; 32]).unwrap()));
         assert!(ChainKey::hmac(b"short".to_vec()).is_err());
+    }
+
+    #[test]
+    fn a_decision_line_is_skimmed_for_its_number_and_time_as_the_writer_lays_it_out() {
+        let gate = crate::Gate::builder()
+            .clock(crate::Clock::Replay)
+            .build()
+            .unwrap();
+        let req = crate::AccessRequest::from_value(serde_json::json!({
+            "employee": {"id": "alice", "segments": ["consumer"]},
+            "customer": {"id": "c1", "segment": "consumer", "vip": false, "employee": false},
+            "purpose": "support", "at": "2026-11-28T10:20:00.123Z"}))
+        .unwrap();
+        let d = gate.decide(&req).unwrap();
+        let payload = serde_json::to_string(&DecisionRecord::new(&d, &req)).unwrap();
+        for (seq, key) in [
+            (1, ChainKey::plain()),
+            (123_456, ChainKey::hmac([7u8; 32]).unwrap()),
+        ] {
+            let (line, _) = encode(seq, &Head::genesis(), &payload, &key);
+            let text = std::str::from_utf8(&line).unwrap().trim_end();
+            assert_eq!(decision_seq_and_at(text), Some((seq, d.at)), "{text}");
+        }
+        // laid out otherwise: read whole instead
+        let event =
+            r#"{"kind":"suspend","at":"2026-11-28T10:00:00.000Z","subject":"a","detail":"b"}"#;
+        let quoted = payload.replacen(
+            &d.decision_id,
+            "x\\\",\\\"at\\\":\\\"2020-01-01T00:00:00Z",
+            1,
+        );
+        for other in [event, quoted.as_str()] {
+            let (line, _) = encode(1, &Head::genesis(), other, &ChainKey::plain());
+            let text = std::str::from_utf8(&line).unwrap().trim_end();
+            assert_eq!(decision_seq_and_at(text), None, "{text}");
+        }
     }
 }
