@@ -192,6 +192,12 @@ test('view and viewMany mask a record', () => {
     name: 'J*** D**', email: 'j***@example.com', phone: '***-***-1234', ticket_numbers: null, plan: 'gold',
   })
   assert.throws(() => gate.view(r, { phone: 5551234 }), { code: 'InvalidRequest', key: 'record.phone' })
+  // a record that is not an object (null included: it would read as an empty record)
+  for (const bad of [null, undefined, 5, ['Jane Doe']]) {
+    assert.throws(() => gate.view(r, bad), { code: 'InvalidRequest', key: 'record', message: /an object/ })
+    const failed = gate.viewMany([[r, record], [r, bad]])[1]
+    assert.ok(failed instanceof Error && failed.key === '[1].record', String(failed))
+  }
   assert.equal(mask('phone', '+1 555-555-1234'), '+1 ***-***-1234')
   // mask takes a value as a record holds it, and names what it cannot take with a contract code
   assert.deepEqual(mask('ticket_numbers', ['billing-42', 'TCK-004512']), ['billing-**', 'TCK-****12'])

@@ -13,10 +13,9 @@ use errors::{internal, raise};
 use host::{from_py, op_from_py, pair_from_py};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::{PyDict, PyTuple, PyType};
 use pythonize::pythonize;
 use serde::Serialize;
-use serde_json::Map;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use ticketgate::ffi::{self, Call, Plain, VerifyAudit};
@@ -201,8 +200,8 @@ impl Gate {
         request: &Bound<'_, PyAny>,
         record: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let req: AccessRequest = from_py(request, "", Strings::PerKey).map_err(raise)?;
-        let rec: Map<_, _> = from_py(record, "record", Strings::Loose).map_err(raise)?;
+        let pair = PyTuple::new(py, [request, record])?;
+        let (req, rec) = pair_from_py(pair.as_any(), "").map_err(raise)?;
         view_of(py, detached(py, "view", || self.0.view(&req, &rec))?)
     }
 

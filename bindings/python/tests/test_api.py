@@ -162,6 +162,14 @@ def test_view_masks_the_record(request_dict: Dict[str, Any]) -> None:
     with pytest.raises(ticketgate.InvalidRequest) as e:
         gate.view(request_dict, {"phone": 5551234})
     assert e.value.key == "record.phone"
+    # a record that is not an object (null included: it would read as an empty record) is the
+    # record's fault, in a view and in a batch's item
+    for bad in [None, 5, ["Jane Doe"]]:
+        with pytest.raises(ticketgate.InvalidRequest) as e:
+            gate.view(request_dict, bad)
+        assert e.value.key == "record" and "expected" in e.value.reason and "an object" in e.value.reason, e.value
+        failed = gate.view_many([(request_dict, record), (request_dict, bad)])[1]
+        assert isinstance(failed, ticketgate.InvalidRequest) and failed.key == "[1].record", failed
     assert ticketgate.mask("name", "Γιώργος") == "Γ******"
     # a column named in another case is still the field
     assert gate.view(request_dict, {"Ticket_Numbers": ["TCK-004512"], "EMAIL": "jane.doe@example.com"}) == {

@@ -349,9 +349,12 @@ fn walk<H: Host, T: DeserializeOwned>(
     read.map_err(|e| {
         let Failure { key, reason, names } = *e.0;
         let reason = names.map_or(reason, |n| n.reason(keys));
+        // an error of the value itself (not an object, a missing field) is at its own path:
+        // a record that is not an object is `record`'s fault, not the request's
+        let key = key.unwrap_or_else(|| path.to_owned());
         InvalidRequest {
             as_written: true,
-            ..InvalidRequest::new(key.unwrap_or_default(), reason)
+            ..InvalidRequest::new(key, reason)
         }
     })
 }
@@ -530,6 +533,7 @@ fn wanted(expected: &dyn de::Expected) -> String {
         "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
         "f32" | "f64" => "a number",
         "a sequence" => "a list",
+        "a map" => "an object",
         "path string" => "a path (a string)",
         // the key path says which object
         s if s.starts_with("struct ") => "an object",

@@ -276,6 +276,12 @@ pub fn view_item<H: Host>(
     let (request, record) = (host.item(v, 0), host.item(v, 1));
     let (request, record) = (request.map_err(|_| bad())?, record.map_err(|_| bad())?);
     let key = format!("{prefix}.record");
+    if host.is_null(&record) {
+        // read as serde reads a map from null, it would be an empty record, decided and audited
+        let why =
+            "expected the contact record (an object), not null; pass {} to decide without one";
+        return Err(InvalidRequest::new(key.trim_start_matches('.'), why));
+    }
     Ok((
         from_host(host, &request, prefix, keys, Strings::PerKey)?,
         from_host(
@@ -417,4 +423,36 @@ fn verify_audit(
 #[expect(clippy::panic, reason = "the test trigger for panic containment")]
 pub fn test_panic() -> Result<(), Error> {
     panic!("ticketgate test panic")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::{Json, JsonHost};
+
+    #[test]
+    fn a_view_pair_names_the_part_that_is_not_an_object() {
+        let request = r#"{"employee": {"id": "a", "segments": []}, "purpose": "support",
+            "customer": {"id": "c", "segment": "consumer", "vip": false, "employee": false}}"#;
+        for (record, why) in [
+            ("null", "not null"),
+            ("5", "invalid type: integer `5`, expected an object"),
+            (
+                r#"["Jane Doe"]"#,
+                "invalid type: a list, expected an object",
+            ),
+        ] {
+            let text = format!("[{request}, {record}]");
+            let pair = Json::parse(&text).unwrap();
+            let e = view_item(&JsonHost::default(), &&pair, "[3]", Keys::Exact).unwrap_err();
+            assert_eq!(e.key, "[3].record", "{record}: {e}");
+            assert!(e.reason.contains(why), "{record}: {e}");
+        }
+        let pair = Json::parse("[5, {}]").unwrap();
+        let e = view_item(&JsonHost::default(), &&pair, "[3]", Keys::Exact).unwrap_err();
+        assert_eq!(
+            (e.key.as_str(), e.reason.as_str()),
+            ("[3]", "invalid type: integer `5`, expected an object")
+        );
+    }
 }
