@@ -154,8 +154,8 @@ pub(crate) struct Parsed<'a> {
     pub(crate) seq: u64,
     pub(crate) prev: &'a str,
     pub(crate) hash: &'a str,
-    /// Where the record's own keys start: after `prev`'s closing quote.
-    body_start: usize,
+    /// Where `prev`'s hash ends (at its closing quote, in a line laid out right).
+    prev_end: usize,
     body_end: usize,
     line: &'a str,
 }
@@ -204,16 +204,16 @@ pub(crate) fn parse(line: &str) -> Result<Parsed<'_>, &'static str> {
         seq,
         prev,
         hash,
-        body_start: SEQ.len() + comma + PREV.len() + 64 + 1,
+        prev_end: SEQ.len() + comma + PREV.len() + 64,
         body_end: at,
         line,
     })
 }
 
-/// The opening the writer gives every decision line after its chain fields, up to the
-/// decision's id: [`DecisionRecord`] serialises `kind` then `decision`, and [`Decision`]
-/// starts with `decision_id` then `at`.
-const DECISION_OPENING: &str = ",\"kind\":\"decision\",\"decision\":{\"decision_id\":\"";
+/// What the writer puts after `prev`'s hash in every decision line, up to the decision's id:
+/// [`DecisionRecord`] serialises `kind` then `decision`, and [`Decision`] starts with
+/// `decision_id` then `at`.
+const DECISION_OPENING: &str = "\",\"kind\":\"decision\",\"decision\":{\"decision_id\":\"";
 
 /// A decision line's `seq` and `at`, read from the opening the writer lays out, without
 /// reading the rest of the line: a restart passes over the decisions older than its
@@ -221,7 +221,7 @@ const DECISION_OPENING: &str = ",\"kind\":\"decision\",\"decision\":{\"decision_
 /// otherwise (an event, a line edited by hand): read it whole.
 pub(crate) fn decision_seq_and_at(line: &str) -> Option<(u64, Timestamp)> {
     let p = parse(line).ok()?;
-    let rest = line.get(p.body_start..)?.strip_prefix(DECISION_OPENING)?;
+    let rest = line.get(p.prev_end..)?.strip_prefix(DECISION_OPENING)?;
     // a writer's id is a UUID: no escapes, so its closing quote is the first one
     let (_, rest) = rest.split_once('"')?;
     let at = rest.strip_prefix(",\"at\":\"")?.split('"').next()?;
@@ -379,6 +379,8 @@ mod tests {
             let (line, _) = encode(seq, &Head::genesis(), &payload, &key);
             let text = std::str::from_utf8(&line).unwrap().trim_end();
             assert_eq!(decision_seq_and_at(text), Some((seq, d.at)), "{text}");
+            let unquoted = text.replacen(&format!("{GENESIS}\""), &format!("{GENESIS}X"), 1);
+            assert_eq!(decision_seq_and_at(&unquoted), None, "{unquoted}");
         }
         // laid out otherwise: read whole instead
         let event =
