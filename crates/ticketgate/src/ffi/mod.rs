@@ -275,22 +275,18 @@ pub fn view_item<H: Host>(
     }
     let (request, record) = (host.item(v, 0), host.item(v, 1));
     let (request, record) = (request.map_err(|_| bad())?, record.map_err(|_| bad())?);
+    let request = from_host(host, &request, prefix, keys, Strings::PerKey)?;
     let key = format!("{prefix}.record");
+    let key = key.trim_start_matches('.');
     if host.is_null(&record) {
         // read as serde reads a map from null, it would be an empty record, decided and audited
         let why =
             "expected the contact record (an object), not null; pass {} to decide without one";
-        return Err(InvalidRequest::new(key.trim_start_matches('.'), why));
+        return Err(InvalidRequest::new(key, why));
     }
     Ok((
-        from_host(host, &request, prefix, keys, Strings::PerKey)?,
-        from_host(
-            host,
-            &record,
-            key.trim_start_matches('.'),
-            keys,
-            Strings::Loose,
-        )?,
+        request,
+        from_host(host, &record, key, keys, Strings::Loose)?,
     ))
 }
 
@@ -448,7 +444,8 @@ mod tests {
             assert_eq!(e.key, "[3].record", "{record}: {e}");
             assert!(e.reason.contains(why), "{record}: {e}");
         }
-        let pair = Json::parse("[5, {}]").unwrap();
+        // the request first, as it is read first
+        let pair = Json::parse("[5, null]").unwrap();
         let e = view_item(&JsonHost::default(), &&pair, "[3]", Keys::Exact).unwrap_err();
         assert_eq!(
             (e.key.as_str(), e.reason.as_str()),
