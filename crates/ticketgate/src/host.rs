@@ -722,6 +722,15 @@ impl<'de, H: Host> de::Deserializer<'de> for De<'_, H> {
         }
     }
 
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, HostError> {
+        if self.host.is_null(&self.v) {
+            // serde_json's map takes null for an empty one: a contact record given as null
+            // would be viewed as one holding nothing, decided and audited
+            return Err(de::Error::invalid_type(de::Unexpected::Unit, &visitor));
+        }
+        self.deserialize_any(visitor)
+    }
+
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -761,7 +770,7 @@ impl<'de, H: Host> de::Deserializer<'de> for De<'_, H> {
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map identifier ignored_any
+        bytes byte_buf unit unit_struct seq tuple tuple_struct identifier ignored_any
     }
 }
 

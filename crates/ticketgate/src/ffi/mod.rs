@@ -275,18 +275,16 @@ pub fn view_item<H: Host>(
     }
     let (request, record) = (host.item(v, 0), host.item(v, 1));
     let (request, record) = (request.map_err(|_| bad())?, record.map_err(|_| bad())?);
-    let request = from_host(host, &request, prefix, keys, Strings::PerKey)?;
     let key = format!("{prefix}.record");
-    let key = key.trim_start_matches('.');
-    if host.is_null(&record) {
-        // read as serde reads a map from null, it would be an empty record, decided and audited
-        let why =
-            "expected the contact record (an object), not null; pass {} to decide without one";
-        return Err(InvalidRequest::new(key, why));
-    }
     Ok((
-        request,
-        from_host(host, &record, key, keys, Strings::Loose)?,
+        from_host(host, &request, prefix, keys, Strings::PerKey)?,
+        from_host(
+            host,
+            &record,
+            key.trim_start_matches('.'),
+            keys,
+            Strings::Loose,
+        )?,
     ))
 }
 
@@ -431,7 +429,7 @@ mod tests {
         let request = r#"{"employee": {"id": "a", "segments": []}, "purpose": "support",
             "customer": {"id": "c", "segment": "consumer", "vip": false, "employee": false}}"#;
         for (record, why) in [
-            ("null", "not null"),
+            ("null", "invalid type: null, expected an object"),
             ("5", "invalid type: integer `5`, expected an object"),
             (
                 r#"["Jane Doe"]"#,
