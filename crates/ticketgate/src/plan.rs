@@ -24,7 +24,7 @@ use cedar_policy::{
     EvaluationError, Policy, PolicyId, PolicySet, Request,
 };
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// The answer to one Cedar question: its decision, the policies that determined it and the
 /// evaluation errors, the last two sorted so that output does not depend on hash order.
@@ -39,6 +39,11 @@ pub(crate) struct Plan {
     /// field, which for the default pack means only when a grant is presented.
     copies: PolicySet,
     fields: BTreeMap<String, FieldPlan>,
+    /// The place of each policy of `set` and `copies` in [`Results`]: a decision looks up
+    /// only the ids Cedar reports, and each slice then reads its results by place (hashing
+    /// an id for every entry of every slice was 5% of a decision). The ids are the pack's,
+    /// not a caller's, so a fast unkeyed hash is safe here.
+    places: foldhash::HashMap<PolicyId, usize>,
 }
 
 /// A probe is the policy with `context.field` renamed to an attribute the context never
@@ -58,27 +63,43 @@ struct Entry {
     forbid: bool,
 }
 
+/// Where an entry's result is: places in [`Results`].
 enum Key {
-    Once(PolicyId),
-    Probe { probe: PolicyId, copy: PolicyId },
-    Copy(PolicyId),
+    Once(usize),
+    Probe { probe: usize, copy: usize },
+    Copy(usize),
 }
 
-/// What each policy's condition did for one request.
+const SATISFIED: u8 = 1;
+/// A probe whose evaluation reached the field.
+const REACHED: u8 = 2;
+
+/// What each policy's condition did for one request, by place (see [`Plan::places`]).
 pub(crate) struct Results {
-    satisfied: HashSet<PolicyId>,
-    errors: HashMap<PolicyId, String>,
-    /// Probes whose evaluation reached the field.
-    reached: HashSet<PolicyId>,
+    flags: Vec<u8>,
+    /// Evaluation errors by place; at no place if Cedar named a policy the plan does not
+    /// hold (it cannot), and then every answer has it: an error fails closed.
+    errors: Vec<(Option<usize>, String)>,
 }
 
 impl Results {
-    fn key<'a>(&self, k: &'a Key) -> &'a PolicyId {
-        match k {
-            Key::Once(id) | Key::Copy(id) => id,
-            Key::Probe { probe, copy } if self.reached.contains(probe) => copy,
+    fn flag(&self, place: usize, flag: u8) -> bool {
+        self.flags.get(place).is_some_and(|f| f & flag != 0)
+    }
+
+    fn place(&self, k: &Key) -> usize {
+        match *k {
+            Key::Once(p) | Key::Copy(p) => p,
+            Key::Probe { probe, copy } if self.flag(probe, REACHED) => copy,
             Key::Probe { probe, .. } => probe,
         }
+    }
+
+    fn error(&self, place: usize) -> Option<&String> {
+        self.errors
+            .iter()
+            .find(|(p, _)| p.is_none_or(|p| p == place))
+            .map(|(_, m)| m)
     }
 }
 
@@ -135,17 +156,24 @@ impl Plan {
             };
             keys.insert(p.id().clone(), (probe, per_field));
         }
+        let places: foldhash::HashMap<PolicyId, usize> = set
+            .policies()
+            .chain(copies.policies())
+            .enumerate()
+            .map(|(i, p)| (p.id().clone(), i))
+            .collect();
+        let place = |id: &PolicyId| places.get(id).copied();
         let entries = |slice: &PolicySet, field: &str| -> Option<Vec<Entry>> {
             slice
                 .policies()
                 .map(|p| {
                     let key = match keys.get(p.id())? {
-                        (Some(once), copies) if copies.is_empty() => Key::Once(once.clone()),
+                        (Some(once), copies) if copies.is_empty() => Key::Once(place(once)?),
                         (Some(probe), copies) => Key::Probe {
-                            probe: probe.clone(),
-                            copy: copies.get(field)?.clone(),
+                            probe: place(probe)?,
+                            copy: place(copies.get(field)?)?,
                         },
-                        (None, copies) => Key::Copy(copies.get(field)?.clone()),
+                        (None, copies) => Key::Copy(place(copies.get(field)?)?),
                     };
                     Some(Entry {
                         key,
@@ -169,6 +197,7 @@ impl Plan {
             set,
             copies,
             fields,
+            places,
         })
     }
 
@@ -185,58 +214,60 @@ impl Plan {
     ) -> Result<Results, String> {
         let request = target.request(ctx)?;
         let mut results = Results {
-            satisfied: HashSet::new(),
-            errors: HashMap::new(),
-            reached: HashSet::new(),
+            flags: vec![0; self.places.len()],
+            errors: Vec::new(),
         };
-        run(
-            authorizer,
-            &request,
-            &self.set,
-            target.entities,
-            &mut results,
-        );
-        if !results.reached.is_empty() {
-            run(
-                authorizer,
-                &request,
-                &self.copies,
-                target.entities,
-                &mut results,
-            );
+        let reached = self.run(authorizer, &request, &self.set, target, &mut results);
+        if reached {
+            self.run(authorizer, &request, &self.copies, target, &mut results);
         }
         Ok(results)
     }
-}
 
-fn run(
-    authorizer: &Authorizer,
-    request: &Request,
-    set: &PolicySet,
-    entities: &Entities,
-    into: &mut Results,
-) {
-    let resp = authorizer.is_authorized(request, set, entities);
-    let diag = resp.diagnostics();
-    for e in diag.errors() {
-        let AuthorizationError::PolicyEvaluationError(pe) = e;
-        let key = pe.policy_id();
-        if matches!(pe.inner(), EvaluationError::RecordAttrDoesNotExist(_))
-            && pe.inner().to_string().contains(PROBE_ATTR)
-        {
-            into.reached.insert(key.clone());
-            continue;
+    /// One Cedar call of `set`, its results put in place; whether a probe reached the field.
+    fn run(
+        &self,
+        authorizer: &Authorizer,
+        request: &Request,
+        set: &PolicySet,
+        target: Target<'_>,
+        into: &mut Results,
+    ) -> bool {
+        let resp = authorizer.is_authorized(request, set, target.entities);
+        let diag = resp.diagnostics();
+        let mut reached = false;
+        for e in diag.errors() {
+            let AuthorizationError::PolicyEvaluationError(pe) = e;
+            let key = pe.policy_id();
+            let place = self.places.get(key).copied();
+            if matches!(pe.inner(), EvaluationError::RecordAttrDoesNotExist(_))
+                && pe.inner().to_string().contains(PROBE_ATTR)
+            {
+                if let Some(f) = place.and_then(|p| into.flags.get_mut(p)) {
+                    *f |= REACHED;
+                    reached = true;
+                    continue;
+                }
+            }
+            // the message names the policy as the pack does, not its per-field copy
+            let id = AsRef::<str>::as_ref(key)
+                .split('\u{0}')
+                .next()
+                .unwrap_or_default();
+            let message = format!("error while evaluating policy `{id}`: {}", pe.inner());
+            into.errors.push((place, message));
         }
-        // the message names the policy as the pack does, not its per-field copy
-        let id = AsRef::<str>::as_ref(key)
-            .split('\u{0}')
-            .next()
-            .unwrap_or_default();
-        let message = format!("error while evaluating policy `{id}`: {}", pe.inner());
-        into.errors.insert(key.clone(), message);
+        // every policy here is a permit, so the reasons are exactly the satisfied ones
+        for id in diag.reason() {
+            match self.places.get(id).and_then(|&p| into.flags.get_mut(p)) {
+                Some(f) => *f |= SATISFIED,
+                None => into
+                    .errors
+                    .push((None, format!("policy `{id}` is not in the plan"))),
+            }
+        }
+        reached
     }
-    // every policy here is a permit, so the reasons are exactly the satisfied ones
-    into.satisfied.extend(diag.reason().cloned());
 }
 
 impl FieldPlan {
@@ -246,10 +277,10 @@ impl FieldPlan {
         let slice = if reveal { &self.reveal } else { &self.mask };
         let (mut permits, mut forbids, mut errors) = (Vec::new(), Vec::new(), Vec::new());
         for e in slice.iter().filter(|e| !(permits_only && e.forbid)) {
-            let key = r.key(&e.key);
-            if let Some(message) = r.errors.get(key) {
+            let place = r.place(&e.key);
+            if let Some(message) = r.error(place) {
                 errors.push(message.clone());
-            } else if r.satisfied.contains(key) {
+            } else if r.flag(place, SATISFIED) {
                 if e.forbid {
                     forbids.push(e.id.clone());
                 } else {
