@@ -166,9 +166,9 @@ fn decide(c: &mut Criterion) {
         b.iter(|| raw.decide(&authorizer))
     });
     // The two benches above run one after the other, so on a host whose speed drifts (a
-    // shared machine: one run measured 0.38x, a busy one 0.55x) they can land in different
-    // weather. Here every sample times both back to back and keeps their ratio; criterion
-    // reports the gate's half.
+    // shared machine) they can land in different weather: one busy run measured them 0.53x
+    // apart and 0.45x here. Here every sample (warm-up ones too) times both back to back and
+    // keeps their ratio; criterion reports the gate's half.
     let ratios = Mutex::new(Vec::new());
     g.bench_function("paired_with_floor", |b| {
         b.iter_custom(|iters| {
