@@ -77,7 +77,8 @@ def main() -> None:
             lambda n: [sys.executable, "-c", PYTHON_LOOP, str(REQUEST), str(n)], lambda n: n, 500, 2500)),
         # V8 compiles the loop's JavaScript in tiers over its first thousand calls; its
         # background threads (compiling, marking) do more or less work as the machine is
-        # busy: one run counted 25% more. On one thread the count repeats within 0.3%.
+        # busy: one run counted 25% more. On one thread the count repeats within about 1%
+        # (337,900 to 342,000 in seven runs on 2026-11-30).
         ("Node `gate.decide(object)`", per_decision(
             lambda n: ["node", "--single-threaded", "-e", NODE_LOOP, str(REQUEST), str(n)],
             lambda n: n, 3000, 6000, env)),
