@@ -74,8 +74,9 @@ function plain(v, depth, left) {
       }
       if ((proto !== Object.prototype && proto !== null) || 'toJSON' in v || 'length' in v) return false
       // for-in rather than Object.keys: no array made, and V8 reads `v[k]` by the key's slot
-      // (half the time). It also lists inherited enumerable keys, which JSON.stringify leaves
-      // out: checking them too is stricter, never looser.
+      // (`plain` of the example request 1.1-1.5 µs against 2.2). It also lists inherited
+      // enumerable keys, which JSON.stringify leaves out: checking them too is stricter, never
+      // looser.
       let n = 0
       for (const k in v) {
         if (++n > MAX_ITEMS || (left.bytes -= k.length) < 0 || !wellFormed(k) || !plain(v[k], depth + 1, left)) return false
