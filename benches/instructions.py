@@ -1,8 +1,9 @@
 """Instructions per decision, counted by valgrind's callgrind rather than timed: the Rust API,
-Python and Node deciding the example request. A count does not move with the machine's load,
-so the binding overhead it gives is the same from run to run, where the timed one moves by a
-tenth on this shared machine. Each figure is the difference between two loop lengths divided
-by the decisions between them, so that start-up (imports, building the gate) cancels out.
+Python and Node deciding the example request, and the part of Node's that is `index.js` making
+the request's JSON text. A count does not move with the machine's load, so the binding overhead
+it gives is the same from run to run, where the timed one moves by a tenth on this shared
+machine. Each figure is the difference between two loop lengths divided by the decisions
+between them, so that start-up (imports, building the gate) cancels out.
 
     apt-get install valgrind
     cargo build --release -p ticketgate-testkit
@@ -35,14 +36,15 @@ for _ in range(int(sys.argv[2])):
 # camelCase keys, as a JavaScript caller writes them (benches/node_bench.mjs does the same)
 NODE_LOOP = """
 const [file, n] = process.argv.slice(-2)
-const { Gate } = require(process.env.TICKETGATE_NODE)
+const { Gate, _text } = require(process.env.TICKETGATE_NODE)
 const camel = (v) => Array.isArray(v) ? v.map(camel) : v && typeof v === 'object'
   ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_([a-z])/g, (_, c) => c.toUpperCase()), camel(x)]))
   : v
 const request = camel(JSON.parse(require('fs').readFileSync(file, 'utf8')))
 const gate = new Gate({ clock: 'replay' })
 function run(times) {
-  for (let i = 0; i < times; i++) gate.decide(request)
+  if (process.env.TICKETGATE_TEXT_ONLY) for (let i = 0; i < times; i++) _text(request)
+  else for (let i = 0; i < times; i++) gate.decide(request)
 }
 run(+n)
 """
@@ -82,6 +84,13 @@ def main() -> None:
         ("Node `gate.decide(object)`", per_decision(
             lambda n: ["node", "--single-threaded", "-e", NODE_LOOP, str(REQUEST), str(n)],
             lambda n: n, 3000, 6000, env)),
+        # what `gate.decide` does in JavaScript before the addon is called (`_text`): check
+        # that the request may go as JSON text and write it. Alone it takes most of the 0.15x
+        # that a 1.15x overhead leaves, and V8 has no cheaper way to hand an object to native
+        # code (docs/benchmarks.md)
+        ("Node: the request's JSON text alone", per_decision(
+            lambda n: ["node", "--single-threaded", "-e", NODE_LOOP, str(REQUEST), str(n)],
+            lambda n: n, 3000, 6000, dict(env, TICKETGATE_TEXT_ONLY="1"))),
     ]
     if "--json" in sys.argv:
         print(json.dumps(rows))
