@@ -39,14 +39,22 @@ const MAX_BATCH = 100_000
 const FIRST_MS = -62167219200000
 const LAST_MS = 253402300799999
 
+// JSON.stringify writes a Date as its `toJSON` says, which calls `toISOString`; the addon reads
+// its time value. So a Date goes by text only while both are the built-ins, captured here (and
+// never if they were replaced before this file was loaded: a date library may write local
+// time); `getTime` is captured for the range check for the same reason.
+const { toJSON: DATE_TO_JSON, toISOString: DATE_TO_ISO, getTime: DATE_GET_TIME } = Date.prototype
+const builtin = (f) => /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(f))
+const DATES_BY_TEXT = [DATE_TO_JSON, DATE_TO_ISO, DATE_GET_TIME].every(builtin)
+
 // a lone surrogate is written by JSON.stringify as an escape the addon's JSON reader refuses
 const wellFormed = String.prototype.isWellFormed ? (s) => s.isWellFormed() : (s) => !/\p{Cs}/u.test(s)
 
 /**
  * Whether `JSON.stringify(v)` says exactly what the native reader reads from `v`: plain
- * objects (no `toJSON`, not array-like) and arrays of well-formed strings, booleans, null,
- * undefined, safe integers and Dates of years 0-9999, within the input limits (`left` counts
- * what may still be spent). Anything else (NaN, which JSON would turn into null; functions,
+ * objects (not array-like) and arrays, neither with a `toJSON`, of well-formed strings,
+ * booleans, null, undefined, safe integers and Dates of years 0-9999 that the built-in
+ * `toJSON` writes, within the input limits (`left` counts what may still be spent). Anything else (NaN, which JSON would turn into null; functions,
  * which it would drop; lone surrogates; class instances, Maps, typed arrays, BigInts) is read
  * key by key by the addon, which names what is wrong with it.
  */
@@ -64,12 +72,14 @@ function plain(v, depth, left) {
       if (depth >= MAX_DEPTH || (left.bytes -= 8) < 0) return false
       const proto = Object.getPrototypeOf(v)
       if (proto === Array.prototype) {
-        if (!Array.isArray(v) || v.length > left.items) return false
+        // a `toJSON` (on Array.prototype or Object.prototype) would be written instead of the items
+        if (!Array.isArray(v) || v.length > left.items || 'toJSON' in v) return false
         for (let i = 0; i < v.length; i++) if (!plain(v[i], depth + 1, left)) return false
         return true
       }
       if (proto === Date.prototype) {
-        const ms = v.getTime()
+        if (!DATES_BY_TEXT || v.toJSON !== DATE_TO_JSON || v.toISOString !== DATE_TO_ISO) return false
+        const ms = DATE_GET_TIME.call(v)
         return ms >= FIRST_MS && ms <= LAST_MS
       }
       if ((proto !== Object.prototype && proto !== null) || 'toJSON' in v || 'length' in v) return false

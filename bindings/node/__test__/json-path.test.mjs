@@ -19,6 +19,7 @@ const values = [
   null, undefined, true, 0, -0, 7, 1.5, NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 53) - 2, 10n,
   '', 'alice', 'x'.repeat(2000), 'x'.repeat(70000), '\ud800', 'é✓', '2026-11-28T09:00:00Z',
   new Date('2026-11-28T09:00:00Z'), new Date(NaN), new Date(-8.64e15), () => 1, Symbol('s'),
+  Object.assign(new Date('2026-11-28T09:00:00Z'), { toJSON: () => '2026-11-28T20:00:00Z' }),
   [], ['consumer'], ['consumer', 7], [undefined], new Array(3), Array(300).fill('a'), deep,
   {}, { nickname: 'x' }, { length: 1, 0: 'consumer' }, { toJSON: () => 'consumer' },
   Object.create(null), new Point(), new Map([['a', 1]]), new Set(['consumer']), new Uint8Array([1, 2]),
@@ -98,4 +99,36 @@ test('batches and views by text match batches and views by value', () => {
   const v1 = outcome(() => JSON.parse(byText.call('view', one, text(one, 2))).decision)
   const v2 = outcome(() => JSON.parse(byValue.call('view', one)).decision)
   assert.deepEqual(v1, v2)
+})
+
+test('a Date or array whose toJSON is not the built-in one is read as the value, not its JSON', () => {
+  const { Gate } = require('../index.js')
+  // each would make JSON.stringify write something other than what the addon reads: a shift
+  // that ends at 20:00 rather than 16:00 would reveal at 17:00
+  const late = () => '2026-11-28T20:00:00Z'
+  const patches = [
+    [Date.prototype, 'toJSON', late], [Date.prototype, 'toISOString', late],
+    [Array.prototype, 'toJSON', () => ['admin']], [Object.prototype, 'toJSON', () => ({})],
+  ]
+  for (const [proto, key, f] of patches) {
+    const r = camelKeys(baseRequest())
+    r.employee.shift.end = new Date('2026-11-28T16:00:00Z')
+    r.at = new Date('2026-11-28T17:00:00Z')
+    const saved = Object.getOwnPropertyDescriptor(proto, key)
+    // as a library patches a prototype: not enumerable
+    Object.defineProperty(proto, key, { value: f, configurable: true, writable: true })
+    try {
+      assert.equal(text(r), undefined, `${key} replaced`)
+      const a = outcome(() => new Gate({ clock: 'replay' }).decide(r))
+      const b = outcome(() => decision(new native.Gate({ clock: 'replay' }).call('decide', r)))
+      assert.deepEqual(a, b, `${key} replaced`)
+      assert.ok(a.ok && Object.values(a.ok.fields).every((f) => f.outcome !== 'reveal'), `${key} replaced: off shift`)
+    } finally {
+      if (saved) Object.defineProperty(proto, key, saved)
+      else delete proto[key]
+    }
+  }
+  const r = camelKeys(baseRequest())
+  r.at = new Date('2026-11-28T10:20:00Z')
+  assert.equal(text(r), JSON.stringify(r), 'with the built-ins back, a Date goes by text again')
 })
