@@ -331,3 +331,15 @@ test('a restarted gate restores what its memory store forgot from the trail', ()
   shared.close()
   fs.rmSync(trail, { recursive: true })
 })
+
+test('the bench loop decides and audits each time, and refuses bad input', () => {
+  // benches/node_bench.mjs times `decide` against it: it must be the core's real decide
+  const native = require('../native.js')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-'))
+  const core = new native.Gate({ clock: 'replay', auditLog: path.join(dir, 'audit.jsonl') }, undefined)
+  assert.ok(JSON.parse(core.call('decide_loop', { request: baseRequest(), times: 3 })) >= 0)
+  assert.match(JSON.parse(core.call('audit_head', {})), /^3:/)
+  const bad = { request: { ...baseRequest(), employee: 1 }, times: 1 }
+  assert.throws(() => core.call('decide_loop', bad), (e) => e.code === 'InvalidRequest' && /request\.employee/.test(e.message))
+  fs.rmSync(dir, { recursive: true })
+})

@@ -407,3 +407,15 @@ def test_a_restarted_gate_restores_what_its_memory_store_forgot(tmp_path: pathli
         ticketgate.Gate(clock="replay").restore()  # no trail to restore from
     shared = ticketgate.Gate(clock="replay", audit_log=trail, velocity_store=f"sqlite:///{tmp_path}/v.db")
     assert not shared.needs_restore  # a shared store keeps its own state
+
+
+def test_the_bench_loop_decides_and_audits_each_time_and_refuses_bad_input(
+    tmp_path: pathlib.Path, request_dict: Dict[str, Any]
+) -> None:
+    # benches/python_bench.py times `decide` against it: it must be the core's real decide
+    gate = ticketgate.Gate(clock="replay", audit_log=str(tmp_path / "audit.jsonl"))
+    assert gate._call("decide_loop", {"request": request_dict, "times": 3}) >= 0
+    head = gate.audit_head()
+    assert head is not None and head.startswith("3:"), head
+    with pytest.raises(ticketgate.InvalidRequest, match="employee"):
+        gate._call("decide_loop", {"request": {**request_dict, "employee": 1}, "times": 1})

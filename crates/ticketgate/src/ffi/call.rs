@@ -6,7 +6,7 @@
 use super::{verify_audit, AuditReport, Secret};
 use crate::error::Error;
 use crate::gate::{check_value, mask_value, Gate};
-use crate::model::{Employee, Grant};
+use crate::model::{AccessRequest, Employee, Grant};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -75,6 +75,10 @@ pub enum Call {
     AlertStats {},
     /// Writes out and closes the audit log.
     Close {},
+    /// Bench-only: decides `request` `times` times and answers the seconds that took: the
+    /// Rust API's own loop, which the bench scripts time in turns with their binding's
+    /// `decide` in the same process (the same build, allocator and load).
+    DecideLoop { request: AccessRequest, times: u32 },
 }
 
 /// How a binding wants an answer: the plain JSON shape, or JavaScript's camelCase.
@@ -156,6 +160,13 @@ impl Call {
             }
             Call::AlertStats {} => enc.encode(&gate.alert_stats()),
             Call::Close {} => enc.encode(&gate.close()?),
+            Call::DecideLoop { request, times } => {
+                let start = std::time::Instant::now();
+                for _ in 0..times {
+                    gate.decide(&request)?;
+                }
+                enc.encode(&start.elapsed().as_secs_f64())
+            }
         }
     }
 }
