@@ -53,8 +53,7 @@ m = r.act == p.act && r.sub.purpose == "support" && r.obj.assignee == r.sub.id &
 def paired_rounds(gate, pairs: int = 40, n: int = 500):
     """µs per decision of `gate.decide` and of the Rust API's own loop over the same request in
     this process (the `decide_loop` operation: the same build and allocator), in turns of `n`
-    decisions each,
-    so that a busy minute on a shared machine falls on both sides of a pair alike."""
+    decisions each, so that a busy minute on a shared machine falls on both sides of a pair."""
     py_rounds, rust_rounds = [], []
     for i in range(pairs + 1):
         t = time.perf_counter()

@@ -54,9 +54,10 @@ const wellFormed = String.prototype.isWellFormed ? (s) => s.isWellFormed() : (s)
  * Whether `JSON.stringify(v)` says exactly what the native reader reads from `v`: plain
  * objects (not array-like) and arrays, neither with a `toJSON`, of well-formed strings,
  * booleans, null, undefined, safe integers and Dates of years 0-9999 that the built-in
- * `toJSON` writes, within the input limits (`left` counts what may still be spent). Anything else (NaN, which JSON would turn into null; functions,
- * which it would drop; lone surrogates; class instances, Maps, typed arrays, BigInts) is read
- * key by key by the addon, which names what is wrong with it.
+ * `toJSON` writes, within the input limits (`left` counts what may still be spent). Anything
+ * else (NaN, which JSON would turn into null; functions, which it would drop; lone surrogates;
+ * class instances, Maps, typed arrays, BigInts) is read key by key by the addon, which names
+ * what is wrong with it.
  */
 function plain(v, depth, left) {
   switch (typeof v) {

@@ -5,6 +5,7 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
+import { execFileSync } from 'node:child_process'
 import { inspect, isDeepStrictEqual } from 'node:util'
 import { baseRequest, camelKeys } from './helpers.mjs'
 
@@ -131,4 +132,9 @@ test('a Date or array whose toJSON is not the built-in one is read as the value,
   const r = camelKeys(baseRequest())
   r.at = new Date('2026-11-28T10:20:00Z')
   assert.equal(text(r), JSON.stringify(r), 'with the built-ins back, a Date goes by text again')
+  // replaced before index.js was loaded: what it captured is not the built-in either
+  const early = `Date.prototype.toJSON = function () { return 'local' }
+    const { _text } = require(${JSON.stringify(require.resolve('../index.js'))})
+    process.stdout.write(String(_text({ at: new Date(0) }) === undefined && _text({ at: 'x' }) !== undefined))`
+  assert.equal(execFileSync(process.execPath, ['-e', early], { encoding: 'utf8' }), 'true')
 })
