@@ -48,6 +48,16 @@ def test_aware_datetimes_are_accepted_and_naive_refused(request_dict: Dict[str, 
     assert "naive" in str(e.value)
 
 
+def test_a_datetime_subclass_is_read_as_the_instant_it_holds(request_dict: Dict[str, Any]) -> None:
+    class LocalText(datetime):
+        # as a library might: local wall time, its offset left out
+        def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+            return "2026-11-28T23:00:00"
+
+    request_dict["at"] = LocalText(2026, 11, 28, 11, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert ticketgate.Gate(clock="replay").decide(request_dict).at == "2026-11-28T10:00:00.000Z"
+
+
 @dataclasses.dataclass
 class Employee:
     id: str

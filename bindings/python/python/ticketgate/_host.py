@@ -20,7 +20,9 @@ def stand_in(obj: Any, limit: int) -> Any:
     if isinstance(obj, datetime.datetime):
         if obj.utcoffset() is None:
             raise TypeError("naive datetime; pass a timezone-aware datetime (e.g. tzinfo=timezone.utc)")
-        return obj.isoformat()
+        # the base class's text of the instant, not a subclass's own `isoformat` (a pandas
+        # Timestamp writes nanoseconds; another may write local time without its offset)
+        return datetime.datetime.isoformat(obj)
     if isinstance(obj, datetime.date):
         raise TypeError("a date is not an instant; pass an aware datetime")
     if isinstance(obj, enum.Enum):
