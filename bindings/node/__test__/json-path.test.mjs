@@ -123,7 +123,7 @@ test('a Date or array whose toJSON is not the built-in one is read as the value,
       const a = outcome(() => new Gate({ clock: 'replay' }).decide(r))
       const b = outcome(() => decision(new native.Gate({ clock: 'replay' }).call('decide', r)))
       assert.deepEqual(a, b, `${key} replaced`)
-      assert.ok(a.ok && Object.values(a.ok.fields).every((f) => f.outcome !== 'reveal'), `${key} replaced: off shift`)
+      assert.ok(a.ok && Object.values(a.ok.fields).every((x) => x.outcome !== 'reveal'), `${key} replaced: off shift`)
     } finally {
       if (saved) Object.defineProperty(proto, key, saved)
       else delete proto[key]

@@ -1,7 +1,8 @@
-//! Every operation of a gate besides deciding, as the bindings hand it over: its name and
-//! its arguments by name, read by [`super::host`] into the typed fields below (so every
-//! surface checks arguments alike and names a bad one the same way), then run here. A
-//! binding's method is its language's signature over one of these, nothing more.
+//! Every operation of a gate besides deciding (and a bench-only loop of it), as the bindings
+//! hand it over: its name and its arguments by name, read by [`super::host`] into the typed
+//! fields below (so every surface checks arguments alike and names a bad one the same way),
+//! then run here. A binding's method is its language's signature over one of these, nothing
+//! more.
 
 use super::{verify_audit, AuditReport, Secret};
 use crate::error::Error;
